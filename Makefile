@@ -1,0 +1,52 @@
+# Slotlink: `make run` to try it, `make test` to check it. Everything lives in .venv.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup migrate lint typecheck bench bench-load worker clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+# Serves the demo on SQLite with a background worker sending texts to the outbox.
+run: migrate
+	$(PY) manage.py seed_demo
+	@echo "Slotlink is at http://127.0.0.1:8000/  (Ctrl+C stops it)"
+	@$(PY) manage.py db_worker --interval 0.5 --no-reload & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
+
+worker: migrate
+	$(PY) manage.py db_worker
+
+lint: setup
+	$(BIN)/ruff check slotlink tests benchmarks
+	$(BIN)/ruff format --check slotlink tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy slotlink
+
+test: setup
+	$(BIN)/ruff check slotlink tests benchmarks
+	$(BIN)/mypy slotlink
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: migrate
+	$(PY) -m benchmarks.run
+
+bench-load: migrate
+	$(PY) -m benchmarks.load
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache

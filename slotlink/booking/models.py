@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django.db import models
+
+from slotlink.clinic.models import AppointmentType, Medium, Patient, Service, Therapist, User
+from slotlink.domain.link_lifecycle import LinkStatus
+
+DEFAULT_SMS_TEMPLATE = (
+    "Hello {first_name}, you can now book your appointment with {service_name} online: {link} "
+    "This link works until {expiry_date}."
+)
+
+
+class BroadcastRule(models.Model):
+    """A superuser's recipe for one kind of appointment patients can book online."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="broadcast_rules")
+    title = models.CharField(max_length=200)
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT)
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    therapists = models.ManyToManyField(Therapist, related_name="broadcast_rules")
+    medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.FACE_TO_FACE)
+    location = models.CharField(max_length=200, blank=True)
+    min_notice_hours = models.PositiveIntegerField("Minimum notice (hours)", default=24)
+    horizon_days = models.PositiveIntegerField("How far ahead (days)", default=42)
+    slot_step_minutes = models.PositiveSmallIntegerField("Start times every (minutes)", default=30)
+    link_valid_days = models.PositiveIntegerField("Link valid for (days)", default=14)
+    sms_template = models.TextField(default=DEFAULT_SMS_TEMPLATE)
+    welcome_content = models.TextField(blank=True, help_text="Markdown; links allowed.")
+    confirmation_content = models.TextField(blank=True, help_text="Markdown; links allowed.")
+    allow_reschedule = models.BooleanField(default=True)
+    reschedule_cutoff_hours = models.PositiveIntegerField(default=24)
+    send_confirmation_sms = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "title"], name="rule_title_unique_per_service"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BookingLink(models.Model):
+    """A single-use link sent to one patient for one rule. Only the token's hash is stored in
+    the clear; the token itself is kept encrypted so staff can copy it again."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="booking_links")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="booking_links")
+    rule = models.ForeignKey(BroadcastRule, on_delete=models.PROTECT, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_encrypted = models.TextField()
+    status = models.CharField(
+        max_length=20,
+        choices=[(s.value, s.value.capitalize()) for s in LinkStatus],
+        default=LinkStatus.SENT,
+    )
+    sent_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule} link #{self.pk}"
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PATIENT = "patient", "Patient"
+    SYSTEM = "system", "System"
+
+
+class BookingLinkEvent(models.Model):
+    """Append-only: one row per status change of a link, with who or what caused it."""
+
+    link = models.ForeignKey(BookingLink, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    occurred_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    reason = models.CharField(max_length=200, blank=True)
+    appointment = models.ForeignKey(
+        "clinic.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.link} {self.from_status or 'new'} -> {self.to_status}"

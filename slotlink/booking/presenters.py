@@ -1,0 +1,203 @@
+"""Turn booking models into the plain strings templates show, so templates stay dumb."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from django.utils.safestring import SafeString
+
+from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.clinic.models import Appointment, Medium
+from slotlink.domain.link_lifecycle import LinkStatus, effective_status
+from slotlink.formatting import clock, short_date, staff_datetime, when
+from slotlink.richtext import render_markdown
+
+
+def duration_text(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    return f"{minutes} minutes"
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    title: str
+    appointment_type: str
+    duration: str
+    medium: str
+    location: str
+    welcome_html: SafeString
+    confirmation_html: SafeString
+
+    @classmethod
+    def of(cls, rule: BroadcastRule) -> "RuleSummary":
+        return cls(
+            title=rule.title,
+            appointment_type=rule.appointment_type.name,
+            duration=duration_text(rule.duration_minutes),
+            medium=Medium(rule.medium).label,
+            location=rule.location,
+            welcome_html=render_markdown(rule.welcome_content),
+            confirmation_html=render_markdown(rule.confirmation_content),
+        )
+
+
+@dataclass(frozen=True)
+class AppointmentSummary:
+    when: str
+    appointment_type: str
+    duration: str
+    therapist: str
+    medium: str
+    location: str
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> "AppointmentSummary":
+        return cls(
+            when=when(appointment.start, appointment.service.zone),
+            appointment_type=appointment.appointment_type.name,
+            duration=duration_text(appointment.duration_minutes),
+            therapist=appointment.therapist.name,
+            medium=Medium(appointment.medium).label,
+            location=appointment.location,
+        )
+
+
+@dataclass(frozen=True)
+class TimeOption:
+    value: str  # the instant, ISO 8601 with offset: what the form posts back
+    label: str  # "9:30am"
+    long_label: str  # "Wednesday 2 December at 9:30am"
+    hour: int
+
+
+@dataclass(frozen=True)
+class DayOfTimes:
+    day: date
+    label: str
+    times: list[TimeOption]
+
+    @property
+    def first(self) -> TimeOption:
+        return self.times[0]
+
+    @property
+    def count_text(self) -> str:
+        n = len(self.times)
+        return "1 time" if n == 1 else f"{n} times"
+
+
+def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:
+    local = [(start, start.astimezone(zone)) for start in starts]
+    days = []
+    for day, items in groupby(local, key=lambda pair: pair[1].date()):
+        options = [
+            TimeOption(
+                value=start.isoformat(),
+                label=clock(moment),
+                long_label=f"{short_date(day)} at {clock(moment)}",
+                hour=moment.hour,
+            )
+            for start, moment in items
+        ]
+        days.append(DayOfTimes(day=day, label=short_date(day), times=options))
+    return days
+
+
+@dataclass(frozen=True)
+class PartOfDay:
+    name: str
+    times: list[TimeOption]
+
+
+def times_of_day(day: DayOfTimes) -> list[PartOfDay]:
+    """Morning, afternoon and evening, leaving out the empty ones."""
+    parts = [
+        PartOfDay("Morning", [t for t in day.times if t.hour < 12]),
+        PartOfDay("Afternoon", [t for t in day.times if 12 <= t.hour < 17]),
+        PartOfDay("Evening", [t for t in day.times if t.hour >= 17]),
+    ]
+    return [part for part in parts if part.times]
+
+
+@dataclass(frozen=True)
+class RuleDetails:
+    """What a member of staff needs to know about what a link lets the patient book."""
+
+    pk: int
+    title: str
+    appointment_type: str
+    duration: str
+    therapists: str
+    window: str
+    validity: str
+
+    @classmethod
+    def of(cls, rule: BroadcastRule) -> "RuleDetails":
+        names = [t.name for t in rule.therapists.all() if t.active]
+        return cls(
+            pk=rule.pk,
+            title=rule.title,
+            appointment_type=rule.appointment_type.name,
+            duration=duration_text(rule.duration_minutes),
+            therapists=", ".join(names) or "No therapists",
+            window=(
+                f"From {rule.min_notice_hours} hours to {rule.horizon_days} days ahead, "
+                f"starting every {rule.slot_step_minutes} minutes"
+            ),
+            validity=f"{rule.link_valid_days} days",
+        )
+
+
+STATUS_LABELS = {s: s.value.capitalize() for s in LinkStatus}
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    pk: int
+    rule: str
+    sent_at: str
+    sent_by: str
+    status: str
+    status_class: str
+    expires_at: str
+    appointment_pk: int | None
+    appointment_when: str
+
+    @classmethod
+    def of(cls, link: BookingLink, now: datetime, appointment: Appointment | None) -> "LinkRow":
+        zone = link.service.zone
+        status = effective_status(LinkStatus(link.status), link.expires_at, now)
+        return cls(
+            pk=link.pk,
+            rule=link.rule.title,
+            sent_at=staff_datetime(link.created_at, zone),
+            sent_by=link.sent_by.get_full_name() or link.sent_by.username if link.sent_by else "",
+            status=STATUS_LABELS[status],
+            status_class=status.value,
+            expires_at=staff_datetime(link.expires_at, zone),
+            appointment_pk=appointment.pk if appointment else None,
+            appointment_when=staff_datetime(appointment.start, zone) if appointment else "",
+        )
+
+
+@dataclass(frozen=True)
+class LivePanel:
+    pk: int
+    url: str
+    rule: RuleDetails
+    sent_at: str
+    expires_at: str
+    status: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    at: str
+    change: str
+    by: str
+    reason: str
+    appointment_pk: int | None
+    appointment_when: str

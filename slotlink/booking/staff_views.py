@@ -1,0 +1,149 @@
+"""The "Online appointment booking" section of the patient record's Care pathway tab."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
+
+from slotlink.booking.presenters import EventRow, LinkRow, LivePanel, RuleDetails
+from slotlink.booking.selectors import current_appointments, links_for, rules_for
+from slotlink.booking.services import (
+    Actor,
+    BookingError,
+    booking_link_expire,
+    booking_link_send,
+    booking_link_token,
+    booking_link_url,
+)
+from slotlink.clinic.access import staff_required, staff_user
+from slotlink.clinic.models import Patient
+from slotlink.clinic.presenters import PatientDetails
+from slotlink.clinic.selectors import patients_for
+from slotlink.domain.link_lifecycle import LIVE
+from slotlink.formatting import staff_datetime
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, object]:
+    user = staff_user(request)
+    now = timezone.now()
+    links = list(links_for(user).filter(patient=patient))
+    appointments = current_appointments(links)
+    live = []
+    for link in links:
+        if link.status in LIVE and link.expires_at > now:
+            token = booking_link_token(link)
+            live.append(
+                LivePanel(
+                    pk=link.pk,
+                    url=booking_link_url(token) if token else "",
+                    rule=RuleDetails.of(link.rule),
+                    sent_at=staff_datetime(link.created_at, patient.service.zone),
+                    expires_at=staff_datetime(link.expires_at, patient.service.zone),
+                    status=link.status.capitalize(),
+                )
+            )
+    return {
+        "patient": PatientDetails.of(patient),
+        "enabled": patient.service.online_booking_enabled,
+        "rules": [RuleDetails.of(rule) for rule in rules_for(user)],
+        "live": live,
+        "history": [LinkRow.of(link, now, appointments.get(link.pk)) for link in links],
+        "can_send": bool(patient.mobile),
+    }
+
+
+def _render_section(request: HtmxHttpRequest, patient: Patient, status: int = 200) -> HttpResponse:
+    template = (
+        "booking/staff/_online_booking.html" if request.htmx else "booking/staff/care_pathway.html"
+    )
+    context = {**_section_context(request, patient), "tab": "care_pathway"}
+    return render(request, template, context, status=status)
+
+
+@staff_required()
+def care_pathway(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(patients_for(staff_user(request)), pk=pk)
+    return _render_section(request, patient)
+
+
+@require_POST
+@staff_required()
+def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    user = staff_user(request)
+    patient = get_object_or_404(patients_for(user), pk=pk)
+    rule = rules_for(user).filter(pk=_int_or_none(request.POST.get("rule")) or 0).first()
+    if rule is None:
+        messages.error(request, "Choose the type of appointment to send a link for.")
+        return _after_change(request, patient, status=400)
+    try:
+        booking_link_send(patient=patient, rule=rule, sent_by=user)
+    except BookingError as error:
+        messages.error(request, str(error))
+        return _after_change(request, patient, status=400)
+    messages.success(request, f"Booking link for {rule.title} sent to {patient.first_name}.")
+    return _after_change(request, patient)
+
+
+@require_POST
+@staff_required()
+def expire_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    user = staff_user(request)
+    link = get_object_or_404(links_for(user), pk=pk)
+    if booking_link_expire(link=link, actor=Actor.staff(user, "Expired by staff")):
+        messages.success(request, "The link has expired and can no longer be used to book.")
+    else:
+        messages.info(request, "That link could no longer be used already.")
+    return _after_change(request, link.patient)
+
+
+def _after_change(request: HtmxHttpRequest, patient: Patient, status: int = 200) -> HttpResponse:
+    if request.htmx:
+        return _render_section(request, patient, status=status)
+    return redirect(reverse("booking:care_pathway", args=[patient.pk]) + "#online-booking")
+
+
+@staff_required()
+def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    user = staff_user(request)
+    link = get_object_or_404(links_for(user), pk=pk)
+    zone = link.service.zone
+    events = link.events.select_related("actor", "appointment").order_by("occurred_at", "pk")
+    rows = [
+        EventRow(
+            at=staff_datetime(e.occurred_at, zone),
+            change=e.to_status.capitalize(),
+            by=(e.actor.get_full_name() or e.actor.username)
+            if e.actor
+            else e.get_actor_kind_display(),
+            reason=e.reason,
+            appointment_pk=e.appointment_id,
+            appointment_when=staff_datetime(e.appointment.start, zone) if e.appointment else "",
+        )
+        for e in events
+    ]
+    now = timezone.now()
+    return render(
+        request,
+        "booking/staff/link_history.html",
+        {
+            "patient": PatientDetails.of(link.patient),
+            "link": LinkRow.of(link, now, current_appointments([link]).get(link.pk)),
+            "rule": RuleDetails.of(link.rule),
+            "events": rows,
+            "tab": "care_pathway",
+        },
+    )
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw or "")
+    except ValueError:
+        return None

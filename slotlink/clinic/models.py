@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Service(models.Model):
+    """One talking-therapy service; everything else belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    logo = models.FileField(upload_to="logos/", blank=True)
+    phone = models.CharField(max_length=40, help_text="Shown to patients on every page.")
+    website = models.URLField(blank=True)
+    cancellation_policy_url = models.URLField(blank=True)
+    sms_sender_name = models.CharField(max_length=11, blank=True)
+    online_booking_enabled = models.BooleanField("Online appointment booking", default=False)
+    uses_messages = models.BooleanField("Uses Messages", default=True)
+    reminder_hours_before = models.JSONField(default=list, blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    THERAPIST = "therapist", "Therapist"
+    ADMIN = "admin", "Admin"
+    SUPERUSER = "superuser", "Superuser"
+
+
+class User(AbstractUser):
+    """A member of staff. Staff without a service see nothing."""
+
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
+
+    @property
+    def is_service_superuser(self) -> bool:
+        return self.role == Role.SUPERUSER
+
+
+class Therapist(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="therapists")
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="therapist"
+    )
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingPattern(models.Model):
+    """A recurring weekly working session, in the service's local time."""
+
+    therapist = models.ForeignKey(
+        Therapist, on_delete=models.CASCADE, related_name="working_patterns"
+    )
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ]
+    )
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    every_weeks = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="pattern_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(every_weeks__gte=1), name="pattern_every_weeks_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
+
+
+class Patient(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="patients")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    nhs_number = models.CharField("NHS number", max_length=10, blank=True)
+    mobile = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447700900123")
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "nhs_number"],
+                condition=~Q(nhs_number=""),
+                name="patient_nhs_number_unique_per_service",
+            )
+        ]
+        indexes = [models.Index(fields=["service", "last_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class AppointmentType(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointment_types")
+    name = models.CharField(max_length=100)
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Medium(models.TextChoices):
+    FACE_TO_FACE = "face_to_face", "Face to face"
+    TELEPHONE = "telephone", "Telephone"
+    VIDEO = "video", "Video"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    ATTENDED = "attended", "Attended"
+    DNA = "dna", "DNA"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Statuses whose appointment occupies the therapist's time.
+TIME_HOLDING = [AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED, AppointmentStatus.DNA]
+
+
+class Source(models.TextChoices):
+    STAFF = "staff", "Staff"
+    ONLINE = "online", "Booked online"
+
+
+class Appointment(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.FACE_TO_FACE)
+    location = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
+    booking_link = models.ForeignKey(
+        "booking.BookingLink",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_to"
+    )
+    cancellation_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="appt_ends_after_start"
+            ),
+            # Part of the one-slot-one-appointment rule that every database can enforce; on
+            # PostgreSQL an exclusion constraint (migration 0002) also forbids any overlap.
+            models.UniqueConstraint(
+                fields=["therapist", "start"],
+                condition=Q(status__in=TIME_HOLDING),
+                name="appt_one_per_therapist_start",
+            ),
+            # A booking link never has more than one live appointment.
+            models.UniqueConstraint(
+                fields=["booking_link"],
+                condition=Q(booking_link__isnull=False, status__in=TIME_HOLDING),
+                name="appt_one_live_per_link",
+            ),
+        ]
+        indexes = [models.Index(fields=["therapist", "start", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} with {self.therapist} at {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+class ClinicalContact(models.Model):
+    """The clinical record of one appointment."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="clinical_contact"
+    )
+    notes = models.TextField(blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Clinical contact for {self.appointment}"

@@ -1,0 +1,27 @@
+"""Dates and times the way NHS pages write them: "Tuesday 1 December 2026", "9am", "2:30pm"."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def short_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def clock(moment: datetime) -> str:
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+
+
+def when(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{long_date(local.date())} at {clock(local)}"
+
+
+def staff_datetime(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%d/%m/%Y %H:%M}"
