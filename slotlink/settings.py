@@ -6,6 +6,8 @@ secrets a real deployment needs; the default, development, runs on SQLite with d
 
 import base64
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -86,6 +88,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "slotlink.middleware.NoStoreMiddleware",
+    "slotlink.contention.ContentionMiddleware",
 ]
 
 ROOT_URLCONF = "slotlink.urls"
@@ -130,7 +133,14 @@ def _database() -> dict[str, object]:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             ),
         },
-        "TEST": {"NAME": env_str("SQLITE_TEST_PATH", "") or None},
+        # A file, not memory: race tests need real separate connections, as in production.
+        # One per test process, so parallel runs never share it.
+        "TEST": {
+            "NAME": env_str(
+                "SQLITE_TEST_PATH",
+                str(Path(tempfile.gettempdir()) / f"slotlink-test-{os.getpid()}.sqlite3"),
+            )
+        },
     }
 
 
@@ -183,7 +193,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": under it browsers send `Origin: null` with every form POST, which Django's
+# CSRF check rejects. "same-origin" still tells other sites nothing.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

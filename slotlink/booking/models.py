@@ -31,6 +31,11 @@ class BroadcastRule(models.Model):
     allow_reschedule = models.BooleanField(default=True)
     reschedule_cutoff_hours = models.PositiveIntegerField(default=24)
     send_confirmation_sms = models.BooleanField(default=True)
+    hold_minutes = models.PositiveSmallIntegerField(
+        "Hold a chosen time for (minutes)",
+        default=10,
+        help_text="How long a time stays reserved while the patient checks and confirms it.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -69,6 +74,35 @@ class BookingLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} link #{self.pk}"
+
+
+class SlotHold(models.Model):
+    """A time reserved for one link while its patient reviews it, hidden from everyone else.
+
+    At most one per link. No two holds of one therapist overlap: PostgreSQL enforces it with an
+    exclusion constraint (migration 0004); SQLite's one-writer-at-a-time transactions make the
+    check before the insert sufficient there. Lapsed holds are deleted by whoever next needs
+    the time."""
+
+    link = models.OneToOneField(BookingLink, on_delete=models.CASCADE, related_name="hold")
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["therapist", "start"], name="hold_one_per_therapist_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="hold_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["therapist", "start", "end"])]
+
+    def __str__(self) -> str:
+        return f"Hold for link #{self.link_id} until {self.expires_at:%H:%M}"
 
 
 class ActorKind(models.TextChoices):

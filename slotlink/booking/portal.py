@@ -32,10 +32,14 @@ from slotlink.booking.services import (
     booking_link_find,
     booking_link_open,
     link_appointment,
+    slot_hold_acquire,
+    slot_hold_of,
+    slot_hold_release,
 )
 from slotlink.clinic.models import Service
+from slotlink.contention import retry_on_contention
 from slotlink.domain.link_lifecycle import LIVE, USED
-from slotlink.formatting import when
+from slotlink.formatting import clock, when
 
 SESSION_LINK = "booking_link_id"
 SESSION_START = "booking_start"
@@ -111,7 +115,9 @@ def welcome(request: HttpRequest, link: BookingLink) -> HttpResponse:
 @require_GET
 @with_live_link
 def times(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    starts = rule_available_times(link.rule, timezone.now())
+    # Coming back to choose again gives up the time held for the patient.
+    slot_hold_release(link=link)
+    starts = rule_available_times(link.rule, timezone.now(), for_link=link.pk)
     days = group_days(starts, link.service.zone)
     return render(
         request,
@@ -132,7 +138,7 @@ def day(request: HttpRequest, link: BookingLink, iso_day: str) -> HttpResponse:
         chosen_day = date.fromisoformat(iso_day)
     except ValueError:
         return redirect("booking:times")
-    starts = rule_available_times(link.rule, timezone.now())
+    starts = rule_available_times(link.rule, timezone.now(), for_link=link.pk)
     day_times: DayOfTimes | None = next(
         (d for d in group_days(starts, link.service.zone) if d.day == chosen_day), None
     )
@@ -171,6 +177,7 @@ def _parse_start(raw: str | None) -> datetime | None:
 
 
 @require_POST
+@retry_on_contention
 @with_live_link
 def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
     start = _parse_start(request.POST.get("start"))
@@ -179,7 +186,9 @@ def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
         if _is_iso_day(back):
             return redirect(reverse("booking:day", args=[back]) + "?error=choose")
         return redirect("booking:times")
-    if start not in set(rule_available_times(link.rule, timezone.now())):
+    try:
+        slot_hold_acquire(link=link, start=start)
+    except SlotTaken:
         messages.warning(request, "Sorry, that time has just been taken. Please choose another.")
         return redirect("booking:times")
     request.session[SESSION_START] = start.isoformat()
@@ -192,6 +201,7 @@ def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
     start = _parse_start(request.session.get(SESSION_START))
     if start is None:
         return redirect("booking:times")
+    hold = slot_hold_of(link, timezone.now())
     return render(
         request,
         "booking/portal/review.html",
@@ -199,11 +209,13 @@ def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
             "when": when(start, link.service.zone),
+            "held_until": clock(hold.expires_at.astimezone(link.service.zone)) if hold else None,
         },
     )
 
 
 @require_POST
+@retry_on_contention
 def confirm(request: HttpRequest) -> HttpResponse:
     link = _session_link(request)
     if link is None:

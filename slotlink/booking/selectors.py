@@ -4,10 +4,11 @@ A fixed number of queries whatever the number of therapists or weeks."""
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from itertools import chain
 
 from django.db.models import Q, QuerySet
 
-from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
 from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import TIME_HOLDING, Appointment, User, WorkingPattern
 from slotlink.domain.availability import (
@@ -29,9 +30,11 @@ def rule_slot_query(rule: BroadcastRule, now: datetime) -> SlotQuery:
     )
 
 
-def rule_diaries(rule: BroadcastRule, start: datetime, end: datetime) -> list[TherapistDiary]:
-    """Every active therapist of the rule with their working patterns and the appointments
-    that hold their time between `start` and `end`."""
+def rule_diaries(
+    rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
+) -> list[TherapistDiary]:
+    """Every active therapist of the rule with their working patterns and what holds their
+    time between `start` and `end`: appointments, and times other patients are holding."""
     therapist_ids = list(
         rule.therapists.filter(active=True, service_id=rule.service_id).values_list("pk", flat=True)
     )
@@ -59,28 +62,42 @@ def rule_diaries(rule: BroadcastRule, start: datetime, end: datetime) -> list[Th
     appointments = Appointment.objects.filter(
         therapist_id__in=therapist_ids, status__in=TIME_HOLDING, start__lt=end, end__gt=start
     ).values_list("therapist_id", "start", "end")
-    for therapist_id, appt_start, appt_end in appointments:
-        busy[therapist_id].append((appt_start, appt_end))
+    holds = (
+        SlotHold.objects.filter(
+            therapist_id__in=therapist_ids, expires_at__gt=now, start__lt=end, end__gt=start
+        )
+        .exclude(link_id=for_link)
+        .values_list("therapist_id", "start", "end")
+    )
+    for therapist_id, busy_start, busy_end in chain(appointments, holds):
+        busy[therapist_id].append((busy_start, busy_end))
     return [
         TherapistDiary(therapist_id=tid, shifts=tuple(shifts[tid]), busy=tuple(busy[tid]))
         for tid in therapist_ids
     ]
 
 
-def rule_available_times(rule: BroadcastRule, now: datetime) -> list[datetime]:
+def rule_available_times(
+    rule: BroadcastRule, now: datetime, *, for_link: int | None = None
+) -> list[datetime]:
+    """The times `for_link`'s patient may choose (its own hold does not hide a time from it)."""
     query = rule_slot_query(rule, now)
     if query.latest <= query.earliest:
         return []
-    return available_times(rule_diaries(rule, query.earliest, query.latest), query)
+    diaries = rule_diaries(rule, query.earliest, query.latest, now=now, for_link=for_link)
+    return available_times(diaries, query)
 
 
-def rule_free_therapists(rule: BroadcastRule, now: datetime, start: datetime) -> list[int]:
+def rule_free_therapists(
+    rule: BroadcastRule, now: datetime, start: datetime, *, for_link: int | None = None
+) -> list[int]:
     """Therapists of the rule who can take an appointment at `start`, if it is bookable now."""
     query = rule_slot_query(rule, now)
     end = start + query.duration
     if start < query.earliest or end > query.latest:
         return []
-    return free_therapists(rule_diaries(rule, start, end), query, start)
+    diaries = rule_diaries(rule, start, end, now=now, for_link=for_link)
+    return free_therapists(diaries, query, start)
 
 
 def rules_for(user: User) -> QuerySet[BroadcastRule]:

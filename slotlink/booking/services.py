@@ -9,7 +9,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from slotlink.booking.models import ActorKind, BookingLink, BookingLinkEvent, BroadcastRule
+from slotlink.booking.models import (
+    ActorKind,
+    BookingLink,
+    BookingLinkEvent,
+    BroadcastRule,
+    SlotHold,
+)
 from slotlink.booking.selectors import rule_free_therapists
 from slotlink.clinic.models import (
     TIME_HOLDING,
@@ -232,10 +238,50 @@ def _local_day_bounds(moment: datetime, rule: BroadcastRule) -> tuple[datetime, 
 
 
 @transaction.atomic
+def slot_hold_acquire(
+    *, link: BookingLink, start: datetime, now: datetime | None = None
+) -> SlotHold:
+    """Reserve `start` for this link's patient while they review it, with the therapist the
+    fairness order prefers among those free. Replaces the link's earlier hold. Raises
+    SlotTaken when nobody is free then (or the time is not one the rule offers)."""
+    now = now or timezone.now()
+    rule = link.rule
+    SlotHold.objects.filter(link=link).delete()
+    candidates = rule_free_therapists(rule, now, start, for_link=link.pk)
+    end = start + timedelta(minutes=rule.duration_minutes)
+    # Lapsed holds still occupy their rows; clear the ones in the way.
+    SlotHold.objects.filter(
+        therapist_id__in=candidates, start__lt=end, end__gt=start, expires_at__lte=now
+    ).delete()
+    for therapist_id in _fairest_order(candidates, *_local_day_bounds(start, rule)):
+        try:
+            with transaction.atomic():
+                return SlotHold.objects.create(
+                    link=link,
+                    therapist_id=therapist_id,
+                    start=start,
+                    end=end,
+                    expires_at=now + timedelta(minutes=rule.hold_minutes),
+                )
+        except IntegrityError:
+            continue  # another patient's hold got there first: the database said no
+    raise SlotTaken("Sorry, that time has just been taken.")
+
+
+def slot_hold_release(*, link: BookingLink) -> None:
+    SlotHold.objects.filter(link=link).delete()
+
+
+def slot_hold_of(link: BookingLink, now: datetime) -> SlotHold | None:
+    return SlotHold.objects.filter(link=link, expires_at__gt=now).first()
+
+
+@transaction.atomic
 def booking_link_book(
     *, link: BookingLink, start: datetime, now: datetime | None = None
 ) -> Appointment:
-    """Book the appointment the patient confirmed. Idempotent per link: a repeated confirm
+    """Book the appointment the patient confirmed, with the therapist held for them (a lapsed
+    hold is taken again if the time is still free). Idempotent per link: a repeated confirm
     returns the appointment the link already made. Raises SlotTaken when nobody is free at
     `start` any more, LinkNotUsable when the link can no longer book."""
     now = now or timezone.now()
@@ -246,10 +292,6 @@ def booking_link_book(
             return existing
     if link.status not in LIVE or now >= link.expires_at:
         raise LinkNotUsable("This link can no longer be used to book.")
-    rule = link.rule
-    candidates = rule_free_therapists(rule, now, start)
-    if not candidates:
-        raise SlotTaken("Sorry, that time has just been taken.")
     # The compare-and-set on the link comes first: of any number of concurrent confirms from
     # one link exactly one gets past it; the others wait for it here and then see "booked".
     before = _claim(link, LinkAction.BOOK)
@@ -258,19 +300,30 @@ def booking_link_book(
         if existing is None:
             raise LinkNotUsable("This link can no longer be used to book.")
         return existing
-    end = start + timedelta(minutes=rule.duration_minutes)
-    appointment = _create_first_free(
-        link=link,
-        therapist_ids=_fairest_order(candidates, *_local_day_bounds(start, rule)),
-        start=start,
-        end=end,
-    )
-    if appointment is None:
-        # Raising undoes the link's move to booked along with everything else.
-        raise SlotTaken("Sorry, that time has just been taken.")
+    hold = slot_hold_of(link, now)
+    if hold is None or hold.start != start:
+        hold = slot_hold_acquire(link=link, start=start, now=now)
+    try:
+        with transaction.atomic():
+            appointment = Appointment.objects.create(
+                service=link.service,
+                therapist_id=hold.therapist_id,
+                patient=link.patient,
+                appointment_type=link.rule.appointment_type,
+                start=hold.start,
+                end=hold.end,
+                medium=link.rule.medium,
+                location=link.rule.location,
+                source=Source.ONLINE,
+                booking_link=link,
+            )
+    except IntegrityError:
+        # Staff put an appointment there meanwhile. Raising undoes the link's claim too.
+        raise SlotTaken("Sorry, that time has just been taken.") from None
+    hold.delete()
     _record(link, before, actor=PATIENT, now=now, appointment=appointment)
     ClinicalContact.objects.create(appointment=appointment)
-    if rule.send_confirmation_sms and link.patient.mobile:
+    if link.rule.send_confirmation_sms and link.patient.mobile:
         message_queue(
             service=link.service,
             to=link.patient.mobile,
@@ -281,32 +334,6 @@ def booking_link_book(
             now=now,
         )
     return appointment
-
-
-def _create_first_free(
-    *, link: BookingLink, therapist_ids: list[int], start: datetime, end: datetime
-) -> Appointment | None:
-    """Insert the appointment with the first therapist the database lets us have. The
-    database's constraints, not the check above, are what forbid a double booking."""
-    rule = link.rule
-    for therapist_id in therapist_ids:
-        try:
-            with transaction.atomic():
-                return Appointment.objects.create(
-                    service=link.service,
-                    therapist_id=therapist_id,
-                    patient=link.patient,
-                    appointment_type=rule.appointment_type,
-                    start=start,
-                    end=end,
-                    medium=rule.medium,
-                    location=rule.location,
-                    source=Source.ONLINE,
-                    booking_link=link,
-                )
-        except IntegrityError:
-            continue
-    return None
 
 
 def _confirmation_text(appointment: Appointment) -> str:

@@ -22,6 +22,7 @@ from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Patient
 from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import patients_for
+from slotlink.contention import retry_on_contention
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.formatting import staff_datetime
 
@@ -74,6 +75,7 @@ def care_pathway(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@retry_on_contention
 @staff_required()
 def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
@@ -92,6 +94,7 @@ def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@retry_on_contention
 @staff_required()
 def expire_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)

@@ -33,13 +33,20 @@ LAST_NAMES = ["Example", "Sample", "Testcase", "Placeholder", "Fictional", "Made
 
 
 def demo_nhs_number(n: int) -> str:
-    """The n-th valid number in the 999 range, which the NHS never issues (for testing)."""
-    candidate = 999_000_000_0 + n * 10
-    while True:
-        text = str(candidate)
+    """A valid number in the 999 range, which the NHS never issues, different for each n.
+
+    Two neighbouring 9-digit stems have check digits that differ, so at most one of them is
+    the impossible check digit 10."""
+    for stem in (999_000_000 + 2 * n, 999_000_000 + 2 * n + 1):
+        text = f"{stem}{_check_digit(stem)}"
         if nhs_number.is_valid(text):
             return text
-        candidate += 1
+    raise AssertionError("unreachable: one of two neighbouring stems is always valid")
+
+
+def _check_digit(stem: int) -> int:
+    total = sum(int(digit) * (10 - i) for i, digit in enumerate(f"{stem:09d}"))
+    return (11 - total % 11) % 11
 
 
 def drama_mobile(n: int) -> str:

@@ -6,6 +6,8 @@ the same job. See docs/adr/0002-one-slot-one-appointment.md."""
 
 from django.db import migrations
 
+from slotlink.migration_ops import postgres_only
+
 CREATE = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 ALTER TABLE clinic_appointment ADD CONSTRAINT appt_no_overlap_per_therapist
@@ -15,15 +17,8 @@ ALTER TABLE clinic_appointment ADD CONSTRAINT appt_no_overlap_per_therapist
 DROP = "ALTER TABLE clinic_appointment DROP CONSTRAINT IF EXISTS appt_no_overlap_per_therapist;"
 
 
-def _on_postgres(sql: str):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
 
 class Migration(migrations.Migration):
     dependencies = [("clinic", "0001_initial"), ("booking", "0002_initial")]
 
-    operations = [migrations.RunPython(_on_postgres(CREATE), _on_postgres(DROP))]
+    operations = [postgres_only(CREATE, DROP)]
