@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.db import models
 
-from slotlink.clinic.models import AppointmentType, Medium, Patient, Service, Therapist, User
+from slotlink.clinic.models import (
+    AppointmentType,
+    Medium,
+    Patient,
+    Service,
+    Team,
+    Therapist,
+    User,
+)
 from slotlink.domain.link_lifecycle import LinkStatus
 
 DEFAULT_SMS_TEMPLATE = (
@@ -18,12 +26,28 @@ class BroadcastRule(models.Model):
     title = models.CharField(max_length=200)
     appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT)
     duration_minutes = models.PositiveSmallIntegerField(default=60)
-    therapists = models.ManyToManyField(Therapist, related_name="broadcast_rules")
+    therapists = models.ManyToManyField(Therapist, related_name="broadcast_rules", blank=True)
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="broadcast_rules",
+        help_text="Everyone in the team offers times, as well as the therapists chosen above.",
+    )
+    show_therapists = models.BooleanField(
+        default=False, help_text="Let the patient choose who they see, not only when."
+    )
     medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.FACE_TO_FACE)
     location = models.CharField(max_length=200, blank=True)
     min_notice_hours = models.PositiveIntegerField("Minimum notice (hours)", default=24)
     horizon_days = models.PositiveIntegerField("How far ahead (days)", default=42)
     slot_step_minutes = models.PositiveSmallIntegerField("Start times every (minutes)", default=30)
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    daily_cap = models.PositiveSmallIntegerField(
+        "Most online bookings per therapist per day", null=True, blank=True
+    )
     link_valid_days = models.PositiveIntegerField("Link valid for (days)", default=14)
     sms_template = models.TextField(default=DEFAULT_SMS_TEMPLATE)
     welcome_content = models.TextField(blank=True, help_text="Markdown; links allowed.")

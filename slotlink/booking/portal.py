@@ -23,8 +23,9 @@ from slotlink.booking.presenters import (
     RuleSummary,
     group_days,
     times_of_day,
+    with_therapists,
 )
-from slotlink.booking.selectors import rule_available_times
+from slotlink.booking.selectors import rule_available_times, rule_day_therapists
 from slotlink.booking.services import (
     BookingError,
     SlotTaken,
@@ -43,6 +44,7 @@ from slotlink.formatting import clock, when
 
 SESSION_LINK = "booking_link_id"
 SESSION_START = "booking_start"
+SESSION_THERAPIST = "booking_therapist"
 
 LinkView = Callable[..., HttpResponse]
 
@@ -145,6 +147,10 @@ def day(request: HttpRequest, link: BookingLink, iso_day: str) -> HttpResponse:
     if day_times is None:
         messages.info(request, "There are no free times left on that day. Choose another day.")
         return redirect("booking:times")
+    if link.rule.show_therapists:
+        day_times = with_therapists(
+            day_times, rule_day_therapists(link.rule, timezone.now(), chosen_day, for_link=link.pk)
+        )
     return render(
         request,
         "booking/portal/day.html",
@@ -166,8 +172,8 @@ def _is_iso_day(raw: str) -> bool:
     return True
 
 
-def _parse_start(raw: str | None) -> datetime | None:
-    if not raw or len(raw) > 40:
+def _parse_start(raw: object) -> datetime | None:
+    if not isinstance(raw, str) or not raw or len(raw) > 40:
         return None
     try:
         moment = datetime.fromisoformat(raw)
@@ -176,23 +182,38 @@ def _parse_start(raw: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+def _parse_choice(raw: str | None) -> tuple[datetime | None, int | None]:
+    """A chosen option: an instant, optionally followed by "@" and the chosen therapist's id."""
+    instant, _, therapist = (raw or "").partition("@")
+    start = _parse_start(instant)
+    if not therapist:
+        return start, None
+    return (start, int(therapist)) if therapist.isdigit() and len(therapist) < 12 else (None, None)
+
+
 @require_POST
 @retry_on_contention
 @with_live_link
 def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    start = _parse_start(request.POST.get("start"))
+    start, therapist_id = _parse_choice(request.POST.get("start"))
     if start is None:
         back = request.POST.get("day", "")
         if _is_iso_day(back):
             return redirect(reverse("booking:day", args=[back]) + "?error=choose")
         return redirect("booking:times")
     try:
-        slot_hold_acquire(link=link, start=start)
+        slot_hold_acquire(link=link, start=start, therapist_id=therapist_id)
     except SlotTaken:
         messages.warning(request, "Sorry, that time has just been taken. Please choose another.")
         return redirect("booking:times")
     request.session[SESSION_START] = start.isoformat()
+    request.session[SESSION_THERAPIST] = therapist_id
     return redirect("booking:review")
+
+
+def _chosen_therapist(request: HttpRequest) -> int | None:
+    chosen = request.session.get(SESSION_THERAPIST)
+    return chosen if isinstance(chosen, int) else None
 
 
 @require_GET
@@ -210,6 +231,7 @@ def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
             "rule": RuleSummary.of(link.rule),
             "when": when(start, link.service.zone),
             "held_until": clock(hold.expires_at.astimezone(link.service.zone)) if hold else None,
+            "therapist": hold.therapist.name if hold and _chosen_therapist(request) else None,
         },
     )
 
@@ -227,7 +249,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if start is None:
         return redirect("booking:times")
     try:
-        booking_link_book(link=link, start=start)
+        booking_link_book(link=link, start=start, therapist_id=_chosen_therapist(request))
     except SlotTaken:
         request.session.pop(SESSION_START, None)
         messages.warning(

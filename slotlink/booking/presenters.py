@@ -1,6 +1,6 @@
 """Turn booking models into the plain strings templates show, so templates stay dumb."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
 from zoneinfo import ZoneInfo
@@ -30,10 +30,12 @@ class RuleSummary:
     location: str
     welcome_html: SafeString
     confirmation_html: SafeString
+    show_therapists: bool
 
     @classmethod
     def of(cls, rule: BroadcastRule) -> "RuleSummary":
         return cls(
+            show_therapists=rule.show_therapists,
             title=rule.title,
             appointment_type=rule.appointment_type.name,
             duration=duration_text(rule.duration_minutes),
@@ -67,8 +69,8 @@ class AppointmentSummary:
 
 @dataclass(frozen=True)
 class TimeOption:
-    value: str  # the instant, ISO 8601 with offset: what the form posts back
-    label: str  # "9:30am"
+    value: str  # what the form posts back: the instant in ISO 8601, then "@id" if a therapist
+    label: str  # "9:30am", or "9:30am with Sam Example"
     long_label: str  # "Wednesday 2 December at 9:30am"
     hour: int
 
@@ -104,6 +106,19 @@ def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:
         ]
         days.append(DayOfTimes(day=day, label=short_date(day), times=options))
     return days
+
+
+def with_therapists(
+    day: DayOfTimes, therapists_at: dict[datetime, list[tuple[int, str]]]
+) -> DayOfTimes:
+    """One option per free therapist at each time, for rules where patients choose who."""
+    by_value = {start.isoformat(): pairs for start, pairs in therapists_at.items()}
+    options = [
+        replace(option, value=f"{option.value}@{tid}", label=f"{option.label} with {name}")
+        for option in day.times
+        for tid, name in by_value.get(option.value, [])
+    ]
+    return replace(day, times=options)
 
 
 @dataclass(frozen=True)

@@ -239,15 +239,22 @@ def _local_day_bounds(moment: datetime, rule: BroadcastRule) -> tuple[datetime, 
 
 @transaction.atomic
 def slot_hold_acquire(
-    *, link: BookingLink, start: datetime, now: datetime | None = None
+    *,
+    link: BookingLink,
+    start: datetime,
+    therapist_id: int | None = None,
+    now: datetime | None = None,
 ) -> SlotHold:
-    """Reserve `start` for this link's patient while they review it, with the therapist the
-    fairness order prefers among those free. Replaces the link's earlier hold. Raises
-    SlotTaken when nobody is free then (or the time is not one the rule offers)."""
+    """Reserve `start` for this link's patient while they review it, with the therapist they
+    chose or else the one the fairness order prefers among those free. Replaces the link's
+    earlier hold. Raises SlotTaken when nobody suitable is free then (or the time is not one
+    the rule offers)."""
     now = now or timezone.now()
     rule = link.rule
     SlotHold.objects.filter(link=link).delete()
     candidates = rule_free_therapists(rule, now, start, for_link=link.pk)
+    if therapist_id is not None:
+        candidates = [tid for tid in candidates if tid == therapist_id]
     end = start + timedelta(minutes=rule.duration_minutes)
     # Lapsed holds still occupy their rows; clear the ones in the way.
     SlotHold.objects.filter(
@@ -278,7 +285,11 @@ def slot_hold_of(link: BookingLink, now: datetime) -> SlotHold | None:
 
 @transaction.atomic
 def booking_link_book(
-    *, link: BookingLink, start: datetime, now: datetime | None = None
+    *,
+    link: BookingLink,
+    start: datetime,
+    therapist_id: int | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
     """Book the appointment the patient confirmed, with the therapist held for them (a lapsed
     hold is taken again if the time is still free). Idempotent per link: a repeated confirm
@@ -302,7 +313,7 @@ def booking_link_book(
         return existing
     hold = slot_hold_of(link, now)
     if hold is None or hold.start != start:
-        hold = slot_hold_acquire(link=link, start=start, now=now)
+        hold = slot_hold_acquire(link=link, start=start, therapist_id=therapist_id, now=now)
     try:
         with transaction.atomic():
             appointment = Appointment.objects.create(

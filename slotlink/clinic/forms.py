@@ -10,7 +10,8 @@ from slotlink.clinic.models import Appointment, AppointmentType, ClinicalContact
 class AppointmentForm(forms.ModelForm[Appointment]):
     """Staff edit an appointment in the service's local time."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input only understands ISO dates; the en-GB default (27/11/2026) shows it empty.
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start_time = forms.TimeField(label="Start", widget=forms.TimeInput(attrs={"type": "time"}))
     duration_minutes = forms.IntegerField(label="Duration (minutes)", min_value=5, max_value=480)
 

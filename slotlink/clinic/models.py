@@ -7,6 +7,14 @@ from django.db import models
 from django.db.models import Q
 
 
+class Nation(models.TextChoices):
+    # Codes are the `holidays` package's subdivisions of GB.
+    ENGLAND = "ENG", "England"
+    WALES = "WLS", "Wales"
+    SCOTLAND = "SCT", "Scotland"
+    NORTHERN_IRELAND = "NIR", "Northern Ireland"
+
+
 class Service(models.Model):
     """One talking-therapy service; everything else belongs to exactly one."""
 
@@ -20,6 +28,11 @@ class Service(models.Model):
     uses_messages = models.BooleanField("Uses Messages", default=True)
     reminder_hours_before = models.JSONField(default=list, blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/London")
+    nation = models.CharField(
+        max_length=3, choices=Nation.choices, default=Nation.ENGLAND,
+        help_text="Whose bank holidays the service closes on.",
+    )
+    closed_on_bank_holidays = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.name
@@ -61,6 +74,18 @@ class Therapist(models.Model):
         return self.name
 
 
+class Team(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=100)
+    therapists = models.ManyToManyField(Therapist, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class WorkingPattern(models.Model):
     """A recurring weekly working session, in the service's local time."""
 
@@ -94,6 +119,36 @@ class WorkingPattern(models.Model):
 
     def __str__(self) -> str:
         return f"{self.therapist} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
+
+
+class DiaryChangeKind(models.TextChoices):
+    EXTRA = "extra", "Extra session"
+    LEAVE = "leave", "Leave"
+    SICKNESS = "sickness", "Sickness"
+    TRAINING = "training", "Training"
+
+
+class DiaryChange(models.Model):
+    """A one-off change to a therapist's working time: an extra session adds time, anything
+    else takes it away."""
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="diary_changes")
+    kind = models.CharField(max_length=10, choices=DiaryChangeKind.choices)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="diary_change_ends_after_start"
+            )
+        ]
+        indexes = [models.Index(fields=["therapist", "start", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.therapist}"
 
 
 class Patient(models.Model):

@@ -17,7 +17,9 @@
           option.hidden = !match;
           if (match && !firstMatch) firstMatch = option;
         });
-        if (firstMatch && (select.selectedOptions[0] || {}).hidden !== false) select.value = firstMatch.value;
+        // Keep a visible choice; replace the placeholder or a choice the filter just hid.
+        var current = select.selectedOptions[0];
+        if (firstMatch && (!current || !current.value || current.hidden)) select.value = firstMatch.value;
         if (!firstMatch) select.value = "";
       });
     });
