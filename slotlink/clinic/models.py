@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractUser
@@ -27,6 +28,9 @@ class Service(models.Model):
     online_booking_enabled = models.BooleanField("Online appointment booking", default=False)
     uses_messages = models.BooleanField("Uses Messages", default=True)
     reminder_hours_before = models.JSONField(default=list, blank=True)
+    # Texts due between these local times wait until quiet_until (none if either is empty).
+    quiet_from = models.TimeField(null=True, blank=True, default=time(21))
+    quiet_until = models.TimeField(null=True, blank=True, default=time(8))
     time_zone = models.CharField(max_length=64, default="Europe/London")
     nation = models.CharField(
         max_length=3, choices=Nation.choices, default=Nation.ENGLAND,
