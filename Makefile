@@ -18,12 +18,14 @@ setup: $(STAMP)
 migrate: setup
 	$(PY) manage.py migrate --noinput
 
-# Serves the demo on SQLite with a background worker sending texts to the outbox.
+# Serves the demo on SQLite, with a background worker sending texts (to the outbox) and the
+# once-a-minute housekeeping.
 run: migrate
 	$(PY) manage.py seed_demo
 	@echo "Slotlink is at http://127.0.0.1:8000/  (Ctrl+C stops it)"
-	@$(PY) manage.py db_worker --interval 0.5 --no-reload & \
-	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	@$(PY) manage.py db_worker --interval 0.5 --no-reload & worker=$$!; \
+	  $(PY) manage.py housekeeping --every 60 >/dev/null & keeper=$$!; \
+	  trap "kill $$worker $$keeper 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
 worker: migrate
@@ -40,12 +42,16 @@ test: setup
 	$(BIN)/ruff check slotlink tests benchmarks
 	$(BIN)/mypy slotlink
 	$(PY) manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/bandit -q -r slotlink -c pyproject.toml
+	$(PY) scripts/dependency_audit.py
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-bench: migrate
+# Both create, migrate and drop throwaway databases of their own: neither touches db.sqlite3
+# nor the database DATABASE_URL names (only its server). See docs/benchmarks.md.
+bench: setup
 	$(PY) -m benchmarks.run
 
-bench-load: migrate
+bench-load: setup
 	$(PY) -m benchmarks.load
 
 clean:

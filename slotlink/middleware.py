@@ -14,3 +14,11 @@ class NoStoreMiddleware:
         if not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+def without_referrer(response: HttpResponse) -> HttpResponse:
+    """For the responses to URLs that carry a token: the token must never travel on as a
+    Referer. (Other pages use "same-origin", since "no-referrer" makes browsers send
+    `Origin: null` with form posts, which the CSRF check rightly refuses.)"""
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -9,7 +9,8 @@ def postgres_only(sql: str, reverse_sql: str) -> migrations.RunPython:
     def runner(statement: str) -> Any:
         def run(apps: Any, schema_editor: Any) -> None:
             if schema_editor.connection.vendor == "postgresql":
-                schema_editor.execute(statement)
+                # No parameters: otherwise psycopg reads a "%" in PL/pgSQL as a placeholder.
+                schema_editor.execute(statement, params=None)
 
         return run
 

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -25,7 +26,8 @@ if ENVIRONMENT not in {"development", "production"}:
     )
 PRODUCTION = ENVIRONMENT == "production"
 
-_DEV_SECRET_KEY = "development-only-not-secret-slotlink-key-0123456789abcdef"  # noqa: S105
+# Development only: production refuses to start with it (below).
+_DEV_SECRET_KEY = "development-only-not-secret-slotlink-key-0123456789abcdef"  # noqa: S105  # nosec B105
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
@@ -58,6 +60,8 @@ if PRODUCTION:
         problems.append("ALLOWED_HOSTS must be set")
     if not PUBLIC_BASE_URL.startswith("https://"):
         problems.append("PUBLIC_BASE_URL must be an https:// address")
+    if not {"admin", "superuser"} <= set(env_list("OTP_REQUIRED_FOR", ["admin", "superuser"])):
+        problems.append("OTP_REQUIRED_FOR must include admin and superuser")
     if problems:
         raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems))
 
@@ -71,9 +75,14 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "slotlink.clinic",
     "slotlink.booking",
     "slotlink.messaging",
+    "slotlink.audit",
+    "slotlink.accounts",
 ]
 
 MIDDLEWARE = [
@@ -83,17 +92,26 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "slotlink.accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "slotlink.middleware.NoStoreMiddleware",
     "slotlink.contention.ContentionMiddleware",
+    # Last, as django-axes asks: it turns its lock-out into the page below.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "slotlink.urls"
 WSGI_APPLICATION = "slotlink.wsgi.application"
 AUTH_USER_MODEL = "clinic.User"
+# Axes first: it refuses a locked-out account or client before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "clinic:patient_search"
 LOGOUT_REDIRECT_URL = "login"
@@ -109,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "slotlink.messaging.context.unread_messages",
             ],
         },
     },
@@ -201,6 +220,39 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Staff sessions also end this long after logging in, however busy (see accounts.middleware).
+SESSION_MAX_AGE_SECONDS = env_int("SESSION_MAX_AGE_SECONDS", 12 * 60 * 60)
+if SESSION_MAX_AGE_SECONDS <= 0 or SESSION_COOKIE_AGE <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_SECONDS and SESSION_MAX_AGE_SECONDS must be positive")
+
+# How many reverse proxies (load balancer, ingress…) sit in front of the app and append to
+# X-Forwarded-For. 0 trusts only the socket's address. Throttling counts per client by this.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# Login throttling (django-axes): after this many failures an account, and separately a
+# client, is locked out for the cool-off period, even against the right password.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "slotlink.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "slotlink.clientip.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT must be 1 or more")
+
+# Two-factor authentication (django-otp, an authenticator app). Required for these roles (and
+# Django superusers); anyone else may switch it on, after which it is required for them too.
+OTP_REQUIRED_FOR = env_list("OTP_REQUIRED_FOR", ["admin", "superuser"])
+if set(OTP_REQUIRED_FOR) - {"therapist", "admin", "superuser"}:
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_FOR may name therapist, admin and superuser only, not {OTP_REQUIRED_FOR}"
+    )
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Slotlink")
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
@@ -244,13 +296,65 @@ LOGGING = {
         # Replaces Django's own console handler, which would log paths unredacted.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # Axes logs every login at INFO, usernames included; failures and lock-outs are kept
+        # in its own tables, and warnings still come through.
+        "axes": {"level": "WARNING"},
         # runserver's own request log; routed through our handler so tokens are redacted.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
-SMS_BACKEND = env_str("SMS_BACKEND", "slotlink.messaging.backends.OutboxBackend")
+# Text messages: "outbox" keeps them in the database (development), "notify" or "twilio" send
+# them. A service's own provider settings, where set, take precedence.
+SMS_PROVIDER = env_str("SMS_PROVIDER", "outbox")
+if SMS_PROVIDER not in {"outbox", "notify", "twilio"}:
+    raise ImproperlyConfigured(
+        f"SMS_PROVIDER must be outbox, notify or twilio, not {SMS_PROVIDER!r}"
+    )
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY")
+NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_CALLBACK_TOKEN = env_str("NOTIFY_CALLBACK_TOKEN")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM = env_str("TWILIO_FROM")
+TWILIO_BASE_URL = env_str("TWILIO_BASE_URL")
+PROVIDER_TIMEOUT_SECONDS = float(env_int("PROVIDER_TIMEOUT_SECONDS", 10))
+# Failed sends are tried again after base × 2^attempt seconds (with jitter), this many times.
+MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 30)
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 8)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@example.com")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = 10
 # The staff outbox page, which shows the texts in full, exists only outside production.
 DEMO_MODE = env_bool("DEMO_MODE", default=not PRODUCTION)
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
+
+
+def _retention_days(name: str, default: int) -> int:
+    days = env_int(name, default)
+    if days < 1:
+        raise ImproperlyConfigured(f"{name} must be a number of days, 1 or more, not {days}")
+    return days
+
+
+# Retention (slotlink/audit/retention.py, run by `retention_apply` and housekeeping): how long
+# each class of record is kept after it has served its purpose, in days.
+RETENTION_DAYS = {
+    # A link's encrypted token (kept so staff can copy a live link) after its validity ended.
+    "link_tokens": _retention_days("RETENTION_LINK_TOKEN_DAYS", 30),
+    # The text and recipient of a message once it is finished with (sent, failed…).
+    "message_bodies": _retention_days("RETENTION_MESSAGE_BODY_DAYS", 90),
+    # Verification throttles (hashed client addresses) and spent codes.
+    "verification_throttles": _retention_days("RETENTION_THROTTLE_DAYS", 1),
+    # Staff login records (username, address, browser) kept by django-axes.
+    "login_records": _retention_days("RETENTION_LOGIN_RECORD_DAYS", 90),
+    # The audit log itself.
+    "audit_events": _retention_days("RETENTION_AUDIT_DAYS", 8 * 365),
+}

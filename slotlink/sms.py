@@ -1,6 +1,8 @@
 """SMS text: placeholder rendering and the length a patient's phone will see."""
 
+import math
 import re
+from dataclasses import dataclass
 from datetime import date
 
 PLACEHOLDERS = {
@@ -27,3 +29,66 @@ def render_sms(
         "expiry_date": f"{expiry_date:%A} {expiry_date.day} {expiry_date:%B}",
     }
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+# GSM 03.38: the default alphabet phones send at 7 bits a character, and its extension table,
+# whose characters are sent as an escape plus the character and so count twice.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+# A single message holds 160 GSM-7 characters or 70 UCS-2 ones; a long message is split
+# into parts that each give up room to a header saying how they join up.
+GSM7_SINGLE, GSM7_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+MAX_SEGMENTS = 3
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # characters as the network counts them
+    segments: int
+
+    @property
+    def summary(self) -> str:
+        texts = "1 text message" if self.segments == 1 else f"{self.segments} text messages"
+        return f"{self.units} characters ({self.encoding}) · {texts}"
+
+
+def is_gsm7(text: str) -> bool:
+    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+
+
+def sms_length(text: str) -> SmsLength:
+    """How many characters and messages `text` takes. One character outside GSM-7 (an emoji,
+    curly quotes, "ë") makes the whole text UCS-2, where characters beyond the Basic
+    Multilingual Plane take two units."""
+    if is_gsm7(text):
+        units = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+        single, part, encoding = GSM7_SINGLE, GSM7_PART, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part, encoding = UCS2_SINGLE, UCS2_PART, "UCS-2"
+    segments = 1 if units <= single else math.ceil(units / part)
+    return SmsLength(encoding=encoding, units=units, segments=segments)
+
+
+# Stand-ins for a template's placeholders when measuring it: a longish first name, the
+# longest a date can be written, and a link as long as a real one.
+SAMPLE_FIRST_NAME = "Alexandrina"
+SAMPLE_EXPIRY_DATE = date(2026, 9, 30)  # "Wednesday 30 September"
+TOKEN_LENGTH = 43
+
+
+def sms_template_length(template: str, *, service_name: str, base_url: str) -> SmsLength:
+    """The length of the text a template makes for a typical patient."""
+    text = render_sms(
+        template,
+        first_name=SAMPLE_FIRST_NAME,
+        service_name=service_name,
+        link=f"{base_url}/b/{'x' * TOKEN_LENGTH}",
+        expiry_date=SAMPLE_EXPIRY_DATE,
+    )
+    return sms_length(text)

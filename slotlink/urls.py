@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -6,5 +8,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("slotlink.clinic.urls")),
     path("", include("slotlink.booking.urls")),
+    path("", include("slotlink.booking.manage_urls")),
     path("", include("slotlink.messaging.urls")),
+    path("", include("slotlink.audit.urls")),
+    path("", include("slotlink.accounts.urls")),
 ]
+# Uploaded logos, in development only (static() adds nothing unless DEBUG is on); production
+# serves MEDIA_ROOT from the web server.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -3,17 +3,23 @@ and the rules for tests that need PostgreSQL or a browser (skipped on a laptop w
 them, failed in CI, so CI never passes by skipping)."""
 
 import os
+from base64 import b32decode
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
+from unittest import mock
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from slotlink.accounts.services import two_factor_required
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import Patient, Role, Service, Therapist, User
 from tests.factories import (
@@ -36,6 +42,14 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must run this test: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing() -> Iterator[None]:
+    """Argon2 is slow on purpose; tests make many users and only need their passwords to work.
+    (tests/test_settings.py checks the real setting still puts Argon2 first.)"""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
@@ -96,9 +110,39 @@ def other_clinic(db: None) -> Clinic:
     return make_clinic()
 
 
+# The authenticator key persona users get when their role needs two-factor authentication.
+TEST_TOTP_KEY = "SLOTLINKTESTKEYSLOTLINKTESTKEY23"
+
+
+def totp_device(user: User) -> TOTPDevice:
+    """The user's confirmed authenticator, with TEST_TOTP_KEY (made if missing)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", key=b32decode(TEST_TOTP_KEY).hex()
+        )
+    return device
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the user's app shows now, or the next one if this one was used already (a code
+    is accepted once, and one step early)."""
+    device.refresh_from_db()
+    step_now = int((datetime.now(UTC).timestamp() - device.t0) // device.step) + device.drift
+    ahead = 1 if step_now <= device.last_t else 0
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + ahead)
+    return f"{code:06d}"
+
+
 def logged_in(user: User) -> Client:
+    """A client logged in as `user`, past two-factor authentication where their role needs
+    it (as after a real login and code)."""
     client = Client()
     client.force_login(user)
+    if two_factor_required(user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+        session.save()
     return client
 
 
@@ -108,5 +152,8 @@ def admin_client(clinic: Clinic) -> Client:
 
 
 def run_tasks() -> None:
-    """Run every queued background task now, as the worker would."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    """Run every queued background task now, as the worker would. The worker closes "old"
+    connections between tasks, which inside a test's transaction means closing the test's
+    own connection, so that step is switched off here."""
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)

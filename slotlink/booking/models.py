@@ -17,6 +17,10 @@ DEFAULT_SMS_TEMPLATE = (
     "Hello {first_name}, you can now book your appointment with {service_name} online: {link} "
     "This link works until {expiry_date}."
 )
+# For patients who share a phone: nothing says who it is from or what it is about.
+DISCREET_SMS_TEMPLATE = (
+    "You can choose a time for your appointment here: {link} (until {expiry_date})"
+)
 
 
 class BroadcastRule(models.Model):
@@ -50,10 +54,25 @@ class BroadcastRule(models.Model):
     )
     link_valid_days = models.PositiveIntegerField("Link valid for (days)", default=14)
     sms_template = models.TextField(default=DEFAULT_SMS_TEMPLATE)
+    discreet_sms = models.BooleanField(
+        "Discreet text",
+        default=False,
+        help_text=(
+            "Send a neutral text naming neither the service nor the appointment, for patients "
+            "who share a phone. The text above is then not used."
+        ),
+    )
     welcome_content = models.TextField(blank=True, help_text="Markdown; links allowed.")
     confirmation_content = models.TextField(blank=True, help_text="Markdown; links allowed.")
+    information_content = models.TextField(
+        blank=True, help_text="Markdown shown to the patient when they manage their appointment."
+    )
     allow_reschedule = models.BooleanField(default=True)
     reschedule_cutoff_hours = models.PositiveIntegerField(default=24)
+    max_reschedules = models.PositiveSmallIntegerField(
+        "Most times one booking may be moved", default=2
+    )
+    allow_patient_cancel = models.BooleanField("Patients may cancel online", default=False)
     send_confirmation_sms = models.BooleanField(default=True)
     hold_minutes = models.PositiveSmallIntegerField(
         "Hold a chosen time for (minutes)",
@@ -129,6 +148,39 @@ class SlotHold(models.Model):
         return f"Hold for link #{self.link_id} until {self.expires_at:%H:%M}"
 
 
+class ManageLink(models.Model):
+    """The link in the confirmation text. It belongs to the booking link, so it keeps
+    working for whichever appointment the booking currently stands for. Opening it needs the
+    patient's date of birth; wrong guesses are counted here (atomically) and lock it."""
+
+    booking_link = models.OneToOneField(
+        BookingLink, on_delete=models.CASCADE, related_name="manage_link"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_encrypted = models.TextField()
+    created_at = models.DateTimeField()
+    failed_attempts = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    codes_sent = models.JSONField(default=list, blank=True)  # when each code was sent
+
+    def __str__(self) -> str:
+        return f"Manage link for {self.booking_link}"
+
+
+class ClientThrottle(models.Model):
+    """Failed verification attempts from one client (a hashed address), across all links."""
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Throttle {self.key[:8]}"
+
+
 class ActorKind(models.TextChoices):
     STAFF = "staff", "Staff"
     PATIENT = "patient", "Patient"
@@ -154,3 +206,77 @@ class BookingLinkEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link} {self.from_status or 'new'} -> {self.to_status}"
+
+
+class BulkStatus(models.TextChoices):
+    PREVIEW = "preview", "Waiting for confirmation"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    DONE = "done", "Finished"
+
+
+class BulkInvitation(models.Model):
+    """One rule's link sent to many patients at once. `key` is a hash of the service, the
+    rule and the sorted list of who was asked for, so the same list for the same rule is one
+    invitation however often it is uploaded, and is sent at most once."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(BroadcastRule, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=64, unique=True)
+    source = models.CharField(max_length=20)  # "upload" or "selection"
+    file_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=BulkStatus.choices, default=BulkStatus.PREVIEW)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Bulk invitation #{self.pk} for {self.rule}"
+
+
+class BulkFinding(models.TextChoices):
+    """What the preview found for one row."""
+
+    READY = "ready", "Ready to send"
+    UNKNOWN = "unknown", "Unknown NHS number"
+    INVALID = "invalid", "Invalid NHS number"
+    NO_MOBILE = "no_mobile", "No mobile number"
+    DO_NOT_SMS = "do_not_sms", "Do not contact by SMS"
+    DISCHARGED = "discharged", "Discharged"
+    LIVE_LINK = "live_link", "Already has a live link for this rule"
+    DUPLICATE = "duplicate", "Duplicate row"
+
+
+class BulkResult(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped"
+
+
+class BulkInvitationRow(models.Model):
+    invitation = models.ForeignKey(BulkInvitation, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField()  # the row in the file (header is row 1), or order
+    nhs_number = models.CharField(max_length=20, blank=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    finding = models.CharField(max_length=12, choices=BulkFinding.choices)
+    result = models.CharField(max_length=10, choices=BulkResult.choices, default=BulkResult.PENDING)
+    reason = models.CharField(max_length=200, blank=True)
+    link = models.ForeignKey(
+        BookingLink, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["number"]
+        indexes = [models.Index(fields=["invitation", "result"])]
+
+    def __str__(self) -> str:
+        return f"Row {self.number} of {self.invitation}"

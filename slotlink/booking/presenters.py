@@ -11,6 +11,7 @@ from slotlink.booking.models import BookingLink, BroadcastRule
 from slotlink.clinic.models import Appointment, Medium
 from slotlink.domain.link_lifecycle import LinkStatus, effective_status
 from slotlink.formatting import clock, short_date, staff_datetime, when
+from slotlink.messaging.models import OutboundMessage
 from slotlink.richtext import render_markdown
 
 
@@ -30,6 +31,7 @@ class RuleSummary:
     location: str
     welcome_html: SafeString
     confirmation_html: SafeString
+    information_html: SafeString
     show_therapists: bool
 
     @classmethod
@@ -43,6 +45,7 @@ class RuleSummary:
             location=rule.location,
             welcome_html=render_markdown(rule.welcome_content),
             confirmation_html=render_markdown(rule.confirmation_content),
+            information_html=render_markdown(rule.information_content),
         )
 
 
@@ -95,16 +98,20 @@ def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:
     local = [(start, start.astimezone(zone)) for start in starts]
     days = []
     for day, items in groupby(local, key=lambda pair: pair[1].date()):
-        options = [
-            TimeOption(
-                value=start.isoformat(),
-                label=clock(moment),
-                long_label=f"{short_date(day)} at {clock(moment)}",
-                hour=moment.hour,
+        # Each label once: a big service's times page holds a thousand options or more.
+        day_label = short_date(day)
+        options = []
+        for start, moment in items:
+            time_label = clock(moment)
+            options.append(
+                TimeOption(
+                    value=start.isoformat(),
+                    label=time_label,
+                    long_label=f"{day_label} at {time_label}",
+                    hour=moment.hour,
+                )
             )
-            for start, moment in items
-        ]
-        days.append(DayOfTimes(day=day, label=short_date(day), times=options))
+        days.append(DayOfTimes(day=day, label=day_label, times=options))
     return days
 
 
@@ -180,12 +187,24 @@ class LinkRow:
     expires_at: str
     appointment_pk: int | None
     appointment_when: str
+    message_status: str
+    message_status_class: str
+    message_detail: str
 
     @classmethod
-    def of(cls, link: BookingLink, now: datetime, appointment: Appointment | None) -> "LinkRow":
+    def of(
+        cls,
+        link: BookingLink,
+        now: datetime,
+        appointment: Appointment | None,
+        message: OutboundMessage | None = None,
+    ) -> "LinkRow":
         zone = link.service.zone
         status = effective_status(LinkStatus(link.status), link.expires_at, now)
         return cls(
+            message_status=message.get_status_display() if message else "",
+            message_status_class=message.status if message else "",
+            message_detail=message.error if message else "",
             pk=link.pk,
             rule=link.rule.title,
             sent_at=staff_datetime(link.created_at, zone),

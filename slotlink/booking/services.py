@@ -9,7 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from slotlink.audit.models import AuditAction, Who
+from slotlink.audit.services import audit_record
+from slotlink.booking.manage_services import change_rights, manage_link_issue, manage_link_url
 from slotlink.booking.models import (
+    DISCREET_SMS_TEMPLATE,
     ActorKind,
     BookingLink,
     BookingLinkEvent,
@@ -20,6 +24,7 @@ from slotlink.booking.selectors import rule_free_therapists
 from slotlink.clinic.models import (
     TIME_HOLDING,
     Appointment,
+    AppointmentStatus,
     ClinicalContact,
     Patient,
     Source,
@@ -31,11 +36,17 @@ from slotlink.domain.link_lifecycle import (
     USED,
     LinkAction,
     LinkStatus,
+    can,
     next_status,
     sources_of,
 )
-from slotlink.messaging.models import MessageKind
-from slotlink.messaging.services import message_queue
+from slotlink.formatting import when
+from slotlink.messaging.models import Channel, MessageKind
+from slotlink.messaging.services import (
+    appointment_reminders_refresh,
+    internal_message_send,
+    message_queue,
+)
 from slotlink.sms import render_sms
 
 
@@ -63,6 +74,39 @@ class Actor:
 
 
 PATIENT = Actor(ActorKind.PATIENT)
+
+# The audit log's name for each status a link moves to (opening is audited on every open, in
+# booking_link_open, not only the first).
+_LINK_AUDIT = {
+    LinkStatus.SENT: AuditAction.LINK_SENT,
+    LinkStatus.BOOKED: AuditAction.LINK_BOOKED,
+    LinkStatus.RESCHEDULED: AuditAction.LINK_RESCHEDULED,
+    LinkStatus.EXPIRED: AuditAction.LINK_EXPIRED,
+    LinkStatus.DELETED: AuditAction.LINK_DELETED,
+}
+
+
+def _who(actor: Actor) -> User | Who:
+    return actor.user if actor.user is not None else Who(actor.kind)
+
+
+def _audit(
+    action: AuditAction,
+    link: BookingLink,
+    actor: Actor,
+    now: datetime,
+    subject: Appointment | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    audit_record(
+        action=action,
+        by=_who(actor),
+        subject=subject or link,
+        patient_id=link.patient_id,
+        service_id=link.service_id,
+        details={"link": link.pk, **(details or {})} if subject is not None else details,
+        now=now,
+    )
 
 
 def booking_link_url(token: str) -> str:
@@ -105,6 +149,10 @@ def _record(
         reason=actor.reason,
         appointment=appointment,
     )
+    action = _LINK_AUDIT.get(LinkStatus(link.status))
+    if action is not None:
+        reason = {"reason": actor.reason} if actor.reason else {}
+        _audit(action, link, actor, now, details={"rule": link.rule_id, **reason})
 
 
 def _transition(link: BookingLink, action: LinkAction, *, actor: Actor, now: datetime) -> bool:
@@ -129,6 +177,10 @@ def booking_link_send(
         raise BookingError("Choose one of this service's appointment types.")
     if not patient.mobile:
         raise BookingError("This patient has no mobile number, so a text cannot be sent.")
+    if patient.do_not_sms:
+        raise BookingError("This patient's record says not to contact them by SMS.")
+    if patient.discharged_at is not None:
+        raise BookingError("This patient has been discharged.")
     token = new_token()
     link = BookingLink.objects.create(
         service=service,
@@ -142,17 +194,10 @@ def booking_link_send(
         expires_at=now + timedelta(days=rule.link_valid_days),
     )
     _record(link, None, actor=Actor.staff(sent_by), now=now)
-    body = render_sms(
-        rule.sms_template,
-        first_name=patient.first_name,
-        service_name=service.name,
-        link=booking_link_url(token),
-        expiry_date=link.expires_at.astimezone(service.zone).date(),
-    )
     message_queue(
         service=service,
         to=patient.mobile,
-        body=body,
+        body=_link_text(link, token),
         kind=MessageKind.BOOKING_LINK,
         patient=patient,
         booking_link=link,
@@ -161,9 +206,55 @@ def booking_link_send(
     return link, token
 
 
+def _link_text(link: BookingLink, token: str) -> str:
+    return render_sms(
+        DISCREET_SMS_TEMPLATE if link.rule.discreet_sms else link.rule.sms_template,
+        first_name=link.patient.first_name,
+        service_name=link.service.name,
+        link=booking_link_url(token),
+        expiry_date=link.expires_at.astimezone(link.service.zone).date(),
+    )
+
+
+@transaction.atomic
+def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> None:
+    """Send a live link again, by text or by email, e.g. when the patient lost the first."""
+    link.refresh_from_db(fields=["status"])
+    if link.status not in LIVE or timezone.now() >= link.expires_at:
+        raise BookingError("Only a link that can still be used can be sent again.")
+    token = booking_link_token(link)
+    if token is None:
+        raise BookingError("This link cannot be read back any more; send a new one instead.")
+    patient = link.patient
+    to = patient.email if channel == Channel.EMAIL else patient.mobile
+    if not to:
+        raise BookingError(
+            "This patient has no email address."
+            if channel == Channel.EMAIL
+            else "This patient has no mobile number."
+        )
+    message_queue(
+        service=link.service,
+        to=to,
+        body=_link_text(link, token),
+        kind=MessageKind.AD_HOC,
+        channel=channel,
+        patient=patient,
+        booking_link=link,
+        subject=f"Book your appointment with {link.service.name}",
+    )
+    _audit(
+        AuditAction.LINK_SENT_AGAIN,
+        link,
+        Actor.staff(user),
+        timezone.now(),
+        details={"channel": channel},
+    )
+
+
 def booking_link_find(token: str) -> BookingLink | None:
-    if not token or len(token) > 100:
-        return None
+    # Always hash and query, whatever the token looks like: a malformed or over-long token
+    # takes as long to refuse as a well-formed unknown one, and tells a guesser nothing.
     return (
         BookingLink.objects.select_related("rule", "service", "patient")
         .filter(token_hash=token_hash(token))
@@ -175,8 +266,12 @@ def booking_link_find(token: str) -> BookingLink | None:
 def booking_link_open(*, link: BookingLink, now: datetime | None = None) -> None:
     """The patient's first open of a live link marks it accessed; later opens change nothing."""
     now = now or timezone.now()
-    if link.status == LinkStatus.SENT and now < link.expires_at:
+    first = link.status == LinkStatus.SENT and now < link.expires_at
+    if first:
         _transition(link, LinkAction.OPEN, actor=PATIENT, now=now)
+    _audit(
+        AuditAction.LINK_OPENED, link, PATIENT, now, details={"first": first, "status": link.status}
+    )
 
 
 @transaction.atomic
@@ -243,6 +338,7 @@ def slot_hold_acquire(
     link: BookingLink,
     start: datetime,
     therapist_id: int | None = None,
+    prefer: int | None = None,
     now: datetime | None = None,
 ) -> SlotHold:
     """Reserve `start` for this link's patient while they review it, with the therapist they
@@ -260,7 +356,11 @@ def slot_hold_acquire(
     SlotHold.objects.filter(
         therapist_id__in=candidates, start__lt=end, end__gt=start, expires_at__lte=now
     ).delete()
-    for therapist_id in _fairest_order(candidates, *_local_day_bounds(start, rule)):
+    ordered = _fairest_order(candidates, *_local_day_bounds(start, rule))
+    if prefer in ordered:  # e.g. the patient's own therapist, when they move an appointment
+        ordered.remove(prefer)
+        ordered.insert(0, prefer)
+    for therapist_id in ordered:
         try:
             with transaction.atomic():
                 return SlotHold.objects.create(
@@ -333,30 +433,158 @@ def booking_link_book(
         raise SlotTaken("Sorry, that time has just been taken.") from None
     hold.delete()
     _record(link, before, actor=PATIENT, now=now, appointment=appointment)
+    _audit(AuditAction.APPOINTMENT_CREATED, link, PATIENT, now, appointment, {"source": "online"})
     ClinicalContact.objects.create(appointment=appointment)
-    if link.rule.send_confirmation_sms and link.patient.mobile:
-        message_queue(
-            service=link.service,
-            to=link.patient.mobile,
-            kind=MessageKind.CONFIRMATION,
-            body=_confirmation_text(appointment),
-            patient=link.patient,
-            booking_link=link,
-            now=now,
-        )
+    _send_confirmation(link, appointment, now, changed=False)
+    appointment_reminders_refresh(appointment=appointment, now=now)
     return appointment
 
 
-def _confirmation_text(appointment: Appointment) -> str:
-    zone = appointment.service.zone
-    local = appointment.start.astimezone(zone)
+def _confirmation_text(appointment: Appointment, manage_token: str, *, changed: bool) -> str:
+    # First name, date and time only: a text can be read by someone else.
+    what = "has been changed to" if changed else "is booked for"
     return (
-        f"Your appointment with {appointment.service.name} is booked for "
-        f"{local:%A} {local.day} {local:%B} at {local:%H:%M}."
+        f"Hello {appointment.patient.first_name}, your appointment {what} "
+        f"{when(appointment.start, appointment.service.zone)}. "
+        f"To see or change it: {manage_link_url(manage_token)}"
     )
+
+
+def _send_confirmation(
+    link: BookingLink, appointment: Appointment, now: datetime, *, changed: bool
+) -> None:
+    token = manage_link_issue(link=link, now=now)
+    if not (link.rule.send_confirmation_sms and link.patient.mobile):
+        return
+    message_queue(
+        service=link.service,
+        to=link.patient.mobile,
+        kind=MessageKind.CONFIRMATION,
+        body=_confirmation_text(appointment, token, changed=changed),
+        patient=link.patient,
+        booking_link=link,
+        appointment=appointment,
+        urgent=True,
+        now=now,
+    )
+
+
+class ChangeNotAllowed(BookingError):
+    pass
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    link: BookingLink,
+    start: datetime,
+    therapist_id: int | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move the booking's appointment to `start` for the patient: the old slot is freed and
+    the new appointment booked in one transaction, so either both happen or neither."""
+    now = now or timezone.now()
+    # Concurrent moves of one booking queue up here rather than interleave.
+    link = (
+        BookingLink.objects.select_for_update()
+        .select_related("rule", "patient", "service")
+        .get(pk=link.pk)
+    )
+    current = link_appointment(link)
+    if current is None or current.status not in TIME_HOLDING:
+        raise ChangeNotAllowed("This appointment can no longer be changed online.")
+    rights = change_rights(link, current.start, now)
+    if not rights.can_reschedule:
+        raise ChangeNotAllowed(rights.reason)
+    hold = slot_hold_of(link, now)
+    if hold is None or hold.start != start:
+        hold = slot_hold_acquire(
+            link=link,
+            start=start,
+            therapist_id=therapist_id,
+            prefer=current.therapist_id,
+            now=now,
+        )
+    current.status = AppointmentStatus.CANCELLED
+    current.cancellation_reason = "Rescheduled by patient"
+    current.save(update_fields=["status", "cancellation_reason"])
+    try:
+        with transaction.atomic():
+            moved = Appointment.objects.create(
+                service=link.service,
+                therapist_id=hold.therapist_id,
+                patient=link.patient,
+                appointment_type=current.appointment_type,
+                start=hold.start,
+                end=hold.end,
+                medium=current.medium,
+                location=current.location,
+                source=Source.ONLINE,
+                booking_link=link,
+                rescheduled_from=current,
+            )
+    except IntegrityError:
+        raise SlotTaken("Sorry, that time has just been taken.") from None
+    hold.delete()
+    before = _claim(link, LinkAction.RESCHEDULE)
+    _record(link, before, actor=PATIENT, now=now, appointment=moved)
+    _audit(AuditAction.APPOINTMENT_MOVED, link, PATIENT, now, moved, {"moved_from": current.pk})
+    ClinicalContact.objects.create(appointment=moved)
+    appointment_reminders_refresh(appointment=current, now=now)
+    appointment_reminders_refresh(appointment=moved, now=now)
+    _send_confirmation(link, moved, now, changed=True)
+    if moved.therapist_id != current.therapist_id:
+        _tell_new_therapist(moved)
+    return moved
+
+
+def _tell_new_therapist(appointment: Appointment) -> None:
+    user = appointment.therapist.user
+    if user is None:
+        return
+    internal_message_send(
+        recipient=user,
+        subject=f"New appointment: {appointment.patient.full_name}",
+        body=(
+            f"{appointment.patient.full_name} moved their {appointment.appointment_type.name} "
+            f"appointment online and it is now with you: "
+            f"{when(appointment.start, appointment.service.zone)}."
+        ),
+        appointment=appointment,
+    )
+
+
+@transaction.atomic
+def appointment_cancel_by_patient(
+    *, link: BookingLink, reason: str, now: datetime | None = None
+) -> Appointment:
+    now = now or timezone.now()
+    link = BookingLink.objects.select_for_update().select_related("rule").get(pk=link.pk)
+    current = link_appointment(link)
+    if current is None or current.status not in TIME_HOLDING:
+        raise ChangeNotAllowed("This appointment can no longer be cancelled online.")
+    if not change_rights(link, current.start, now).can_cancel:
+        raise ChangeNotAllowed("This appointment cannot be cancelled online.")
+    current.status = AppointmentStatus.CANCELLED
+    current.cancellation_reason = f"Cancelled by patient: {reason}"[:200]
+    current.save(update_fields=["status", "cancellation_reason"])
+    # Not the reason itself: the patient typed it, and it may say more than the log should.
+    _audit(AuditAction.APPOINTMENT_CANCELLED, link, PATIENT, now, current)
+    appointment_reminders_refresh(appointment=current, now=now)
+    before = _claim(link, LinkAction.DELETE)
+    _record(
+        link,
+        before,
+        actor=Actor(ActorKind.PATIENT, reason="Cancelled by patient"),
+        now=now,
+        appointment=current,
+    )
+    return current
 
 
 @transaction.atomic
 def booking_link_delete_for_appointment(*, link_id: int, actor: Actor, now: datetime) -> bool:
     link = BookingLink.objects.get(pk=link_id)
+    if not can(LinkStatus(link.status), LinkAction.DELETE):
+        return False  # already deleted (or never booked): nothing more to record
     return _transition(link, LinkAction.DELETE, actor=actor, now=now)

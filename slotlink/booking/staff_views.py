@@ -8,23 +8,28 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
+from slotlink.audit.models import AuditAction
+from slotlink.audit.services import audit_record
 from slotlink.booking.presenters import EventRow, LinkRow, LivePanel, RuleDetails
-from slotlink.booking.selectors import current_appointments, links_for, rules_for
+from slotlink.booking.selectors import current_appointments, link_texts, links_for, rules_for
 from slotlink.booking.services import (
     Actor,
     BookingError,
     booking_link_expire,
+    booking_link_resend,
     booking_link_send,
     booking_link_token,
     booking_link_url,
 )
 from slotlink.clinic.access import staff_required, staff_user
-from slotlink.clinic.models import Patient
+from slotlink.clinic.models import Patient, User
 from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import patients_for
 from slotlink.contention import retry_on_contention
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.formatting import staff_datetime
+from slotlink.messaging.models import Channel
+from slotlink.messaging.presenters import MessageRow
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -36,6 +41,7 @@ def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, ob
     now = timezone.now()
     links = list(links_for(user).filter(patient=patient))
     appointments = current_appointments(links)
+    texts = link_texts(links)
     live = []
     for link in links:
         if link.status in LIVE and link.expires_at > now:
@@ -55,7 +61,9 @@ def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, ob
         "enabled": patient.service.online_booking_enabled,
         "rules": [RuleDetails.of(rule) for rule in rules_for(user)],
         "live": live,
-        "history": [LinkRow.of(link, now, appointments.get(link.pk)) for link in links],
+        "history": [
+            LinkRow.of(link, now, appointments.get(link.pk), texts.get(link.pk)) for link in links
+        ],
         "can_send": bool(patient.mobile),
     }
 
@@ -70,8 +78,21 @@ def _render_section(request: HtmxHttpRequest, patient: Patient, status: int = 20
 
 @staff_required()
 def care_pathway(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    patient = get_object_or_404(patients_for(staff_user(request)), pk=pk)
+    user = staff_user(request)
+    patient = get_object_or_404(patients_for(user), pk=pk)
+    _audit_viewed(user, patient, "care pathway")
     return _render_section(request, patient)
+
+
+def _audit_viewed(user: User, patient: Patient, page: str) -> None:
+    audit_record(
+        action=AuditAction.PATIENT_VIEWED,
+        by=user,
+        subject=patient,
+        patient_id=patient.pk,
+        service_id=patient.service_id,
+        details={"page": page},
+    )
 
 
 @require_POST
@@ -91,6 +112,23 @@ def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _after_change(request, patient, status=400)
     messages.success(request, f"Booking link for {rule.title} sent to {patient.first_name}.")
     return _after_change(request, patient)
+
+
+@require_POST
+@retry_on_contention
+@staff_required()
+def resend_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    user = staff_user(request)
+    link = get_object_or_404(links_for(user), pk=pk)
+    channel = Channel.EMAIL if request.POST.get("channel") == "email" else Channel.SMS
+    try:
+        booking_link_resend(link=link, channel=channel, user=user)
+    except BookingError as error:
+        messages.error(request, str(error))
+        return _after_change(request, link.patient, status=400)
+    how = "by email" if channel == Channel.EMAIL else "by text"
+    messages.success(request, f"The link was sent again {how}.")
+    return _after_change(request, link.patient)
 
 
 @require_POST
@@ -116,6 +154,7 @@ def _after_change(request: HtmxHttpRequest, patient: Patient, status: int = 200)
 def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     link = get_object_or_404(links_for(user), pk=pk)
+    _audit_viewed(user, link.patient, f"history of booking link #{link.pk}")
     zone = link.service.zone
     events = link.events.select_related("actor", "appointment").order_by("occurred_at", "pk")
     rows = [
@@ -132,6 +171,7 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         for e in events
     ]
     now = timezone.now()
+    texts = [MessageRow.of(m, zone) for m in link.messages.order_by("created_at", "pk")]
     return render(
         request,
         "booking/staff/link_history.html",
@@ -140,6 +180,7 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "link": LinkRow.of(link, now, current_appointments([link]).get(link.pk)),
             "rule": RuleDetails.of(link.rule),
             "events": rows,
+            "texts": texts,
             "tab": "care_pathway",
         },
     )

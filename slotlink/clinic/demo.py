@@ -191,7 +191,8 @@ def seed_large_service(
 ) -> Service:
     """A service shaped like the demo, at benchmark size: every therapist works Monday to
     Friday 09:00–17:00 and `booked` of their hours hold an appointment."""
-    rng = random.Random(seed)
+    # Reproducible demo data, not security:
+    rng = random.Random(seed)  # nosec B311
     name = f"Benchmark {therapists}x{weeks}"
     Service.objects.filter(name=name).update(name=f"{name} (old {rng.random():.6f})")
     service = Service.objects.create(name=name, phone="0113 496 0999", online_booking_enabled=True)

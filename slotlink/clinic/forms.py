@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -42,7 +42,9 @@ class AppointmentForm(forms.ModelForm[Appointment]):
         if day and at and minutes and self.zone:
             local = datetime.combine(day, at, tzinfo=self.zone)
             # Round-trip through UTC: a wall time inside the March gap does not exist.
-            if local.astimezone(self.zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+            # (astimezone to the datetime's own zone is a no-op, hence the hop through UTC.)
+            round_trip = local.astimezone(UTC).astimezone(self.zone)
+            if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
                 self.add_error(
                     "start_time", "That time does not exist on the day the clocks go forward."
                 )

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 
 class Nation(models.TextChoices):
@@ -14,6 +15,12 @@ class Nation(models.TextChoices):
     WALES = "WLS", "Wales"
     SCOTLAND = "SCT", "Scotland"
     NORTHERN_IRELAND = "NIR", "Northern Ireland"
+
+
+class SmsProvider(models.TextChoices):
+    OUTBOX = "outbox", "Outbox only (nothing is sent: for testing)"
+    NOTIFY = "notify", "GOV.UK Notify"
+    TWILIO = "twilio", "Twilio"
 
 
 class Service(models.Model):
@@ -33,10 +40,32 @@ class Service(models.Model):
     quiet_until = models.TimeField(null=True, blank=True, default=time(8))
     time_zone = models.CharField(max_length=64, default="Europe/London")
     nation = models.CharField(
-        max_length=3, choices=Nation.choices, default=Nation.ENGLAND,
+        max_length=3,
+        choices=Nation.choices,
+        default=Nation.ENGLAND,
         help_text="Whose bank holidays the service closes on.",
     )
     closed_on_bank_holidays = models.BooleanField(default=True)
+    manage_requires_sms_code = models.BooleanField(
+        "Ask for a code by text as well as the date of birth", default=False
+    )
+    quick_exit_enabled = models.BooleanField(
+        '"Leave this page" button',
+        default=False,
+        help_text="Patient pages show a button that leaves for a neutral website at once.",
+    )
+    # Blank provider: the deployment's default (settings.SMS_PROVIDER).
+    sms_provider = models.CharField(
+        "SMS provider", max_length=20, choices=SmsProvider.choices, blank=True
+    )
+    sms_account_id = models.CharField(
+        "Account or template ID",
+        max_length=100,
+        blank=True,
+        help_text="GOV.UK Notify: the template ID. Twilio: the account SID.",
+    )
+    # The provider's API key or auth token, encrypted with slotlink.crypto; never shown back.
+    sms_secret_encrypted = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -57,10 +86,22 @@ class User(AbstractUser):
 
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
+    # "Log out everywhere" adds one: every session signed with the old value stops working.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     @property
     def is_service_superuser(self) -> bool:
         return self.role == Role.SUPERUSER
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django keeps this hash in each session and logs the session out when it no longer
+        # matches; mixing in the generation makes "log out everywhere" a one-field update.
+        return salted_hmac(
+            "slotlink.clinic.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Therapist(models.Model):
@@ -163,6 +204,12 @@ class Patient(models.Model):
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
     mobile = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447700900123")
     email = models.EmailField(blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    do_not_sms = models.BooleanField(
+        "Do not contact by SMS",
+        default=False,
+        help_text="For example when someone else reads the patient's texts.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -283,3 +330,42 @@ class ClinicalContact(models.Model):
 
     def __str__(self) -> str:
         return f"Clinical contact for {self.appointment}"
+
+
+class InternalMessage(models.Model):
+    """The staff inbox ("Messages")."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="inbox")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class SettingsChange(models.Model):
+    """Append-only: who changed which of a service's settings, and when (never the values:
+    some are secrets)."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="settings_changes")
+    changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    changed_at = models.DateTimeField()
+    # "Service settings", or the broadcast rule changed.
+    subject = models.CharField(max_length=200)
+    fields = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} changed at {self.changed_at:%Y-%m-%d %H:%M}"

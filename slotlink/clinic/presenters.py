@@ -4,14 +4,20 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import FieldDoesNotExist
+
+from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
     Medium,
     Patient,
+    Service,
+    SettingsChange,
     Source,
     WorkingPattern,
 )
+from slotlink.crypto import decrypt
 
 
 def nhs_number_text(number: str) -> str:
@@ -34,9 +40,12 @@ class PatientDetails:
     nhs_number: str
     mobile: str
     email: str
+    discharged: str = ""  # the date, when discharged
+    do_not_sms: bool = False
 
     @classmethod
     def of(cls, patient: Patient) -> "PatientDetails":
+        discharged_at = patient.discharged_at
         return cls(
             pk=patient.pk,
             name=patient.full_name,
@@ -45,6 +54,12 @@ class PatientDetails:
             nhs_number=nhs_number_text(patient.nhs_number),
             mobile=mobile_text(patient.mobile),
             email=patient.email,
+            discharged=(
+                f"{discharged_at.astimezone(patient.service.zone):%d/%m/%Y}"
+                if discharged_at
+                else ""
+            ),
+            do_not_sms=patient.do_not_sms,
         )
 
 
@@ -67,6 +82,7 @@ class DiaryDay:
     working: list[str] = field(default_factory=list)
     entries: list[DiaryEntry] = field(default_factory=list)
     today: bool = False
+    notes: list[str] = field(default_factory=list)  # leave, sickness, extra sessions
 
 
 @dataclass
@@ -125,6 +141,8 @@ def _entry(appt: Appointment, zone: ZoneInfo) -> DiaryEntry:
     ]
     if online:
         summary.append("Booked online")
+    if online and appt.rescheduled_from_id is not None:
+        summary.append("Rescheduled by patient")
     return DiaryEntry(
         pk=appt.pk,
         time=f"{start:%H:%M}–{end:%H:%M}",
@@ -135,3 +153,51 @@ def _entry(appt: Appointment, zone: ZoneInfo) -> DiaryEntry:
         online=online,
         summary=summary,
     )
+
+
+def secret_hint(encrypted: str) -> str:
+    """Enough for a superuser to recognise a saved key, never enough to use it."""
+    if not encrypted:
+        return "Not set"
+    plain = decrypt(encrypted)
+    if plain is None:
+        return "Set, but unreadable with the current keys: enter it again"
+    return f"Set, ending …{plain[-4:]}" if len(plain) >= 12 else "Set"
+
+
+@dataclass(frozen=True)
+class SettingsChangeRow:
+    at: str
+    by: str
+    subject: str
+    fields: str
+
+    @classmethod
+    def of(cls, change: SettingsChange, zone: ZoneInfo) -> "SettingsChangeRow":
+        by = change.changed_by
+        return cls(
+            at=f"{change.changed_at.astimezone(zone):%d/%m/%Y %H:%M}",
+            by=(by.get_full_name() or by.username) if by else "",
+            subject=change.subject,
+            fields=", ".join(_field_label(name) for name in change.fields),
+        )
+
+
+_EXTRA_LABELS = {
+    "logo": "logo",
+    # A label shown to people, not a key.
+    "sms_secret": "SMS API key",  # nosec B105
+    "reminder_hours_before": "reminder texts",
+}
+
+
+def _field_label(name: str) -> str:
+    if name in _EXTRA_LABELS:
+        return _EXTRA_LABELS[name]
+    for model in (Service, BroadcastRule):
+        try:
+            found = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        return str(getattr(found, "verbose_name", name))
+    return name

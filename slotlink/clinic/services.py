@@ -3,8 +3,17 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from slotlink.audit.models import AuditAction
+from slotlink.audit.services import audit_record
 from slotlink.booking.services import Actor, booking_link_delete_for_appointment
-from slotlink.clinic.models import TIME_HOLDING, Appointment, AppointmentStatus, User
+from slotlink.clinic.models import (
+    TIME_HOLDING,
+    Appointment,
+    AppointmentStatus,
+    ClinicalContact,
+    User,
+)
+from slotlink.messaging.services import appointment_reminders_refresh
 
 
 class DiaryConflict(Exception):
@@ -32,24 +41,105 @@ def appointment_save(*, appointment: Appointment, user: User) -> Appointment:
         raise DiaryConflict("The therapist already has an appointment at that time.")
     if appointment.pk is None:
         appointment.created_by = user
+    before = _audited_values(appointment)
     try:
         with transaction.atomic():
             appointment.save()
     except IntegrityError:
         raise DiaryConflict("The therapist already has an appointment at that time.") from None
+    appointment_reminders_refresh(appointment=appointment)
+    _audit_save(appointment, before, user)
+    if (
+        appointment.booking_link_id is not None
+        and appointment.status == AppointmentStatus.CANCELLED
+        and before is not None
+        and before["status"] in TIME_HOLDING
+    ):
+        # The booking it came from is over: its link must not go on saying "booked".
+        booking_link_delete_for_appointment(
+            link_id=appointment.booking_link_id,
+            actor=Actor.staff(user, "Appointment cancelled by staff"),
+            now=timezone.now(),
+        )
     return appointment
+
+
+_AUDITED_FIELDS = (
+    "start",
+    "end",
+    "therapist_id",
+    "status",
+    "appointment_type_id",
+    "medium",
+    "location",
+    "patient_id",
+)
+_MOVE_FIELDS = {"start", "end", "therapist_id"}
+
+
+def _audited_values(appointment: Appointment) -> dict[str, object] | None:
+    """The saved values, before this change (None for a new appointment)."""
+    if appointment.pk is None:
+        return None
+    return Appointment.objects.filter(pk=appointment.pk).values(*_AUDITED_FIELDS).first()
+
+
+def _audit_save(appointment: Appointment, before: dict[str, object] | None, user: User) -> None:
+    if before is None:
+        action, changed = AuditAction.APPOINTMENT_CREATED, []
+    else:
+        changed = [f for f in _AUDITED_FIELDS if getattr(appointment, f) != before[f]]
+        if not changed:
+            return
+        if "status" in changed and appointment.status == AppointmentStatus.CANCELLED:
+            action = AuditAction.APPOINTMENT_CANCELLED
+        elif _MOVE_FIELDS & set(changed):
+            action = AuditAction.APPOINTMENT_MOVED
+        else:
+            action = AuditAction.APPOINTMENT_UPDATED
+    audit_record(
+        action=action,
+        by=user,
+        subject=appointment,
+        patient_id=appointment.patient_id,
+        service_id=appointment.service_id,
+        details={"fields": [f.removesuffix("_id") for f in changed]} if changed else {},
+    )
 
 
 @transaction.atomic
 def appointment_delete(*, appointment: Appointment, user: User) -> None:
     """Take an appointment out of the diary. It stays on record as cancelled (its clinical
     contact and history must survive); a booking link that made it is marked deleted."""
-    Appointment.objects.filter(pk=appointment.pk).update(
-        status=AppointmentStatus.CANCELLED, cancellation_reason="Deleted from the diary"
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancellation_reason = "Deleted from the diary"
+    appointment.save(update_fields=["status", "cancellation_reason"])
+    audit_record(
+        action=AuditAction.APPOINTMENT_DELETED,
+        by=user,
+        subject=appointment,
+        patient_id=appointment.patient_id,
+        service_id=appointment.service_id,
     )
+    appointment_reminders_refresh(appointment=appointment)
     if appointment.booking_link_id is not None:
         booking_link_delete_for_appointment(
             link_id=appointment.booking_link_id,
             actor=Actor.staff(user, "Appointment deleted from the diary"),
             now=timezone.now(),
         )
+
+
+@transaction.atomic
+def clinical_contact_save(*, contact: ClinicalContact, user: User) -> ClinicalContact:
+    """Save a clinical contact from its form, recording who changed it (not what it says)."""
+    contact.save()
+    appointment = contact.appointment
+    audit_record(
+        action=AuditAction.CLINICAL_CONTACT_UPDATED,
+        by=user,
+        subject=appointment,
+        patient_id=appointment.patient_id,
+        service_id=appointment.service_id,
+    )
+    return contact

@@ -1,24 +1,27 @@
-from datetime import date, datetime, timedelta
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from slotlink.audit.models import AuditAction
+from slotlink.audit.services import audit_record
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.forms import AppointmentForm, ClinicalContactForm
-from slotlink.clinic.models import ClinicalContact, WorkingPattern
-from slotlink.clinic.presenters import DiaryWeek, PatientDetails
+from slotlink.clinic.models import Appointment, ClinicalContact, Role, User
+from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import (
     appointments_for,
     patient_search,
     patients_for,
-    therapists_for,
     week_start,
 )
-from slotlink.clinic.services import DiaryConflict, appointment_delete, appointment_save
+from slotlink.clinic.services import (
+    DiaryConflict,
+    appointment_delete,
+    appointment_save,
+    clinical_contact_save,
+)
 
 
 @staff_required()
@@ -38,63 +41,29 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
             "query": query,
             "results": [PatientDetails.of(p) for p in results],
             "searched": bool(query.strip()),
+            "can_invite": user.role in (Role.ADMIN, Role.SUPERUSER),
         },
     )
 
 
 @staff_required()
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = get_object_or_404(patients_for(staff_user(request)), pk=pk)
+    user = staff_user(request)
+    patient = get_object_or_404(patients_for(user), pk=pk)
+    audit_record(
+        action=AuditAction.PATIENT_VIEWED,
+        by=user,
+        subject=patient,
+        patient_id=patient.pk,
+        service_id=patient.service_id,
+        details={"page": "details"},
+    )
     return render(
         request,
         "clinic/patient_detail.html",
         {
             "patient": PatientDetails.of(patient),
             "tab": "details",
-        },
-    )
-
-
-def _parse_week(raw: str | None, today: date) -> date:
-    try:
-        return week_start(date.fromisoformat(raw or ""))
-    except ValueError:
-        return week_start(today)
-
-
-@staff_required()
-def diary(request: HttpRequest) -> HttpResponse:
-    user = staff_user(request)
-    assert user.service is not None  # noqa: S101 - staff_required
-    zone = user.service.zone
-    therapists = list(therapists_for(user))
-    chosen = next((t for t in therapists if str(t.pk) == request.GET.get("therapist")), None)
-    if chosen is None and therapists:
-        own = next((t for t in therapists if t.user_id == user.pk), None)
-        chosen = own or therapists[0]
-    today = timezone.localdate(timezone=zone)
-    monday = _parse_week(request.GET.get("week"), today)
-    week = None
-    if chosen is not None:
-        start = datetime.combine(monday, datetime.min.time(), tzinfo=zone)
-        end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=zone)
-        appointments = (
-            appointments_for(user)
-            .filter(therapist=chosen, start__lt=end, end__gt=start)
-            .order_by("start")
-        )
-        patterns = WorkingPattern.objects.filter(therapist=chosen)
-        week = DiaryWeek.build(monday, zone, list(appointments), list(patterns), today)
-    return render(
-        request,
-        "clinic/diary.html",
-        {
-            "therapists": therapists,
-            "therapist": chosen,
-            "week": week,
-            "previous_week": (monday - timedelta(days=7)).isoformat(),
-            "next_week": (monday + timedelta(days=7)).isoformat(),
-            "this_week": week_start(today).isoformat(),
         },
     )
 
@@ -112,6 +81,8 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Appointment saved.")
             return redirect("clinic:appointment_edit", pk=appointment.pk)
+    if request.method == "GET":
+        _audit_viewed(AuditAction.APPOINTMENT_VIEWED, appointment, user)
     return render(
         request,
         "clinic/appointment_edit.html",
@@ -142,9 +113,11 @@ def clinical_contact(request: HttpRequest, pk: int) -> HttpResponse:
     contact, _ = ClinicalContact.objects.get_or_create(appointment=appointment)
     form = ClinicalContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        clinical_contact_save(contact=form.save(commit=False), user=user)
         messages.success(request, "Clinical contact saved.")
         return redirect("clinic:clinical_contact", pk=appointment.pk)
+    if request.method == "GET":
+        _audit_viewed(AuditAction.CLINICAL_CONTACT_VIEWED, appointment, user)
     return render(
         request,
         "clinic/clinical_contact.html",
@@ -153,4 +126,14 @@ def clinical_contact(request: HttpRequest, pk: int) -> HttpResponse:
             "appointment": appointment,
             "patient": PatientDetails.of(appointment.patient),
         },
+    )
+
+
+def _audit_viewed(action: AuditAction, appointment: Appointment, user: User) -> None:
+    audit_record(
+        action=action,
+        by=user,
+        subject=appointment,
+        patient_id=appointment.patient_id,
+        service_id=appointment.service_id,
     )

@@ -1,12 +1,102 @@
-from datetime import datetime
+"""The outbox: persist first, send from a task, never twice.
 
+A message row and the task that sends it are written in the transaction of the change that
+causes them. Sending claims the row with a compare-and-set (queued -> sending), so however
+many workers run the same task only one calls the provider. A failure that may have reached
+the provider is settled by asking the provider for our reference before sending again."""
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from slotlink.booking.models import BookingLink
-from slotlink.clinic.models import Patient, Service
+from slotlink.clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    InternalMessage,
+    Patient,
+    Service,
+    User,
+)
 from slotlink.crypto import decrypt, encrypt
-from slotlink.messaging.backends import get_sms_backend
-from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
+from slotlink.formatting import when
+from slotlink.messaging.backends import (
+    EmailBackend,
+    MessageBackend,
+    NotifyBackend,
+    OutboxBackend,
+    Outgoing,
+    PermanentFailure,
+    TemporaryFailure,
+    TwilioBackend,
+)
+from slotlink.messaging.models import (
+    STATUS_RANK,
+    Channel,
+    MessageEvent,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+# A message claimed this long ago and still "sending" belonged to a worker that died.
+STUCK_AFTER = timedelta(minutes=5)
+
+
+def sms_backend(service: Service | None = None) -> MessageBackend:
+    """The service's own provider where a superuser has set one up, else the deployment's."""
+    provider, account, secret = settings.SMS_PROVIDER, "", ""
+    if service is not None and service.sms_provider:
+        provider, account = service.sms_provider, service.sms_account_id
+        secret = decrypt(service.sms_secret_encrypted) or ""
+    if provider == "notify":
+        return NotifyBackend(
+            api_key=secret or settings.NOTIFY_API_KEY,
+            template_id=account or settings.NOTIFY_SMS_TEMPLATE_ID,
+            base_url=settings.NOTIFY_BASE_URL,
+        )
+    if provider == "twilio":
+        return TwilioBackend(
+            account_sid=account or settings.TWILIO_ACCOUNT_SID,
+            auth_token=secret or settings.TWILIO_AUTH_TOKEN,
+            sender=(service.sms_sender_name if service else "") or settings.TWILIO_FROM,
+            base_url=settings.TWILIO_BASE_URL,
+        )
+    return OutboxBackend()
+
+
+def twilio_auth_token(service: Service) -> str:
+    """The token Twilio signs this service's status callbacks with."""
+    if service.sms_provider == "twilio" and service.sms_secret_encrypted:
+        return decrypt(service.sms_secret_encrypted) or ""
+    return settings.TWILIO_AUTH_TOKEN
+
+
+def backend_for(message: OutboundMessage) -> MessageBackend:
+    return EmailBackend() if message.channel == Channel.EMAIL else sms_backend(message.service)
+
+
+def quiet_hours_end(service: Service, moment: datetime) -> datetime:
+    """`moment`, or the end of the service's quiet hours if it falls inside them."""
+    start, end = service.quiet_from, service.quiet_until
+    if start is None or end is None or start == end:
+        return moment
+    zone = service.zone
+    local = moment.astimezone(zone)
+    clock = local.time()
+    overnight = start > end  # e.g. 21:00 to 08:00
+    quiet = (clock >= start or clock < end) if overnight else (start <= clock < end)
+    if not quiet:
+        return moment
+    day = local.date() + timedelta(days=1) if overnight and clock >= start else local.date()
+    return datetime.combine(day, end, tzinfo=zone)
 
 
 def message_queue(
@@ -17,42 +107,304 @@ def message_queue(
     kind: MessageKind,
     patient: Patient | None = None,
     booking_link: BookingLink | None = None,
+    appointment: Appointment | None = None,
+    channel: Channel = Channel.SMS,
+    subject: str = "",
+    urgent: bool = False,
+    not_before: datetime | None = None,
     now: datetime | None = None,
 ) -> OutboundMessage:
-    """Store the message and enqueue its sending in the caller's transaction, so a message
-    exists exactly when the change that caused it does."""
-    from slotlink.messaging.tasks import send_message
-
+    """Store a message and enqueue its sending, in the caller's transaction."""
+    now = now or timezone.now()
+    due = max(not_before or now, now)
     message = OutboundMessage.objects.create(
         service=service,
         patient=patient,
         booking_link=booking_link,
+        appointment=appointment,
         kind=kind,
+        channel=channel,
         to=to,
+        subject=subject,
         body_encrypted=encrypt(body),
-        created_at=now or timezone.now(),
+        urgent=urgent,
+        send_after=due if urgent else quiet_hours_end(service, due),
+        created_at=now,
     )
-    send_message.enqueue(message_id=message.pk)
+    _enqueue(message)
     return message
+
+
+def _enqueue(message: OutboundMessage) -> None:
+    from slotlink.messaging.tasks import send_message
+
+    task = send_message
+    if message.send_after > timezone.now():
+        task = send_message.using(run_after=message.send_after)
+    task.enqueue(message_id=message.pk)
 
 
 def message_body(message: OutboundMessage) -> str:
     return decrypt(message.body_encrypted) or ""
 
 
-def message_send(*, message_id: int) -> bool:
-    """Send one queued message. Only the worker whose compare-and-set moves it out of "queued"
-    sends it, so a task run twice never sends twice. Returns whether this call sent it."""
-    backend = get_sms_backend()
-    claimed = OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENDING, provider=backend.name
+def _is_stale_reminder(message: OutboundMessage) -> bool:
+    if message.kind != MessageKind.REMINDER:
+        return False
+    appointment = message.appointment
+    return (
+        appointment is None
+        or appointment.status != AppointmentStatus.BOOKED
+        or appointment.start != message.for_start
     )
+
+
+def _advance(message_id: int, status: MessageStatus, **fields: object) -> bool:
+    """Move a message to `status` only if that is forwards from where it is now."""
+    behind = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    return bool(
+        OutboundMessage.objects.filter(pk=message_id, status__in=behind).update(
+            status=status, **fields
+        )
+    )
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> bool:
+    """Send one due message. Returns whether this call handed it to the provider."""
+    now = now or timezone.now()
+    claimed = OutboundMessage.objects.filter(
+        pk=message_id, status=MessageStatus.QUEUED, send_after__lte=now
+    ).update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     if not claimed:
         return False
-    # The provider call happens outside any transaction: a slow provider must not hold locks.
-    message = OutboundMessage.objects.get(pk=message_id)
-    reference = backend.send(to=message.to, body=message_body(message), reference=str(message.pk))
-    OutboundMessage.objects.filter(pk=message_id).update(
-        status=MessageStatus.SENT, provider_reference=reference, sent_at=timezone.now()
+    message = OutboundMessage.objects.select_related("appointment").get(pk=message_id)
+    if _is_stale_reminder(message):
+        _advance(
+            message_id, MessageStatus.CANCELLED, error="The appointment moved or was cancelled"
+        )
+        return False
+    backend = backend_for(message)
+    outgoing = Outgoing(
+        reference=str(message.pk),
+        to=message.to,
+        body=message_body(message),
+        subject=message.subject,
+    )
+    # The provider call happens outside any transaction: a slow provider must hold no locks.
+    try:
+        reference = None
+        if message.uncertain:
+            reference = backend.find(outgoing, since=message.created_at)
+        if reference is None:
+            reference = backend.send(outgoing)
+    except PermanentFailure as failure:
+        _advance(
+            message_id, MessageStatus.FAILED, error=failure.reason[:300], provider=backend.name
+        )
+        return False
+    except TemporaryFailure as failure:
+        _retry_later(message, failure, now)
+        return False
+    OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+        status=MessageStatus.SENT,
+        provider=backend.name,
+        provider_reference=reference,
+        sent_at=now,
+        error="",
+        uncertain=False,
     )
     return True
+
+
+def _retry_later(message: OutboundMessage, failure: TemporaryFailure, now: datetime) -> None:
+    if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        _advance(
+            message.pk,
+            MessageStatus.FAILED,
+            error=f"Gave up after {message.attempts} attempts: {failure.reason}"[:300],
+        )
+        return
+    # Exponential backoff with full jitter, so many failed messages do not retry in step.
+    ceiling = settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1)
+    delay = timedelta(seconds=min(ceiling, 3600) * (0.5 + random.random() / 2))  # noqa: S311  # nosec B311
+    fields: dict[str, object] = {"uncertain": True} if failure.uncertain else {}
+    with transaction.atomic():
+        requeued = OutboundMessage.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING
+        ).update(
+            status=MessageStatus.QUEUED,
+            send_after=now + delay,
+            error=failure.reason[:300],
+            **fields,
+        )
+        if requeued:
+            message.refresh_from_db()
+            _enqueue(message)
+
+
+def messages_recover(*, now: datetime | None = None) -> int:
+    """Put back in the queue what a dead worker left "sending", and enqueue again queued
+    messages whose task has gone missing. Both are safe: sending claims the row first, and a
+    message left "sending" is marked uncertain so the provider is asked before re-sending."""
+    now = now or timezone.now()
+    stuck = OutboundMessage.objects.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=now - STUCK_AFTER
+    )
+    recovered = stuck.update(status=MessageStatus.QUEUED, uncertain=True, send_after=now)
+    overdue = OutboundMessage.objects.filter(
+        status=MessageStatus.QUEUED, send_after__lt=now - STUCK_AFTER
+    )
+    for message in overdue.only("pk", "send_after"):
+        _enqueue(message)
+    return recovered
+
+
+def message_retry(*, message: OutboundMessage, user: User) -> bool:
+    """Staff ask for a failed or stuck message to be tried again from scratch."""
+    with transaction.atomic():
+        retried = (
+            OutboundMessage.objects.filter(
+                Q(status=MessageStatus.FAILED) | Q(status=MessageStatus.SENDING),
+                pk=message.pk,
+            )
+            .exclude(body_encrypted="")  # blanked by retention: nothing left to send
+            .update(
+                status=MessageStatus.QUEUED,
+                attempts=0,
+                send_after=timezone.now(),
+                error="",
+                uncertain=True,
+            )
+        )
+        if retried:
+            message.refresh_from_db()
+            _enqueue(message)
+    logger.info("Message %s queued again by user %s", message.pk, user.pk)
+    return bool(retried)
+
+
+# Provider callbacks ---------------------------------------------------------------------
+
+NOTIFY_STATUSES = {
+    "delivered": MessageStatus.DELIVERED,
+    "permanent-failure": MessageStatus.FAILED,
+    "temporary-failure": MessageStatus.FAILED,
+    "technical-failure": MessageStatus.FAILED,
+    "sending": MessageStatus.SENT,
+    "sent": MessageStatus.SENT,
+    "created": MessageStatus.SENT,
+    "pending": MessageStatus.SENT,
+}
+TWILIO_STATUSES = {
+    "delivered": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.FAILED,
+    "failed": MessageStatus.FAILED,
+    "sent": MessageStatus.SENT,
+    "sending": MessageStatus.SENT,
+    "queued": MessageStatus.SENT,
+    "accepted": MessageStatus.SENT,
+}
+
+
+def message_status_callback(
+    *, message: OutboundMessage, provider_status: str, status: MessageStatus, detail: str = ""
+) -> bool:
+    """Record what the provider said. A repeated callback is recorded once; a status never
+    moves backwards. Returns whether anything changed."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            MessageEvent.objects.create(
+                message=message,
+                provider_status=provider_status[:40],
+                detail=detail[:300],
+                occurred_at=now,
+            )
+    except IntegrityError:
+        return False
+    fields: dict[str, object] = {}
+    if status == MessageStatus.DELIVERED:
+        fields["delivered_at"] = now
+    if status == MessageStatus.FAILED:
+        fields["error"] = (detail or provider_status)[:300]
+    return _advance(message.pk, status, **fields)
+
+
+# Reminders --------------------------------------------------------------------------------
+
+
+def appointment_reminders_refresh(*, appointment: Appointment, now: datetime | None = None) -> None:
+    """Bring the appointment's reminders in line with it: drop those written for another start
+    (or for a cancelled appointment) and queue the service's schedule for the current one.
+    Sending checks again, so a reminder that slips through this is still never sent stale."""
+    now = now or timezone.now()
+    OutboundMessage.objects.filter(
+        appointment=appointment, kind=MessageKind.REMINDER, status=MessageStatus.QUEUED
+    ).exclude(
+        for_start=appointment.start if appointment.status == AppointmentStatus.BOOKED else None
+    ).update(status=MessageStatus.CANCELLED, error="The appointment moved or was cancelled")
+    patient = appointment.patient
+    if appointment.status != AppointmentStatus.BOOKED or not patient.mobile:
+        return
+    service = appointment.service
+    for hours in sorted({int(h) for h in service.reminder_hours_before if int(h) > 0}):
+        due = quiet_hours_end(service, appointment.start - timedelta(hours=hours))
+        if due <= now or due >= appointment.start:
+            continue
+        exists = OutboundMessage.objects.filter(
+            appointment=appointment,
+            kind=MessageKind.REMINDER,
+            for_start=appointment.start,
+            reminder_hours=hours,
+        ).exists()
+        if exists:
+            continue
+        message = OutboundMessage.objects.create(
+            service=service,
+            patient=patient,
+            appointment=appointment,
+            booking_link=appointment.booking_link,
+            kind=MessageKind.REMINDER,
+            to=patient.mobile,
+            body_encrypted=encrypt(reminder_text(appointment)),
+            send_after=due,
+            for_start=appointment.start,
+            reminder_hours=hours,
+            created_at=now,
+        )
+        _enqueue(message)
+
+
+def reminder_text(appointment: Appointment) -> str:
+    # First name, date and time only: the text may be read by someone else.
+    return (
+        f"Hello {appointment.patient.first_name}, a reminder of your appointment on "
+        f"{when(appointment.start, appointment.service.zone)}. "
+        f"To change it, call {appointment.service.phone}."
+    )
+
+
+# Staff inbox ------------------------------------------------------------------------------
+
+
+def internal_message_send(
+    *, recipient: User, subject: str, body: str, appointment: Appointment | None = None
+) -> InternalMessage | None:
+    """A message in a colleague's "Messages" inbox, if their service uses Messages."""
+    service = recipient.service
+    if service is None or not service.uses_messages:
+        return None
+    return InternalMessage.objects.create(
+        service=service,
+        recipient=recipient,
+        subject=subject[:200],
+        body=body,
+        appointment=appointment,
+        created_at=timezone.now(),
+    )
+
+
+def internal_message_read(*, message: InternalMessage) -> None:
+    InternalMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

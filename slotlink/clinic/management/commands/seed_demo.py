@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from slotlink.accounts.demo import DEMO_CODE_COMMAND, DEMO_TOTP_KEY, demo_two_factor
 from slotlink.clinic.demo import DEMO_LOGINS, seed_demo_service, seed_large_service
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("Demo data is never loaded in production.")
-        if options["therapists"]:
+        if options["therapists"] is not None:
             if not 1 <= options["therapists"] <= 5000 or not 0 <= options["booked"] <= 1:
                 raise CommandError("--therapists must be 1 to 5000 and --booked 0 to 1.")
             service = seed_large_service(
@@ -33,6 +34,13 @@ class Command(BaseCommand):
             return
         service, created = seed_demo_service()
         self.stdout.write(("Loaded" if created else "Already loaded:") + f" {service.name}.")
+        two_factor = demo_two_factor([username for username, *_ in DEMO_LOGINS])
         self.stdout.write(f"Demo logins (password: {settings.DEMO_PASSWORD}):")
         for username, role, _, _ in DEMO_LOGINS:
-            self.stdout.write(f"  {username:<16} {role.label}")
+            code = "  + code from the authenticator" if username in two_factor else ""
+            self.stdout.write(f"  {username:<16} {role.label:<10}{code}")
+        if two_factor:
+            self.stdout.write(
+                f"Two-factor demo key (add it to an authenticator app): {DEMO_TOTP_KEY}\n"
+                f"or print the current code with:\n  {DEMO_CODE_COMMAND}"
+            )

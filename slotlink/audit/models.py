@@ -1,0 +1,120 @@
+"""The audit log: who did what to which record, and when. Append-only.
+
+Rows point at people and records by id without database constraints, so that nothing done to
+a user, patient or service later can cascade into (that is, update or delete) the record of
+what happened to them. PostgreSQL refuses UPDATE and DELETE of these rows outright (migration
+0002); the only deletion is the retention task's, see slotlink/audit/retention.py."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+from slotlink.clinic.models import Patient, Service, User
+
+
+class AppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit event through the ORM."""
+
+
+class AuditQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnly("Audit events cannot be changed.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnly("Audit events are deleted only by the retention task.")
+
+
+class Who(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PATIENT = "patient", "Patient"
+    SYSTEM = "system", "System"
+
+
+class AuditAction(models.TextChoices):
+    LINK_SENT = "link.sent", "Booking link sent"
+    LINK_SENT_AGAIN = "link.sent_again", "Booking link sent again"
+    LINK_OPENED = "link.opened", "Booking link opened"
+    LINK_BOOKED = "link.booked", "Booking link used to book"
+    LINK_RESCHEDULED = "link.rescheduled", "Booking rescheduled by the patient"
+    LINK_EXPIRED = "link.expired", "Booking link expired"
+    LINK_DELETED = "link.deleted", "Booking link deleted"
+    APPOINTMENT_CREATED = "appointment.created", "Appointment made"
+    APPOINTMENT_MOVED = "appointment.moved", "Appointment moved"
+    APPOINTMENT_UPDATED = "appointment.updated", "Appointment changed"
+    APPOINTMENT_CANCELLED = "appointment.cancelled", "Appointment cancelled"
+    APPOINTMENT_DELETED = "appointment.deleted", "Appointment deleted from the diary"
+    APPOINTMENT_VIEWED = "appointment.viewed", "Appointment viewed"
+    CLINICAL_CONTACT_VIEWED = "clinical_contact.viewed", "Clinical contact viewed"
+    CLINICAL_CONTACT_UPDATED = "clinical_contact.updated", "Clinical contact changed"
+    PATIENT_VIEWED = "patient.viewed", "Patient record viewed"
+    PATIENT_UPDATED = "patient.updated", "Patient details changed"
+    AUDIT_VIEWED = "audit.viewed", "Audit trail viewed"
+    VERIFICATION_BIRTH_DATE = "verification.birth_date", "Date of birth checked"
+    VERIFICATION_CODE = "verification.code", "Code from a text checked"
+    VERIFICATION_CODE_SENT = "verification.code_sent", "Code texted"
+    VERIFICATION_CODE_REFUSED = "verification.code_refused", "Code not texted (limit reached)"
+    SETTINGS_CHANGED = "settings.changed", "Settings changed"
+    TWO_FACTOR_ENABLED = "account.two_factor_enabled", "Two-factor authentication set up"
+    TWO_FACTOR_RESET = "account.two_factor_reset", "Two-factor authentication reset"
+    SESSIONS_ENDED = "account.sessions_ended", "Logged out everywhere"
+    RETENTION_APPLIED = "retention.applied", "Old records deleted or anonymised"
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=10, choices=Who.choices)
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    # The username then, so the record reads the same whatever later happens to the account.
+    actor_username = models.CharField(max_length=150, blank=True)
+    # An AuditAction value; not declared as choices so adding an action needs no migration.
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    patient = models.ForeignKey(
+        Patient,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    service = models.ForeignKey(
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    # Small and never secret: field names, outcomes, counts; no values a person typed.
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "-occurred_at"]),
+            models.Index(fields=["service", "-occurred_at"]),
+            models.Index(fields=["occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_username or self.actor_kind} at {self.occurred_at}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnly("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnly("Audit events are deleted only by the retention task.")

@@ -1,0 +1,86 @@
+"""The auditor: the one way anything is written to the audit log.
+
+Called explicitly by the services and views that do or show the thing audited (not from
+signals), inside their transaction, so an action and its audit row are committed together or
+not at all."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from slotlink.audit.models import AuditAction, AuditEvent, Who
+from slotlink.clinic.models import User
+
+# Details are for the reader of the trail, not a copy of the record: a few short values.
+MAX_DETAIL_ITEMS = 12
+MAX_DETAIL_TEXT = 200
+# Keys that must never reach the log, whatever a caller passes.
+FORBIDDEN_DETAILS = frozenset(
+    {"date_of_birth", "born", "code", "token", "password", "secret", "body", "mobile", "email"}
+)
+
+
+def _object_type(subject: models.Model) -> str:
+    """The model's name in words, joined: "booking_link", "clinical_contact"…"""
+    return str(subject._meta.verbose_name).replace(" ", "_")
+
+
+def _clean(details: dict[str, Any] | None) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in list((details or {}).items())[:MAX_DETAIL_ITEMS]:
+        if key in FORBIDDEN_DETAILS:
+            raise ValueError(f"{key!r} must not be written to the audit log")
+        if isinstance(value, str):
+            value = value[:MAX_DETAIL_TEXT]
+        elif isinstance(value, list | tuple):
+            value = [str(v)[:MAX_DETAIL_TEXT] for v in value][:MAX_DETAIL_ITEMS]
+        elif not isinstance(value, bool | int | float) and value is not None:
+            value = str(value)[:MAX_DETAIL_TEXT]
+        clean[key] = value
+    return clean
+
+
+def audit_record(
+    *,
+    action: AuditAction,
+    by: User | Who,
+    subject: models.Model | None = None,
+    object_type: str = "",
+    object_id: int | str | None = None,
+    patient_id: int | None = None,
+    service_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """Record that `by` (a member of staff, or the patient or the system) did `action` to
+    `subject` (or to the record named by object_type and object_id), concerning a patient of a
+    service. Raises ValueError for details that must never be logged (dates of birth, codes,
+    tokens…)."""
+    if isinstance(by, User):
+        actor: User | None = by
+        kind = Who.STAFF
+    else:
+        actor, kind = None, by
+        if kind == Who.STAFF:
+            raise ValueError("A staff action must name the member of staff")
+    if subject is not None:
+        object_type = object_type or _object_type(subject)
+        object_id = subject.pk
+    return AuditEvent.objects.create(
+        occurred_at=now or timezone.now(),
+        actor_kind=kind,
+        actor=actor,
+        actor_username=actor.get_username() if actor else "",
+        action=action,
+        object_type=object_type,
+        object_id="" if object_id is None else str(object_id),
+        patient_id=patient_id,
+        service_id=service_id if service_id is not None else _service_of(actor),
+        details=_clean(details),
+    )
+
+
+def _service_of(actor: User | None) -> int | None:
+    return actor.service_id if actor is not None else None

@@ -1,0 +1,188 @@
+"""Choosing a time: the pages shared by booking (through a booking link) and moving an
+appointment (through a manage link). Each flow names its own URLs."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from slotlink.booking.models import BookingLink
+from slotlink.booking.presenters import (
+    DayOfTimes,
+    RuleSummary,
+    group_days,
+    times_of_day,
+    with_therapists,
+)
+from slotlink.booking.selectors import rule_available_times, rule_day_therapists
+from slotlink.booking.services import SlotTaken, slot_hold_acquire, slot_hold_release
+
+
+@dataclass(frozen=True)
+class Flow:
+    back: str  # URL names
+    times: str
+    day: str
+    choose: str
+    confirm: str
+    review: str
+    start_key: str  # session keys for the chosen time and therapist
+    therapist_key: str
+
+
+BOOK = Flow(
+    back="booking:welcome",
+    times="booking:times",
+    day="booking:day",
+    choose="booking:choose",
+    confirm="booking:confirm",
+    review="booking:review",
+    start_key="booking_start",
+    therapist_key="booking_therapist",
+)
+MOVE = Flow(
+    back="manage:home",
+    times="manage:times",
+    day="manage:day",
+    choose="manage:choose",
+    confirm="manage:confirm",
+    review="manage:review",
+    start_key="manage_start",
+    therapist_key="manage_therapist",
+)
+
+
+def _offered(
+    link: BookingLink, exclude: datetime | None, day: date | None = None
+) -> list[datetime]:
+    starts = rule_available_times(link.rule, timezone.now(), for_link=link.pk, day=day)
+    return [start for start in starts if start != exclude]
+
+
+def times_page(
+    request: HttpRequest, link: BookingLink, flow: Flow, *, exclude: datetime | None = None
+) -> HttpResponse:
+    """`exclude`: the patient's current appointment, which is no new time to move to."""
+    # Coming back to choose again gives up the time held for the patient.
+    slot_hold_release(link=link)
+    starts = _offered(link, exclude)
+    days = group_days(starts, link.service.zone)
+    return render(
+        request,
+        "booking/portal/times.html",
+        {
+            "service": link.service,
+            "rule": RuleSummary.of(link.rule),
+            "first_available": days[0].first if days else None,
+            "days": days,
+            "flow": flow,
+        },
+    )
+
+
+def day_page(
+    request: HttpRequest,
+    link: BookingLink,
+    iso_day: str,
+    flow: Flow,
+    *,
+    exclude: datetime | None = None,
+) -> HttpResponse:
+    try:
+        chosen_day = date.fromisoformat(iso_day)
+    except ValueError:
+        return redirect(flow.times)
+    starts = _offered(link, exclude, day=chosen_day)
+    day_times: DayOfTimes | None = next(
+        (d for d in group_days(starts, link.service.zone) if d.day == chosen_day), None
+    )
+    if day_times is None:
+        messages.info(request, "There are no free times left on that day. Choose another day.")
+        return redirect(flow.times)
+    if link.rule.show_therapists:
+        day_times = with_therapists(
+            day_times, rule_day_therapists(link.rule, timezone.now(), chosen_day, for_link=link.pk)
+        )
+    return render(
+        request,
+        "booking/portal/day.html",
+        {
+            "service": link.service,
+            "rule": RuleSummary.of(link.rule),
+            "day": day_times,
+            "parts": times_of_day(day_times),
+            "error": request.GET.get("error") == "choose",
+            "flow": flow,
+        },
+    )
+
+
+def parse_start(raw: object) -> datetime | None:
+    if not isinstance(raw, str) or not raw or len(raw) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _parse_choice(raw: str | None) -> tuple[datetime | None, int | None]:
+    """A chosen option: an instant, optionally followed by "@" and the chosen therapist's id."""
+    instant, _, therapist = (raw or "").partition("@")
+    start = parse_start(instant)
+    if not therapist:
+        return start, None
+    return (start, int(therapist)) if therapist.isdigit() and len(therapist) < 12 else (None, None)
+
+
+def _is_iso_day(raw: str) -> bool:
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def choose_time(
+    request: HttpRequest,
+    link: BookingLink,
+    flow: Flow,
+    *,
+    prefer: int | None = None,
+    exclude: datetime | None = None,
+) -> HttpResponse:
+    """Hold the chosen time for the patient and move on to the review, or say plainly why not."""
+    start, therapist_id = _parse_choice(request.POST.get("start"))
+    if start is not None and start == exclude:
+        messages.info(request, "That is the time you already have. Choose a different time.")
+        return redirect(flow.times)
+    if start is None:
+        back = request.POST.get("day", "")
+        if _is_iso_day(back):
+            return redirect(reverse(flow.day, args=[back]) + "?error=choose")
+        return redirect(flow.times)
+    try:
+        slot_hold_acquire(link=link, start=start, therapist_id=therapist_id, prefer=prefer)
+    except SlotTaken:
+        messages.warning(request, "Sorry, that time has just been taken. Please choose another.")
+        return redirect(flow.times)
+    request.session[flow.start_key] = start.isoformat()
+    request.session[flow.therapist_key] = therapist_id
+    return redirect(flow.review)
+
+
+def chosen(request: HttpRequest, flow: Flow) -> tuple[datetime | None, int | None]:
+    therapist = request.session.get(flow.therapist_key)
+    return parse_start(request.session.get(flow.start_key)), (
+        therapist if isinstance(therapist, int) else None
+    )
+
+
+def forget_choice(request: HttpRequest, flow: Flow) -> None:
+    request.session.pop(flow.start_key, None)
+    request.session.pop(flow.therapist_key, None)

@@ -1,0 +1,8 @@
+from django_tasks import task
+
+from slotlink.booking.bulk_services import bulk_invitation_process
+
+
+@task()
+def send_bulk_invitation(invitation_id: int) -> None:
+    bulk_invitation_process(invitation_id=invitation_id)

@@ -1,0 +1,201 @@
+"""The diary by week or day, for one therapist or a whole team, and making and cancelling
+appointments from it."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from slotlink.clinic.access import service_id_of, staff_required, staff_user
+from slotlink.clinic.diary_presenters import day_label, one_day, therapist_weeks
+from slotlink.clinic.diary_services import appointment_cancel, appointment_create
+from slotlink.clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    DiaryChange,
+    Source,
+    Team,
+    Therapist,
+    User,
+    WorkingPattern,
+)
+from slotlink.clinic.record_forms import CancelForm, NewAppointmentForm
+from slotlink.clinic.selectors import appointments_for, therapists_for, week_start
+from slotlink.clinic.services import DiaryConflict
+from slotlink.contention import retry_on_contention
+
+
+@dataclass(frozen=True)
+class DiaryChoice:
+    """Whose diary, which day, week or day: read from the query string, junk ignored."""
+
+    therapist: Therapist | None
+    team: Team | None
+    members: list[Therapist]
+    day: date
+    by_day: bool
+
+    @property
+    def monday(self) -> date:
+        return week_start(self.day)
+
+    def query(self, **changes: str) -> str:
+        params = {"view": "day" if self.by_day else "week", "date": self.day.isoformat()}
+        if self.team is not None:
+            params["team"] = str(self.team.pk)
+        elif self.therapist is not None:
+            params["therapist"] = str(self.therapist.pk)
+        params.update(changes)
+        return "?" + urlencode(params)
+
+
+def _parse_day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+
+
+def _choice(request: HttpRequest, user: User, today: date) -> DiaryChoice:
+    therapists = list(therapists_for(user))
+    teams = Team.objects.filter(service_id=service_id_of(user))
+    team = teams.filter(pk=_int(request.GET.get("team"))).first()
+    therapist = None
+    if team is not None:
+        member_ids = set(team.therapists.values_list("pk", flat=True))
+        members = [t for t in therapists if t.pk in member_ids]
+    else:
+        wanted = _int(request.GET.get("therapist"))
+        therapist = next((t for t in therapists if t.pk == wanted), None)
+        if therapist is None and therapists:
+            own = next((t for t in therapists if t.user_id == user.pk), None)
+            therapist = own or therapists[0]
+        members = [therapist] if therapist else []
+    # "week" (a Monday, or any day of the week) is the older parameter; "date" any day.
+    day = _parse_day(request.GET.get("date")) or _parse_day(request.GET.get("week")) or today
+    return DiaryChoice(
+        therapist=therapist,
+        team=team,
+        members=members,
+        day=day,
+        by_day=request.GET.get("view") == "day",
+    )
+
+
+def _int(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else 0
+
+
+@require_GET
+@staff_required()
+def diary(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    assert user.service is not None  # noqa: S101 - staff_required
+    zone = user.service.zone
+    today = timezone.localdate(timezone=zone)
+    choice = _choice(request, user, today)
+    monday = choice.monday
+    start = datetime.combine(monday, time(0), tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)
+    member_ids = [t.pk for t in choice.members]
+    weeks = therapist_weeks(
+        monday,
+        zone,
+        choice.members,
+        list(
+            appointments_for(user)
+            .filter(therapist_id__in=member_ids, start__lt=end, end__gt=start)
+            .order_by("start")
+        ),
+        list(WorkingPattern.objects.filter(therapist_id__in=member_ids)),
+        list(DiaryChange.objects.filter(therapist_id__in=member_ids, start__lt=end, end__gt=start)),
+        today,
+    )
+    step = timedelta(days=1 if choice.by_day else 7)
+    return render(
+        request,
+        "clinic/diary.html",
+        {
+            "therapists": therapists_for(user),
+            "teams": Team.objects.filter(service_id=service_id_of(user)),
+            "choice": choice,
+            "therapist": choice.therapist,
+            "team": choice.team,
+            "weeks": weeks,
+            "week": weeks[0].week if weeks else None,
+            "days": one_day(weeks, choice.day) if choice.by_day else [],
+            "day_label": day_label(choice.day),
+            "previous": choice.query(date=(choice.day - step).isoformat()),
+            "next": choice.query(date=(choice.day + step).isoformat()),
+            "today": choice.query(date=today.isoformat()),
+            "as_week": choice.query(view="week"),
+            "as_day": choice.query(view="day"),
+        },
+    )
+
+
+@retry_on_contention
+@staff_required()
+def appointment_new(request: HttpRequest) -> HttpResponse:
+    """ "New appointment" from the diary: find the patient (by NHS number, name or date of
+    birth), then choose therapist, day and time. Refuses a time the therapist is taken."""
+    user = staff_user(request)
+    assert user.service is not None  # noqa: S101 - staff_required
+    query = request.GET.get("q", "")
+    initial = {
+        "therapist": _int(request.GET.get("therapist")) or None,
+        "date": _parse_day(request.GET.get("date")),
+        "start_time": request.GET.get("time") or None,
+        "duration_minutes": 60,
+    }
+    appointment = Appointment(
+        service=user.service, source=Source.STAFF, status=AppointmentStatus.BOOKED
+    )
+    form = NewAppointmentForm(
+        request.POST or None,
+        instance=appointment,
+        user=user,
+        patient_query=query,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment_create(appointment=form.save(commit=False), user=user)
+        except DiaryConflict as conflict:
+            form.add_error(None, str(conflict))
+        else:
+            messages.success(request, "Appointment booked.")
+            local_day = appointment.start.astimezone(user.service.zone).date()
+            return redirect(
+                reverse("clinic:diary")
+                + f"?therapist={appointment.therapist_id}&date={local_day.isoformat()}"
+            )
+    return render(
+        request,
+        "clinic/appointment_new.html",
+        {"form": form, "query": query, "initial": initial, "searched": bool(query.strip())},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@retry_on_contention
+@staff_required()
+def appointment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = get_object_or_404(appointments_for(staff_user(request)), pk=pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for cancelling.")
+    elif appointment_cancel(
+        appointment=appointment, reason=form.cleaned_data["reason"], user=staff_user(request)
+    ):
+        messages.success(request, "Appointment cancelled. It stays in the diary, struck through.")
+    else:
+        messages.info(request, "That appointment was already cancelled.")
+    return redirect("clinic:appointment_edit", pk=appointment.pk)

@@ -1,0 +1,210 @@
+"""The patient's pages make as many queries for a big service as for a tiny one, and the
+shortcuts that keep the available-times page fast give exactly the engine's answer."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from slotlink.booking.models import BroadcastRule
+from slotlink.booking.selectors import (
+    _DiaryInputs,
+    rule_available_times,
+    rule_diaries,
+    rule_slot_query,
+)
+from slotlink.booking.services import booking_link_send, slot_hold_acquire
+from slotlink.clinic.demo import seed_large_service
+from slotlink.clinic.models import Role, Service
+from slotlink.domain.availability import TherapistDiary, available_times
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
+SMALL = (2, 1)  # therapists, weeks
+LARGE = (20, 4)
+
+
+@dataclass
+class Size:
+    service: Service
+    rule: BroadcastRule
+    tokens: list[str]
+
+    @property
+    def first_start(self) -> datetime:
+        return rule_available_times(self.rule, timezone.now())[0]
+
+
+def seeded(therapists: int, weeks: int, *, links: int = 1, booked: float = 0.6) -> Size:
+    service = seed_large_service(
+        therapists=therapists, patients=links + 5, weeks=weeks, booked=booked
+    )
+    rule = service.broadcast_rules.get()
+    sender = UserFactory(service=service, role=Role.ADMIN)
+    tokens = [
+        booking_link_send(patient=patient, rule=rule, sent_by=sender)[1]
+        for patient in service.patients.order_by("pk")[:links]
+    ]
+    return Size(service, rule, tokens)
+
+
+def entered(token: str) -> Client:
+    client = Client()
+    response = client.get(f"/b/{token}")
+    assert (response.status_code, response["Location"]) == (302, "/book/")
+    return client
+
+
+def count_queries(action: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return len(captured.captured_queries)
+
+
+def visit(client: Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 200, url
+
+
+def day_url(size: Size) -> str:
+    local_day = size.first_start.astimezone(size.service.zone).date()
+    return f"/book/times/{local_day.isoformat()}/"
+
+
+def confirm_after_choosing(size: Size) -> Callable[[], None]:
+    """A patient who has chosen the first free time; calling the result confirms it."""
+    client = entered(size.tokens[0])
+    chosen = client.post("/book/choose/", {"start": size.first_start.isoformat()})
+    assert chosen["Location"] == "/book/review/"
+
+    def confirm() -> None:
+        response = client.post("/book/confirm/")
+        assert response["Location"] == "/book/booked/"
+
+    return confirm
+
+
+@pytest.fixture
+def small(db: None) -> Size:
+    return seeded(*SMALL)
+
+
+@pytest.fixture
+def large(db: None) -> Size:
+    return seeded(*LARGE)
+
+
+def test_the_times_page_makes_as_many_queries_for_20_therapists_over_4_weeks_as_for_2_over_1(
+    small: Size, large: Size, django_assert_num_queries
+) -> None:
+    small_client, large_client = entered(small.tokens[0]), entered(large.tokens[0])
+    expected = count_queries(lambda: visit(small_client, "/book/times/"))
+    with django_assert_num_queries(expected):
+        visit(large_client, "/book/times/")
+
+
+def test_a_day_page_makes_as_many_queries_for_20_therapists_over_4_weeks_as_for_2_over_1(
+    small: Size, large: Size, django_assert_num_queries
+) -> None:
+    small_client, large_client = entered(small.tokens[0]), entered(large.tokens[0])
+    expected = count_queries(lambda: visit(small_client, day_url(small)))
+    with django_assert_num_queries(expected):
+        visit(large_client, day_url(large))
+
+
+def test_confirming_makes_as_many_queries_for_20_therapists_over_4_weeks_as_for_2_over_1(
+    small: Size, large: Size, django_assert_num_queries
+) -> None:
+    expected = count_queries(confirm_after_choosing(small))
+    confirm_large = confirm_after_choosing(large)
+    with django_assert_num_queries(expected):
+        confirm_large()
+
+
+def test_the_patient_pages_stay_within_a_small_fixed_number_of_queries(
+    large: Size, django_assert_max_num_queries
+) -> None:
+    # Session, link, rule, therapists, patterns, leave, holds, appointments, session save,
+    # and on PostgreSQL the savepoints around reading appointments lazily.
+    client = entered(large.tokens[0])
+    with django_assert_max_num_queries(25):
+        visit(client, "/book/times/")
+    with django_assert_max_num_queries(25):
+        visit(client, day_url(large))
+
+
+# The times page reads appointments only until every offerable time is found. Its answer
+# must be the engine's over every therapist's full diary.
+
+
+def engine_over_full_diaries(rule: BroadcastRule, now: datetime) -> list[datetime]:
+    query = rule_slot_query(rule, now)
+    diaries = rule_diaries(rule, query.earliest, query.latest, now=now, for_link=None)
+    return available_times(diaries, query)
+
+
+def test_available_times_match_the_engine_when_reading_stops_early(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lightly booked and many therapists: the first few already offer every time.
+    size = seeded(100, 1, booked=0.3)
+    read: list[int] = []
+    every_diary = _DiaryInputs.diaries
+
+    def counting(inputs: _DiaryInputs) -> Iterator[TherapistDiary]:
+        for diary in every_diary(inputs):
+            read.append(diary.therapist_id)
+            yield diary
+
+    monkeypatch.setattr(_DiaryInputs, "diaries", counting)
+    now = timezone.now()
+    offered = rule_available_times(size.rule, now)
+    therapists_read = len(read)
+    assert offered == engine_over_full_diaries(size.rule, now)
+    assert therapists_read < 100
+
+
+def test_available_times_match_the_engine_when_every_therapist_must_be_read(db: None) -> None:
+    # Heavily booked: however many therapists are read, some times stay unoffered.
+    size = seeded(80, 1, booked=0.97)
+    now = timezone.now()
+    offered = rule_available_times(size.rule, now)
+    assert offered == engine_over_full_diaries(size.rule, now)
+    assert offered  # yet some are offered
+
+
+def test_available_times_match_the_engine_for_a_service_too_small_to_stop_early(
+    db: None,
+) -> None:
+    size = seeded(5, 2, booked=0.9)
+    now = timezone.now()
+    assert rule_available_times(size.rule, now) == engine_over_full_diaries(size.rule, now)
+
+
+def test_available_times_leave_out_a_time_another_patient_holds(db: None) -> None:
+    size = seeded(1, 1, links=2, booked=0.0)
+    link = size.rule.links.order_by("pk").first()
+    assert link is not None
+    held = size.first_start
+    slot_hold_acquire(link=link, start=held)
+    now = timezone.now()
+    offered = rule_available_times(size.rule, now)
+    assert held not in offered
+    assert held in rule_available_times(size.rule, now, for_link=link.pk)
+    assert offered == engine_over_full_diaries(size.rule, now)
+
+
+def test_a_days_times_are_the_whole_windows_times_on_that_local_day(db: None) -> None:
+    size = seeded(8, 2)
+    now = timezone.now()
+    everything = rule_available_times(size.rule, now)
+    zone = size.service.zone
+    for day in sorted({start.astimezone(zone).date() for start in everything}):
+        on_day = [start for start in everything if start.astimezone(zone).date() == day]
+        assert rule_available_times(size.rule, now, day=day) == on_day

@@ -1,0 +1,93 @@
+"""The demo and benchmark data commands."""
+
+import re
+from base64 import b32decode
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django_otp.oath import totp
+
+from slotlink.booking.models import BroadcastRule
+from slotlink.clinic.demo import DEMO_SERVICE
+from slotlink.clinic.models import Appointment, Patient, Service, Therapist, User, WorkingPattern
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def demo_counts() -> dict[str, int]:
+    service = Service.objects.get(name=DEMO_SERVICE)
+    return {
+        "users": User.objects.filter(service=service).count(),
+        "therapists": Therapist.objects.filter(service=service).count(),
+        "patients": Patient.objects.filter(service=service).count(),
+        "rules": BroadcastRule.objects.filter(service=service).count(),
+        "appointments": Appointment.objects.filter(service=service).count(),
+    }
+
+
+def test_seed_demo_loads_one_demo_service_however_often_it_runs() -> None:
+    first = seed()
+    counts = demo_counts()
+    second = seed()
+    assert Service.objects.filter(name=DEMO_SERVICE).count() == 1
+    assert demo_counts() == counts
+    assert counts["therapists"] >= 2 and counts["patients"] >= 1 and counts["rules"] >= 1
+    assert f"Loaded {DEMO_SERVICE}" in first
+    assert "Already loaded" in second
+
+
+def test_seed_demo_prints_the_logins_and_they_work() -> None:
+    output = seed()
+    assert settings.DEMO_PASSWORD in output
+    key = re.search(r"authenticator app\): ([A-Z2-7]+)", output).group(1)
+    for username in ["demo-super", "demo-admin", "demo-therapist"]:
+        assert username in output
+        client = Client()
+        form = {"username": username, "password": settings.DEMO_PASSWORD}
+        assert client.post("/login/", form).status_code == 302
+        if username != "demo-therapist":  # admins and superusers need the printed key's code
+            assert client.get("/patients/")["Location"].startswith("/account/two-factor/")
+            client.post("/account/two-factor/", {"code": f"{totp(b32decode(key)):06d}"})
+        assert client.get("/patients/").status_code == 200
+
+
+def test_seed_demo_uses_only_drama_numbers_and_the_nhs_test_range() -> None:
+    seed()
+    for mobile, nhs_number in Patient.objects.values_list("mobile", "nhs_number"):
+        assert mobile.startswith("+447700900")
+        assert not nhs_number or nhs_number.startswith("999")
+
+
+def test_seed_demo_benchmark_service_books_about_sixty_percent_of_working_time() -> None:
+    output = seed("--therapists", "5", "--patients", "20", "--weeks", "2")
+    service = Service.objects.get(name__startswith="Benchmark 5x2")
+    assert f"service id {service.pk}" in output
+    assert Therapist.objects.filter(service=service).count() == 5
+    assert Patient.objects.filter(service=service).count() == 20
+    working_hours = sum(
+        (p.end_time.hour - p.start_time.hour)
+        for p in WorkingPattern.objects.filter(therapist__service=service)
+    )
+    weeks_filled = len(
+        {a.start.isocalendar()[:2] for a in Appointment.objects.filter(service=service)}
+    )
+    booked_hours = Appointment.objects.filter(service=service).count()  # one hour each
+    share = booked_hours / (working_hours * weeks_filled)
+    assert 0.5 <= share <= 0.7, share
+    assert BroadcastRule.objects.filter(service=service).exists()
+
+
+@pytest.mark.parametrize("args", [["--therapists", "0"], ["--therapists", "5", "--booked", "2"]])
+def test_seed_demo_refuses_impossible_sizes(args: list[str]) -> None:
+    with pytest.raises(CommandError):
+        seed(*args)
+    assert not Service.objects.exists()

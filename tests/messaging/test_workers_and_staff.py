@@ -1,0 +1,238 @@
+"""Several workers never send one message twice; nothing is lost when a worker or the
+database goes away mid-batch; staff can see, retry and re-send."""
+
+import threading
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.core import mail
+from django.db import connection, connections
+from django.test import Client
+from django.utils import timezone
+
+from slotlink.booking.services import booking_link_send
+from slotlink.clinic.models import InternalMessage
+from slotlink.messaging.backends import OutboxBackend, Outgoing
+from slotlink.messaging.models import Channel, MessageKind, MessageStatus, OutboundMessage
+from slotlink.messaging.services import (
+    internal_message_send,
+    message_queue,
+    message_send,
+    messages_recover,
+)
+from tests.conftest import logged_in, run_tasks
+
+
+class CountingBackend(OutboxBackend):
+    sent: list[str] = []
+
+    def send(self, message: Outgoing) -> str:
+        CountingBackend.sent.append(message.reference)
+        return super().send(message)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    CountingBackend.sent = []
+    monkeypatch.setattr(
+        "slotlink.messaging.services.sms_backend", lambda service: CountingBackend()
+    )
+    return CountingBackend.sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_workers_running_the_same_task_send_it_once(clinic, counting):
+    message = message_queue(
+        service=clinic.service,
+        to=clinic.patient.mobile,
+        body="Hi",
+        kind=MessageKind.CONFIRMATION,
+        urgent=True,
+    )
+    barrier = threading.Barrier(8)
+
+    def worker():
+        barrier.wait()
+        try:
+            message_send(message_id=message.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert counting == [str(message.pk)]
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+
+
+def test_the_worker_sends_every_queued_link_text(clinic, frozen_now, counting):
+    for _ in range(5):
+        booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+
+    run_tasks()
+
+    assert len(counting) == 5
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_going_away_mid_batch_loses_and_duplicates_nothing(
+    clinic, needs_postgres, monkeypatch
+):
+    """The provider accepts message 3, then the worker's database connection is cut before
+    it can record that. Recovery asks the provider, so message 3 is not sent again."""
+    accepted: dict[str, str] = {}
+    sends: list[str] = []
+
+    class CutAfterThird(OutboxBackend):
+        def send(self, message: Outgoing) -> str:
+            sends.append(message.reference)
+            accepted[message.reference] = f"p-{message.reference}"
+            if len(accepted) == 3:
+                with psycopg.connect(_dsn()) as admin:
+                    admin.execute(
+                        "SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid]
+                    )
+            return accepted[message.reference]
+
+        def find(self, message: Outgoing, since):
+            return accepted.get(message.reference)
+
+    monkeypatch.setattr("slotlink.messaging.services.sms_backend", lambda service: CutAfterThird())
+    messages = [
+        message_queue(
+            service=clinic.service,
+            to=clinic.patient.mobile,
+            body=f"Text {i}",
+            kind=MessageKind.CONFIRMATION,
+            urgent=True,
+        )
+        for i in range(6)
+    ]
+    for message in messages:
+        try:
+            message_send(message_id=message.pk)
+        except Exception:  # the connection was cut under this worker
+            connection.close()
+    later = timezone.now() + timedelta(minutes=10)
+    messages_recover(now=later)
+    for message in messages:
+        message_send(message_id=message.pk, now=later)
+
+    statuses = OutboundMessage.objects.values_list("status", flat=True)
+    assert set(statuses) == {MessageStatus.SENT}
+    assert sorted(sends) == sorted(str(m.pk) for m in messages)  # one send each, no more
+    # Each row records the provider's id from its one acceptance: nothing was sent again.
+    assert sorted(OutboundMessage.objects.values_list("provider_reference", flat=True)) == sorted(
+        accepted.values()
+    )
+
+
+def _dsn() -> str:
+    db = connection.settings_dict
+    return f"host={db['HOST']} port={db['PORT'] or 5432} user={db['USER']} dbname=postgres"
+
+
+def test_admins_see_failed_messages_and_can_retry_them(clinic, frozen_now, counting):
+    message = message_queue(
+        service=clinic.service, to=clinic.patient.mobile, body="Hi", kind=MessageKind.CONFIRMATION
+    )
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.FAILED, error="400: Not a UK mobile number", attempts=1
+    )
+    client = logged_in(clinic.admin)
+
+    page = client.get("/outbox/").content.decode()
+    assert "Not a UK mobile number" in page
+    assert "Retry" in page
+
+    assert client.post(f"/outbox/{message.pk}/retry/").status_code == 302
+    run_tasks()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert counting == [str(message.pk)]
+
+
+def test_therapists_cannot_see_the_outbox_and_strangers_cannot_retry(clinic, other_clinic):
+    message = message_queue(
+        service=clinic.service, to=clinic.patient.mobile, body="Hi", kind=MessageKind.CONFIRMATION
+    )
+    assert logged_in(clinic.therapist_user).get("/outbox/").status_code == 403
+    stranger = logged_in(other_clinic.admin)
+    assert stranger.post(f"/outbox/{message.pk}/retry/").status_code == 404
+    assert clinic.patient.mobile not in stranger.get("/outbox/").content.decode()
+
+
+def test_the_outbox_shows_texts_only_in_demo_mode(clinic, settings):
+    message_queue(
+        service=clinic.service,
+        to=clinic.patient.mobile,
+        body="Secret link text",
+        kind=MessageKind.CONFIRMATION,
+    )
+    client = logged_in(clinic.admin)
+    assert "Secret link text" in client.get("/outbox/").content.decode()
+    settings.DEMO_MODE = False
+    assert "Secret link text" not in client.get("/outbox/").content.decode()
+
+
+def test_staff_can_send_a_live_link_again_by_text_and_by_email(clinic, frozen_now):
+    clinic.patient.email = "alex@example.com"
+    clinic.patient.save()
+    link, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    client = logged_in(clinic.admin)
+
+    assert client.post(f"/booking-links/{link.pk}/resend/", {"channel": "sms"}).status_code == 302
+    assert client.post(f"/booking-links/{link.pk}/resend/", {"channel": "email"}).status_code == 302
+    run_tasks()
+
+    texts = OutboundMessage.objects.filter(kind=MessageKind.AD_HOC)
+    assert {m.channel for m in texts} == {Channel.SMS, Channel.EMAIL}
+    assert len(mail.outbox) == 1
+    assert token in mail.outbox[0].body
+    assert mail.outbox[0].to == ["alex@example.com"]
+
+
+def test_a_link_that_cannot_be_used_is_not_sent_again(clinic, frozen_now):
+    link, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    client = logged_in(clinic.admin)
+    client.post(f"/booking-links/{link.pk}/expire/")
+
+    response = client.post(f"/booking-links/{link.pk}/resend/", {"channel": "email"})
+
+    assert response.status_code == 302
+    assert not OutboundMessage.objects.filter(kind=MessageKind.AD_HOC).exists()
+
+
+def test_the_inbox_counts_unread_messages_and_reading_one_marks_it_read(clinic):
+    message = internal_message_send(
+        recipient=clinic.therapist_user, subject="New appointment", body="Alex booked online."
+    )
+    client = logged_in(clinic.therapist_user)
+
+    assert 'aria-label="1 unread"' in client.get("/messages/").content.decode()
+    assert "Alex booked online." in client.get(f"/messages/{message.pk}/").content.decode()
+    assert "unread" not in client.get("/messages/").content.decode().split("<main")[0]
+
+
+def test_nobody_reads_someone_elses_messages(clinic, other_clinic):
+    message = internal_message_send(recipient=clinic.therapist_user, subject="S", body="B")
+    assert logged_in(clinic.admin).get(f"/messages/{message.pk}/").status_code == 404
+    assert logged_in(other_clinic.admin).get(f"/messages/{message.pk}/").status_code == 404
+
+
+def test_services_without_messages_get_none(clinic):
+    clinic.service.uses_messages = False
+    clinic.service.save()
+    assert internal_message_send(recipient=clinic.admin, subject="S", body="B") is None
+    assert not InternalMessage.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(clinic):
+    for url in ("/outbox/", "/messages/"):
+        assert Client().get(url)["Location"].startswith("/login/")

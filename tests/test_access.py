@@ -1,0 +1,316 @@
+"""Every staff URL in the URLconf, by name: anonymous visitors are sent to log in, staff of
+another service get 404 for this service's records (whatever their role, so nothing tells
+them the record exists), and staff without the role a page needs get 403.
+
+The walk reverses every named pattern of the project's apps; a new URL that is not listed
+below fails test_every_staff_url_is_listed_here, so every view gets these tests."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from slotlink.booking.bulk_services import bulk_invitation_prepare_selection
+from slotlink.booking.models import BookingLink, BroadcastRule, BulkInvitation
+from slotlink.booking.services import booking_link_book, booking_link_send
+from slotlink.clinic.models import Appointment, InternalMessage, Role, User
+from slotlink.messaging.models import MessageStatus, OutboundMessage
+from slotlink.messaging.services import internal_message_send
+from tests.conftest import Clinic, logged_in
+
+TUESDAY_11 = datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
+EVERYONE = (Role.THERAPIST, Role.ADMIN, Role.SUPERUSER)
+ADMINS = (Role.ADMIN, Role.SUPERUSER)
+SUPERUSERS = (Role.SUPERUSER,)
+
+# Patients' pages, logging in and out, and providers' callbacks (which prove who they are by
+# signature): not staff pages.
+NOT_STAFF = {
+    "login",
+    "logout",
+    "messaging:notify_callback",
+    "messaging:twilio_callback",
+}
+NOT_STAFF_NAMESPACES = {"manage"}
+PATIENT_PAGES = {
+    "booking:enter",
+    "booking:welcome",
+    "booking:times",
+    "booking:day",
+    "booking:choose",
+    "booking:review",
+    "booking:confirm",
+    "booking:booked",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    roles: tuple[Role, ...]
+    method: str = "get"
+    record: str = ""  # which kind of record the <pk> names, if any
+
+
+# Staff URLs that name one record: the record kind, who may use them and how.
+RECORD_ROUTES = {
+    "clinic:patient_detail": Route(EVERYONE, record="patient"),
+    "clinic:patient_record_edit": Route(EVERYONE, record="patient"),
+    "clinic:appointment_edit": Route(EVERYONE, record="appointment"),
+    "clinic:appointment_delete": Route(EVERYONE, "post", "appointment"),
+    "clinic:appointment_cancel": Route(EVERYONE, "post", "appointment"),
+    "clinic:clinical_contact": Route(EVERYONE, record="appointment"),
+    "booking:care_pathway": Route(EVERYONE, record="patient"),
+    "booking:send_link": Route(EVERYONE, "post", "patient"),
+    "booking:expire_link": Route(EVERYONE, "post", "live_link"),
+    "booking:resend_link": Route(EVERYONE, "post", "live_link"),
+    "booking:link_history": Route(EVERYONE, record="used_link"),
+    "booking:rule_edit": Route(SUPERUSERS, record="rule"),
+    "booking:rule_duplicate": Route(SUPERUSERS, "post", "rule"),
+    "booking:rule_set_active": Route(SUPERUSERS, "post", "rule"),
+    "booking:rule_delete": Route(SUPERUSERS, "post", "spare_rule"),
+    "booking:bulk_detail": Route(ADMINS, record="bulk"),
+    "booking:bulk_confirm": Route(ADMINS, "post", "bulk"),
+    "booking:bulk_discard": Route(ADMINS, "post", "bulk"),
+    "messaging:retry": Route(ADMINS, "post", "message"),
+    "messaging:inbox_message": Route(EVERYONE, record="inbox"),
+    "audit:patient_trail": Route(ADMINS, record="patient"),
+}
+# Staff URLs without a record in them: each shows or changes only the user's own service.
+PAGE_ROUTES = {
+    "clinic:home": Route(EVERYONE),
+    "clinic:patient_search": Route(EVERYONE),
+    "clinic:diary": Route(EVERYONE),
+    "clinic:appointment_new": Route(EVERYONE),
+    "clinic:service_settings": Route(SUPERUSERS),
+    "booking:rule_list": Route(SUPERUSERS),
+    "booking:rule_create": Route(SUPERUSERS),
+    "booking:rule_preview": Route(SUPERUSERS, "post"),
+    "booking:rule_sms": Route(SUPERUSERS, "post"),
+    "booking:bulk_list": Route(ADMINS),
+    "booking:bulk_upload": Route(ADMINS, "post"),
+    "booking:bulk_selection": Route(ADMINS, "post"),
+    "booking:dashboard": Route(ADMINS),
+    "messaging:outbox": Route(ADMINS),
+    "messaging:inbox": Route(EVERYONE),
+    "accounts:account": Route(EVERYONE),
+    "accounts:two_factor": Route(EVERYONE),
+    "accounts:two_factor_setup": Route(EVERYONE),
+    "accounts:logout_everywhere": Route(EVERYONE, "post"),
+}
+ALL_ROUTES = {**RECORD_ROUTES, **PAGE_ROUTES}
+
+
+def url_names() -> set[str]:
+    """The name of every named pattern the project serves, with its namespace."""
+
+    def walk(patterns: list[URLPattern | URLResolver], namespace: str) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, inner)
+            elif pattern.name:
+                yield namespace + pattern.name
+
+    return set(walk(get_resolver().url_patterns, ""))
+
+
+def staff_url_names() -> set[str]:
+    return {
+        name
+        for name in url_names()
+        if name not in NOT_STAFF | PATIENT_PAGES and name.split(":")[0] not in NOT_STAFF_NAMESPACES
+    }
+
+
+# A plausible form for any of the actions, so a refusal is never just a form error.
+FORM = {
+    "rule": "",
+    "outcome": "Changed by a stranger",
+    "notes": "Changed by a stranger",
+    "reason": "Changed by a stranger",
+    "status": "cancelled",
+    "medium": "telephone",
+    "date": "2026-12-09",
+    "start_time": "09:00",
+    "duration_minutes": 30,
+    "active": "0",
+    "channel": "sms",
+    "mobile": "+447700900999",
+    "email": "",
+    "title": "Changed by a stranger",
+}
+
+
+@dataclass
+class Records:
+    patient: int
+    live_link: int
+    used_link: int
+    appointment: int
+    rule: int
+    spare_rule: int
+    bulk: int
+    message: int
+    clinic: Clinic
+
+    def url(self, name: str, user: User | None = None) -> str:
+        route = ALL_ROUTES[name]
+        if not route.record:
+            return reverse(name)
+        if route.record == "inbox":
+            return reverse(name, args=[self.inbox_for(user)])
+        return reverse(name, args=[getattr(self, route.record)])
+
+    def inbox_for(self, user: User | None) -> int:
+        """A message in the inbox of `user` if they are this service's, else someone's here."""
+        recipient = user if user is not None and user.service_id == self.clinic.service.pk else None
+        message = internal_message_send(
+            recipient=recipient or self.clinic.admin, subject="For you only", body="Private"
+        )
+        assert message is not None
+        return message.pk
+
+    def form(self) -> dict[str, object]:
+        return {**FORM, "rule": self.rule, "therapist": self.clinic.therapists[0].pk}
+
+
+@pytest.fixture
+def records(clinic: Clinic, frozen_now: object) -> Records:
+    live, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    used, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    appointment = booking_link_book(link=used, start=TUESDAY_11)
+    spare = BroadcastRule.objects.create(
+        service=clinic.service, title="Unused", appointment_type=clinic.rule.appointment_type
+    )
+    bulk, _ = bulk_invitation_prepare_selection(
+        user=clinic.admin, rule=clinic.rule, patient_ids=[clinic.patient.pk]
+    )
+    message = OutboundMessage.objects.filter(booking_link=live).get()
+    OutboundMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+    return Records(
+        patient=clinic.patient.pk,
+        live_link=live.pk,
+        used_link=used.pk,
+        appointment=appointment.pk,
+        rule=clinic.rule.pk,
+        spare_rule=spare.pk,
+        bulk=bulk.pk,
+        message=message.pk,
+        clinic=clinic,
+    )
+
+
+def state(records: Records) -> tuple[object, ...]:
+    """Everything the actions above could change."""
+    appointment = Appointment.objects.get(pk=records.appointment)
+    return (
+        list(BookingLink.objects.order_by("pk").values_list("pk", "status")),
+        (appointment.status, appointment.start, appointment.clinical_contact.outcome),
+        list(BroadcastRule.objects.order_by("pk").values_list("pk", "title", "active")),
+        list(BulkInvitation.objects.order_by("pk").values_list("pk", "status")),
+        OutboundMessage.objects.get(pk=records.message).status,
+        OutboundMessage.objects.count(),
+        records.clinic.patient.__class__.objects.get(pk=records.patient).mobile,
+    )
+
+
+def call(client: Client, name: str, records: Records, user: User | None = None):
+    route = ALL_ROUTES[name]
+    url = records.url(name, user)
+    if route.method == "post":
+        return client.post(url, records.form())
+    return client.get(url)
+
+
+def test_every_staff_url_is_listed_here() -> None:
+    assert staff_url_names() == set(ALL_ROUTES), (
+        "Add the new staff URL to RECORD_ROUTES or PAGE_ROUTES, saying who may use it"
+    )
+    assert url_names() >= PATIENT_PAGES
+
+
+@pytest.mark.parametrize("name", sorted(ALL_ROUTES))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_visitors_are_sent_to_log_in(records: Records, name: str, method: str) -> None:
+    before = state(records)
+    url = records.url(name)
+    response = getattr(Client(), method)(url, records.form())
+    if method != ALL_ROUTES[name].method and response.status_code == 405:
+        return  # refused before anything else; the view's own method is checked below
+    assert response.status_code == 302, (name, method, response.status_code)
+    assert response["Location"].startswith(f"{reverse('login')}?next=")
+    assert state(records) == before
+
+
+@pytest.mark.parametrize("name", sorted(RECORD_ROUTES))
+def test_staff_of_another_service_get_404_for_every_record_url(
+    records: Records, other_clinic: Clinic, name: str
+) -> None:
+    """Even holding the role the page needs: only the service boundary stops them, and it
+    answers as if the record did not exist."""
+    before = state(records)
+    for role in RECORD_ROUTES[name].roles:
+        stranger = {
+            Role.THERAPIST: other_clinic.therapist_user,
+            Role.ADMIN: other_clinic.admin,
+            Role.SUPERUSER: other_clinic.superuser,
+        }[role]
+        response = call(logged_in(stranger), name, records, stranger)
+        assert response.status_code == 404, (name, role, response.status_code)
+        assert records.clinic.patient.last_name not in response.content.decode()
+    assert state(records) == before
+
+
+@pytest.mark.parametrize("name", sorted(RECORD_ROUTES))
+def test_the_services_own_staff_reach_every_record_url(records: Records, name: str) -> None:
+    """So the 404s above come from the service boundary, not from ids that do not exist.
+    (An action is tried once: the first time may use up what it acts on.)"""
+    route = RECORD_ROUTES[name]
+    for role in route.roles if route.method == "get" else route.roles[:1]:
+        user = {
+            Role.THERAPIST: records.clinic.therapist_user,
+            Role.ADMIN: records.clinic.admin,
+            Role.SUPERUSER: records.clinic.superuser,
+        }[role]
+        response = call(logged_in(user), name, records, user)
+        assert response.status_code in {200, 204, 302, 400}, (name, role, response.status_code)
+
+
+def forbidden_cases() -> list[tuple[str, Role]]:
+    return [
+        (name, role)
+        for name, route in sorted(ALL_ROUTES.items())
+        for role in (Role.THERAPIST, Role.ADMIN)
+        if role not in route.roles
+    ]
+
+
+@pytest.mark.parametrize(("name", "role"), forbidden_cases())
+def test_staff_without_the_role_are_refused_with_403(
+    records: Records, name: str, role: Role
+) -> None:
+    """A therapist cannot do an admin's or a superuser's work, nor an admin a superuser's."""
+    user = records.clinic.therapist_user if role == Role.THERAPIST else records.clinic.admin
+    before = state(records)
+    response = call(logged_in(user), name, records, user)
+    assert response.status_code == 403, (name, role, response.status_code)
+    assert state(records) == before
+
+
+def test_the_refusal_lists_cover_therapists_doing_superusers_work() -> None:
+    superuser_only = {name for name, route in ALL_ROUTES.items() if route.roles == SUPERUSERS}
+    assert {"clinic:service_settings", "booking:rule_edit", "booking:rule_create"} <= superuser_only
+    assert {(name, Role.THERAPIST) for name in superuser_only} <= set(forbidden_cases())
+
+
+def test_a_message_in_someone_elses_inbox_is_404_even_in_the_same_service(
+    records: Records,
+) -> None:
+    clinic = records.clinic
+    mine = records.inbox_for(clinic.admin)
+    response = logged_in(clinic.therapist_user).get(reverse("messaging:inbox_message", args=[mine]))
+    assert response.status_code == 404
+    assert InternalMessage.objects.get(pk=mine).read_at is None
