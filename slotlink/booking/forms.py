@@ -81,14 +81,18 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             "discreet_sms",
             "welcome_content",
             "confirmation_content",
+            "information_content",
             "allow_reschedule",
             "reschedule_cutoff_hours",
+            "max_reschedules",
+            "allow_patient_cancel",
             "send_confirmation_sms",
             "active",
         ]
         labels = {
             "welcome_content": "Welcome page",
             "confirmation_content": "Confirmation page",
+            "information_content": "Information when managing an appointment",
             "sms_template": "Text message",
             "send_confirmation_sms": "Send a confirmation text after booking",
             "allow_reschedule": "Patients may reschedule",
@@ -99,12 +103,14 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             "sms_template": f"Placeholders: {PLACEHOLDER_LIST}. The text must include {{link}}.",
             "welcome_content": "Markdown: **bold**, lists, and links like [text](https://…).",
             "confirmation_content": "Shown after booking. Markdown, as above.",
+            "information_content": "Shown with the appointment on the manage page. Markdown.",
         }
         widgets = {
             "therapists": forms.CheckboxSelectMultiple,
             "sms_template": forms.Textarea(attrs={"rows": 4}),
             "welcome_content": forms.Textarea(attrs={"rows": 8}),
             "confirmation_content": forms.Textarea(attrs={"rows": 6}),
+            "information_content": forms.Textarea(attrs={"rows": 6}),
         }
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
@@ -144,6 +150,9 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
 
     def clean_confirmation_content(self) -> str:
         return _secure_markdown(self.cleaned_data["confirmation_content"])
+
+    def clean_information_content(self) -> str:
+        return _secure_markdown(self.cleaned_data["information_content"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

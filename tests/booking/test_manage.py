@@ -432,3 +432,16 @@ def test_strangers_cannot_use_another_patients_manage_session(booked):
     client = open_manage("b" * 43)
     assert client.get("/manage/")["Location"] == "/manage/verify/"
     assert client.post("/manage/verify/", born_form()).status_code == 400
+
+
+def test_the_rules_information_screen_is_shown_sanitised(booked, clinic):
+    clinic.rule.information_content = (
+        "Bring your **glasses**. <script>alert(1)</script> [Map](https://www.example.com/map)"
+    )
+    clinic.rule.save()
+
+    page = verified(booked).get("/manage/").content.decode()
+
+    assert "<strong>glasses</strong>" in page
+    assert 'href="https://www.example.com/map"' in page
+    assert "<script>alert(1)" not in page

@@ -47,6 +47,7 @@ def rule_form(clinic: Clinic, **changes: Any) -> dict[str, Any]:
         "confirmation_content": "**See you soon.** Call us on [0113 496 0500](tel:01134960500).",
         "allow_reschedule": "on",
         "reschedule_cutoff_hours": 12,
+        "max_reschedules": 2,
         "send_confirmation_sms": "on",
         "show_therapists": "on",
         "active": "on",

@@ -408,6 +408,14 @@ class Oracle:
         for minute in range(self.first, self.last + self.duration):
             moment = datetime.fromtimestamp(minute * 60, query.zone)
             self.wall[minute] = (moment.date(), moment.hour * 60 + moment.minute)
+        self._working: dict[int, set[int]] = {}
+
+    def working_minutes(self, diary: TherapistDiary) -> set[int]:
+        if id(diary) not in self._working:
+            self._working[id(diary)] = {
+                minute for minute in self.wall if self.working(diary, minute)
+            }
+        return self._working[id(diary)]
 
     def working(self, diary: TherapistDiary, minute: int) -> bool:
         day, wall = self.wall[minute]
@@ -434,7 +442,8 @@ class Oracle:
         cap = self.query.daily_cap
         if cap is not None and (diary.online_bookings_by_day or {}).get(day, 0) >= cap:
             return False
-        if not all(self.working(diary, minute) for minute in range(start, start + self.duration)):
+        working = self.working_minutes(diary)
+        if not all(minute in working for minute in range(start, start + self.duration)):
             return False
         reach_from = at_minute(start - self.before)
         reach_to = at_minute(start + self.duration + self.after)
@@ -489,6 +498,8 @@ def scenarios(draw: st.DrawFn, max_therapists: int = 3) -> Scenario:
     anchor = draw(
         st.one_of(st.sampled_from(CHANGE_DAYS), st.dates(date(2026, 1, 1), date(2027, 12, 31)))
     )
+    # Times fall on a grid of this many minutes; a one-minute grid probes every boundary.
+    grain = draw(st.sampled_from([1, 5, 15]))
     earliest = datetime.combine(anchor - timedelta(days=1), time(0), zone) + timedelta(
         minutes=draw(st.integers(0, 36 * 60))
     )
@@ -496,64 +507,57 @@ def scenarios(draw: st.DrawFn, max_therapists: int = 3) -> Scenario:
     length = draw(st.one_of(st.integers(0, 10 * 60), st.integers(10 * 60, 3 * 24 * 60)))
     latest = earliest + timedelta(minutes=length)
     window_days = [anchor + timedelta(days=offset) for offset in range(-2, 5)]
-    five = st.integers(0, 287).map(lambda n: n * 5)  # a minute of the day on a five-minute grid
-
-    def span(lo: datetime, spread: int, longest: int) -> tuple[datetime, datetime]:
-        start = lo + timedelta(minutes=5 * draw(st.integers(0, spread // 5)))
-        end = start + timedelta(minutes=5 * draw(st.integers(0, longest // 5)))
-        in_zone = draw(st.booleans())
-        return (start.astimezone(zone), end.astimezone(zone)) if in_zone else (start, end)
-
-    def shift() -> WeeklyShift:
-        start, end = sorted(draw(st.lists(five, min_size=2, max_size=2, unique=True)))
-        effective_from = anchor + timedelta(days=draw(st.integers(-21, 3)))
-        effective_to = draw(
-            st.one_of(st.none(), st.just(anchor + timedelta(days=draw(st.integers(-3, 4)))))
-        )
-        return WeeklyShift(
-            weekday=draw(st.integers(0, 6)),
-            start=time(start // 60, start % 60),
-            end=time(end // 60, end % 60),
-            effective_from=effective_from,
-            effective_to=effective_to,
-            every_weeks=draw(st.integers(1, 3)),
-        )
-
     origin = datetime.combine(anchor - timedelta(days=1), time(0), zone).astimezone(UTC)
 
-    def busy(count: int) -> tuple[tuple[datetime, datetime], ...]:
-        spans = [span(origin, 4 * 1440, 180) for _ in range(count)]
-        # In start order half the time, as the database usually returns appointments.
-        return tuple(sorted(spans) if draw(st.booleans()) else spans)
+    def minutes(most: int) -> int:
+        return grain * draw(st.integers(0, most // grain))
+
+    def span(longest: int, in_zone: bool) -> tuple[datetime, datetime]:
+        start = origin + timedelta(minutes=minutes(4 * 1440))
+        end = start + timedelta(minutes=minutes(longest))
+        return (start.astimezone(zone), end.astimezone(zone)) if in_zone else (start, end)
+
+    def clock(minute: int) -> time:
+        return time(minute // 60, minute % 60)
+
+    def shift(day: date | None) -> WeeklyShift:
+        start, end = sorted(
+            draw(st.lists(st.integers(0, 1439 // grain), min_size=2, max_size=2, unique=True))
+        )
+        if day is not None:  # this week's shift on a window day
+            return WeeklyShift(day.weekday(), clock(start * grain), clock(end * grain), day)
+        return WeeklyShift(
+            weekday=draw(st.integers(0, 6)),
+            start=clock(start * grain),
+            end=clock(end * grain),
+            effective_from=anchor + timedelta(days=draw(st.integers(-21, 3))),
+            effective_to=draw(
+                st.one_of(st.none(), st.just(anchor + timedelta(days=draw(st.integers(-3, 4)))))
+            ),
+            every_weeks=draw(st.integers(1, 3)),
+        )
 
     diaries = []
     for therapist_id in range(draw(st.integers(1, max_therapists))):
         # Usually a shift on each window day, so there is something to offer.
-        shifts = [
-            WeeklyShift(day.weekday(), time(h1, m1), time(h2, m2), day - timedelta(days=7))
-            for day in window_days
-            if draw(st.integers(0, 3)) < 3
-            for (h1, m1), (h2, m2) in [
-                sorted(
-                    draw(
-                        st.lists(
-                            st.tuples(st.integers(0, 23), st.sampled_from([0, 15, 30, 45])),
-                            min_size=2,
-                            max_size=2,
-                            unique=True,
-                        )
-                    )
-                )
-            ]
+        shifts = [shift(day) for day in window_days if draw(st.integers(0, 3)) < 3]
+        shifts += [shift(None) for _ in range(draw(st.integers(0, 2)))]
+        # Appointments in UTC, as the database returns them, in the service's zone, or mixed;
+        # in start order half the time.
+        zones = draw(st.sampled_from(["utc", "zone", "mixed"]))
+        busy = [
+            span(180, zones == "zone" or (zones == "mixed" and draw(st.booleans())))
+            for _ in range(draw(st.integers(0, 10)))
         ]
-        shifts += [shift() for _ in range(draw(st.integers(0, 2)))]
         diaries.append(
             TherapistDiary(
                 therapist_id=therapist_id,
                 shifts=tuple(shifts),
-                extra=tuple(span(origin, 4 * 1440, 300) for _ in range(draw(st.integers(0, 2)))),
-                absences=tuple(span(origin, 4 * 1440, 600) for _ in range(draw(st.integers(0, 2)))),
-                busy=busy(draw(st.integers(0, 10))),
+                extra=tuple(span(300, draw(st.booleans())) for _ in range(draw(st.integers(0, 2)))),
+                absences=tuple(
+                    span(600, draw(st.booleans())) for _ in range(draw(st.integers(0, 2)))
+                ),
+                busy=tuple(sorted(busy) if draw(st.booleans()) else busy),
                 online_bookings_by_day={
                     day: draw(st.integers(0, 3)) for day in window_days if draw(st.booleans())
                 },
@@ -561,12 +565,12 @@ def scenarios(draw: st.DrawFn, max_therapists: int = 3) -> Scenario:
         )
     query = SlotQuery(
         zone=zone,
-        duration=timedelta(minutes=draw(st.sampled_from([5, 15, 30, 45, 50, 60, 90, 120]))),
-        step_minutes=draw(st.sampled_from([5, 10, 15, 20, 30, 45, 60, 90])),
+        duration=timedelta(minutes=draw(st.sampled_from([5, 7, 15, 30, 45, 50, 60, 90, 120]))),
+        step_minutes=draw(st.sampled_from([1, 5, 7, 10, 15, 20, 30, 45, 60, 90])),
         earliest=earliest,
         latest=latest,
-        buffer_before=timedelta(minutes=draw(st.sampled_from([0, 0, 5, 15]))),
-        buffer_after=timedelta(minutes=draw(st.sampled_from([0, 0, 10, 30]))),
+        buffer_before=timedelta(minutes=draw(st.sampled_from([0, 0, 1, 5, 15]))),
+        buffer_after=timedelta(minutes=draw(st.sampled_from([0, 0, 1, 10, 30]))),
         closed_days=frozenset(draw(st.sets(st.sampled_from(window_days), max_size=2))),
         daily_cap=draw(st.sampled_from([None, None, None, 1, 2, 3, 0])),
     )
@@ -697,10 +701,24 @@ def test_picking_out_busy_time_near_the_starts_in_question_never_changes_free_ru
         return
     for diary in scenario.diaries:
         runs = calendar.pattern(diary)[0].runs
-        few = sorted(data.draw(st.sets(st.sampled_from(runs), max_size=3))) if runs else []
-        in_order = replace(diary, busy=tuple(sorted(diary.busy)))
-        for variant in (diary, in_order):
-            assert calendar.free_runs(variant, few, skim=True) == calendar.free_runs(variant, few)
+        if not runs:
+            continue
+        few = sorted(data.draw(st.sets(st.sampled_from(runs), max_size=3)))
+        # More appointments around those starts, some long enough to begin days before.
+        around = []
+        for first, stop in few:
+            for _ in range(data.draw(st.integers(0, 3))):
+                start = first + data.draw(st.integers(-2 * 1440, stop - first + 60))
+                length = data.draw(st.sampled_from([1, 5, 60, 600, 1500, 3000]))
+                zone = data.draw(st.sampled_from([UTC, scenario.query.zone]))
+                around.append(
+                    (at_minute(start).astimezone(zone), at_minute(start + length).astimezone(zone))
+                )
+        busy = list(diary.busy) + around
+        in_utc = [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in busy]
+        for variant in (busy, in_utc, sorted(in_utc)):
+            booked = replace(diary, busy=tuple(variant))
+            assert calendar.free_runs(booked, few, skim=True) == calendar.free_runs(booked, few)
 
 
 @given(
