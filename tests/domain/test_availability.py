@@ -222,6 +222,80 @@ def test_empty_or_reversed_busy_intervals_hold_no_time() -> None:
     assert times == [local(day, 9), local(day, 10)]
 
 
+@pytest.mark.parametrize(("absence_start", "expected_hours"), [((10, 0), [9, 11]), ((9, 59), [11])])
+def test_a_slot_may_end_exactly_as_an_absence_begins_but_not_a_minute_into_it(
+    absence_start: tuple[int, int], expected_hours: list[int]
+) -> None:
+    day = date(2026, 6, 3)
+    absences = ((local(day, *absence_start), local(day, 10, 30)),)
+    times = available_times(
+        [diary(weekly(day, time(9), time(12)), absences=absences)], day_query(day)
+    )
+    assert times == [local(day, hour) for hour in expected_hours]
+
+
+@pytest.mark.parametrize(
+    ("early_end", "late_start", "taken"),
+    [
+        ((11, 25), (15, 10), []),  # just clear of 11:30 and 14:30 with their buffers
+        ((11, 26), (15, 9), [(11, 30), (14, 30)]),  # a minute into each
+    ],
+)
+def test_a_later_therapist_covers_times_an_earlier_one_is_booked_at_up_to_the_buffer_minute(
+    early_end: tuple[int, int], late_start: tuple[int, int], taken: list[tuple[int, int]]
+) -> None:
+    day = date(2026, 6, 3)
+    query = day_query(
+        day,
+        minutes=30,
+        step=30,
+        buffer_before=timedelta(minutes=5),
+        buffer_after=timedelta(minutes=10),
+    )
+    shift = weekly(day, time(9), time(17))
+    first = diary(
+        shift,
+        therapist_id=1,
+        busy=(
+            (utc(2026, 6, 3, 11), utc(2026, 6, 3, 11, 30)),
+            (utc(2026, 6, 3, 13), utc(2026, 6, 3, 13, 30)),
+        ),
+    )
+    # Appointments in order, as the database returns them: only the times the first
+    # therapist cannot take are checked against this diary.
+    second = diary(
+        shift,
+        therapist_id=2,
+        busy=(
+            (local(day, 11, 10).astimezone(UTC), local(day, *early_end).astimezone(UTC)),
+            (local(day, *late_start).astimezone(UTC), local(day, 15, 20).astimezone(UTC)),
+        ),
+    )
+    assert second.busy_in_order
+    every_half_hour = [local(day, 9) + timedelta(minutes=30 * n) for n in range(16)]
+    expected = [
+        moment for moment in every_half_hour if moment not in [local(day, *t) for t in taken]
+    ]
+    assert available_times([first, second], query) == expected
+
+
+def test_a_third_therapist_on_the_same_shifts_covers_a_time_the_first_two_are_booked_at() -> None:
+    day = date(2026, 6, 3)
+    shift = weekly(day, time(9), time(12))
+    booked = ((local(day, 10), local(day, 11)),)
+    diaries = [
+        diary(shift, therapist_id=1, busy=booked),
+        diary(shift, therapist_id=2, busy=booked),
+        diary(shift, therapist_id=3),
+    ]
+    assert available_times(diaries, day_query(day)) == [
+        local(day, 9),
+        local(day, 10),
+        local(day, 11),
+    ]
+    assert free_therapists(diaries, day_query(day), local(day, 10)) == [3]
+
+
 def test_daily_cap_silences_a_therapist_for_that_local_day_only() -> None:
     monday = date(2026, 6, 1)
     shifts = [
@@ -542,13 +616,20 @@ def scenarios(draw: st.DrawFn, max_therapists: int = 3) -> Scenario:
         # Usually a shift on each window day, so there is something to offer.
         shifts = [shift(day) for day in window_days if draw(st.integers(0, 3)) < 3]
         shifts += [shift(None) for _ in range(draw(st.integers(0, 2)))]
-        # Appointments in UTC, as the database returns them, in the service's zone, or mixed;
-        # in start order half the time.
-        zones = draw(st.sampled_from(["utc", "zone", "mixed"]))
-        busy = [
-            span(180, zones == "zone" or (zones == "mixed" and draw(st.booleans())))
-            for _ in range(draw(st.integers(0, 10)))
-        ]
+        # Appointments as the database returns them (in UTC, in order, not overlapping), or in
+        # UTC, in the service's zone or mixed; in start order half the time.
+        style = draw(st.sampled_from(["database", "utc", "zone", "mixed"]))
+        if style == "database":
+            busy, cursor = [], origin
+            for _ in range(draw(st.integers(0, 12))):
+                start = cursor + timedelta(minutes=minutes(600))
+                cursor = start + timedelta(minutes=minutes(120))
+                busy.append((start, cursor))
+        else:
+            busy = [
+                span(180, style == "zone" or (style == "mixed" and draw(st.booleans())))
+                for _ in range(draw(st.integers(0, 10)))
+            ]
         diaries.append(
             TherapistDiary(
                 therapist_id=therapist_id,
@@ -708,7 +789,9 @@ def test_picking_out_busy_time_near_the_starts_in_question_never_changes_free_ru
         around = []
         for first, stop in few:
             for _ in range(data.draw(st.integers(0, 3))):
-                start = first + data.draw(st.integers(-2 * 1440, stop - first + 60))
+                start = first + data.draw(
+                    st.one_of(st.integers(-150, stop - first + 60), st.integers(-2 * 1440, 0))
+                )
                 length = data.draw(st.sampled_from([1, 5, 60, 600, 1500, 3000]))
                 zone = data.draw(st.sampled_from([UTC, scenario.query.zone]))
                 around.append(
