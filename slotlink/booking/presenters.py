@@ -29,10 +29,10 @@ class RuleSummary:
     duration: str
     medium: str
     location: str
-    welcome_html: SafeString
-    confirmation_html: SafeString
-    information_html: SafeString
     show_therapists: bool
+    welcome_content: str
+    confirmation_content: str
+    information_content: str
 
     @classmethod
     def of(cls, rule: BroadcastRule) -> "RuleSummary":
@@ -43,10 +43,23 @@ class RuleSummary:
             duration=duration_text(rule.duration_minutes),
             medium=Medium(rule.medium).label,
             location=rule.location,
-            welcome_html=render_markdown(rule.welcome_content),
-            confirmation_html=render_markdown(rule.confirmation_content),
-            information_html=render_markdown(rule.information_content),
+            welcome_content=rule.welcome_content,
+            confirmation_content=rule.confirmation_content,
+            information_content=rule.information_content,
         )
+
+    # Rendered only by the pages that show them (most patient pages show none).
+    @property
+    def welcome_html(self) -> SafeString:
+        return render_markdown(self.welcome_content)
+
+    @property
+    def confirmation_html(self) -> SafeString:
+        return render_markdown(self.confirmation_content)
+
+    @property
+    def information_html(self) -> SafeString:
+        return render_markdown(self.information_content)
 
 
 @dataclass(frozen=True)
