@@ -9,6 +9,12 @@ Working time on a local date is the set of instants whose local wall clock reads
 within a shift on that date. So a shift across the skipped spring hour is an hour
 shorter, a shift across the repeated autumn hour is an hour longer, and slot
 starts are distinct UTC instants either way.
+
+Speed comes from the question being a union: a time needs one free therapist. Each
+distinct set of shifts becomes "runs" of grid-aligned start minutes, worked out once;
+a bytearray marks the starts already offered; and a therapist's appointments are only
+consulted for starts nobody offers yet. When few remain, only the appointments near
+them are converted to minutes, found by bisection when the diary's busy time is in order.
 """
 
 from __future__ import annotations

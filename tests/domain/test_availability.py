@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +26,7 @@ from slotlink.domain.availability import (
 )
 
 LONDON = ZoneInfo("Europe/London")
+T = TypeVar("T")
 SINCE = date(2025, 1, 6)  # a Monday, long before every window below
 
 
@@ -279,6 +281,28 @@ def test_a_later_therapist_covers_times_an_earlier_one_is_booked_at_up_to_the_bu
     assert available_times([first, second], query) == expected
 
 
+def test_a_later_therapist_booked_at_a_time_in_another_zone_whose_date_differs_stays_booked() -> (
+    None
+):
+    day = date(2026, 6, 3)
+    query = replace(
+        day_query(day), zone=ZoneInfo("UTC"), earliest=utc(2026, 6, 3, 0), latest=utc(2026, 6, 4, 0)
+    )
+    shift = WeeklyShift(day.weekday(), time(0), time(6), SINCE)
+    first = diary(shift, therapist_id=1, busy=((utc(2026, 6, 3, 1), utc(2026, 6, 3, 2)),))
+    new_york = ZoneInfo("America/New_York")
+    # 01:00 UTC on 3 June is 21:00 on 2 June in New York; out of order, so no bisection.
+    busy = [(utc(2026, 6, 3, 4), utc(2026, 6, 3, 5)), (utc(2026, 6, 3, 1), utc(2026, 6, 3, 2))]
+    second = diary(
+        shift,
+        therapist_id=2,
+        busy=tuple((a.astimezone(new_york), b.astimezone(new_york)) for a, b in busy),
+    )
+    assert available_times([first, second], query) == [
+        utc(2026, 6, 3, hour) for hour in (0, 2, 3, 4, 5)
+    ]
+
+
 def test_a_third_therapist_on_the_same_shifts_covers_a_time_the_first_two_are_booked_at() -> None:
     day = date(2026, 6, 3)
     shift = weekly(day, time(9), time(12))
@@ -418,7 +442,7 @@ def test_diary_notes_whether_busy_time_is_in_order_of_start_and_end() -> None:
     )
     nested = (utc(2026, 6, 3, 9, 15), utc(2026, 6, 3, 9, 45))
     assert diary(busy=(first, second)).busy_in_order
-    assert diary(busy=[first, second]).busy == (first, second)  # type: ignore[arg-type]
+    assert diary(busy=[first, second]).busy == (first, second)  # a list becomes a tuple
     assert not diary(busy=(second, first)).busy_in_order
     assert not diary(busy=(first, nested)).busy_in_order
 
@@ -752,7 +776,7 @@ def test_removing_a_busy_interval_never_removes_a_slot(
 def test_result_does_not_depend_on_the_order_of_diaries_shifts_or_intervals(
     scenario: Scenario, rng: random.Random
 ) -> None:
-    def shuffled(items: tuple[object, ...]) -> tuple[object, ...]:
+    def shuffled(items: tuple[T, ...]) -> tuple[T, ...]:
         return tuple(rng.sample(items, len(items)))
 
     reordered = [
