@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from slotlink.booking.models import BookingLink
@@ -46,8 +46,11 @@ from slotlink.messaging.models import (
 
 logger = logging.getLogger(__name__)
 
-# A message claimed this long ago and still "sending" belonged to a worker that died.
-STUCK_AFTER = timedelta(minutes=5)
+# How many due messages one task claims and sends in a turn.
+BATCH_SIZE = 25
+# A message claimed this long ago and still "sending" belonged to a worker that died (a batch
+# of BATCH_SIZE whose every provider call timed out takes about BATCH_SIZE × 10 seconds).
+STUCK_AFTER = timedelta(minutes=15)
 
 
 def sms_backend(service: Service | None = None) -> MessageBackend:
@@ -170,17 +173,42 @@ def _advance(message_id: int, status: MessageStatus, **fields: object) -> bool:
 
 
 def message_send(*, message_id: int, now: datetime | None = None) -> bool:
-    """Send one due message. Returns whether this call handed it to the provider."""
+    """Send the task's own message if it is due, and with it up to BATCH_SIZE - 1 other due
+    messages that nobody has claimed: one turn of a worker then serves many messages, and the
+    tasks of the others find nothing left to do. Returns whether the task's own message was
+    handed to the provider by this call."""
     now = now or timezone.now()
-    claimed = OutboundMessage.objects.filter(
-        pk=message_id, status=MessageStatus.QUEUED, send_after__lte=now
-    ).update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now)
-    if not claimed:
-        return False
-    message = OutboundMessage.objects.select_related("appointment").get(pk=message_id)
+    handed_own = False
+    for message in _claim_due(message_id, now):
+        handed = _deliver(message, now)
+        handed_own = handed_own or (handed and message.pk == message_id)
+    return handed_own
+
+
+def _claim_due(message_id: int, now: datetime) -> list[OutboundMessage]:
+    """Move a batch of due messages, the task's own first, from queued to sending. The rows
+    are locked (SKIP LOCKED: other workers take other rows) before the update, so each
+    message is claimed by exactly one worker; SQLite's one writer at a time does the same."""
+    due = OutboundMessage.objects.filter(status=MessageStatus.QUEUED, send_after__lte=now)
+    with transaction.atomic():
+        ids = list(
+            due.select_for_update(skip_locked=True)
+            .order_by(Case(When(pk=message_id, then=0), default=1), "send_after", "pk")
+            .values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        if not ids:
+            return []
+        OutboundMessage.objects.filter(pk__in=ids).update(
+            status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now
+        )
+    return list(OutboundMessage.objects.select_related("appointment", "service").filter(pk__in=ids))
+
+
+def _deliver(message: OutboundMessage, now: datetime) -> bool:
+    """Hand one claimed message to its provider; returns whether the provider took it."""
     if _is_stale_reminder(message):
         _advance(
-            message_id, MessageStatus.CANCELLED, error="The appointment moved or was cancelled"
+            message.pk, MessageStatus.CANCELLED, error="The appointment moved or was cancelled"
         )
         return False
     backend = backend_for(message)
@@ -199,13 +227,13 @@ def message_send(*, message_id: int, now: datetime | None = None) -> bool:
             reference = backend.send(outgoing)
     except PermanentFailure as failure:
         _advance(
-            message_id, MessageStatus.FAILED, error=failure.reason[:300], provider=backend.name
+            message.pk, MessageStatus.FAILED, error=failure.reason[:300], provider=backend.name
         )
         return False
     except TemporaryFailure as failure:
         _retry_later(message, failure, now)
         return False
-    OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+    OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.SENT,
         provider=backend.name,
         provider_reference=reference,

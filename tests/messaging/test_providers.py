@@ -191,7 +191,7 @@ def test_a_worker_killed_after_the_provider_accepted_does_not_send_twice(
         }
     )
 
-    frozen_now.shift(timedelta(minutes=10))
+    frozen_now.shift(timedelta(minutes=16))
     assert messages_recover() == 1
     message_send(message_id=message.pk)
 

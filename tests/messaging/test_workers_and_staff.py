@@ -119,7 +119,7 @@ def test_the_database_going_away_mid_batch_loses_and_duplicates_nothing(
             message_send(message_id=message.pk)
         except Exception:  # the connection was cut under this worker
             connection.close()
-    later = timezone.now() + timedelta(minutes=10)
+    later = timezone.now() + timedelta(minutes=16)
     messages_recover(now=later)
     for message in messages:
         message_send(message_id=message.pk, now=later)
@@ -236,3 +236,64 @@ def test_services_without_messages_get_none(clinic):
 def test_anonymous_visitors_are_sent_to_log_in(clinic):
     for url in ("/outbox/", "/messages/"):
         assert Client().get(url)["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_claiming_batches_at_once_send_every_message_exactly_once(clinic, counting):
+    messages = [
+        message_queue(
+            service=clinic.service,
+            to=clinic.patient.mobile,
+            body=f"Text {i}",
+            kind=MessageKind.CONFIRMATION,
+            urgent=True,
+        )
+        for i in range(60)
+    ]
+    barrier = threading.Barrier(6)
+
+    def worker(first: int) -> None:
+        barrier.wait()
+        try:
+            for message in messages[first::6]:
+                message_send(message_id=message.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(counting) == sorted(str(m.pk) for m in messages)
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
+
+
+def test_one_task_sends_a_batch_of_due_messages_and_leaves_future_ones(
+    clinic, frozen_now, counting
+):
+    due = [
+        message_queue(
+            service=clinic.service,
+            to=clinic.patient.mobile,
+            body="Now",
+            kind=MessageKind.CONFIRMATION,
+            urgent=True,
+        )
+        for _ in range(3)
+    ]
+    later = message_queue(
+        service=clinic.service,
+        to=clinic.patient.mobile,
+        body="Later",
+        kind=MessageKind.REMINDER,
+        not_before=timezone.now() + timedelta(days=1),
+    )
+
+    assert message_send(message_id=due[0].pk)
+
+    assert sorted(counting) == sorted(str(m.pk) for m in due)
+    later.refresh_from_db()
+    assert later.status == MessageStatus.QUEUED
+    assert not message_send(message_id=due[1].pk)  # its task finds it already sent
