@@ -67,7 +67,10 @@ def _session_manage(request: HttpRequest) -> ManageLink | None:
         return None
     return (
         ManageLink.objects.select_related(
-            "booking_link__rule", "booking_link__service", "booking_link__patient"
+            "booking_link__rule__service",
+            "booking_link__rule__appointment_type",
+            "booking_link__service",
+            "booking_link__patient",
         )
         .filter(pk=manage_id)
         .first()

@@ -64,7 +64,11 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
     if not isinstance(link_id, int):
         return None
     return (
-        BookingLink.objects.select_related("rule", "service", "patient").filter(pk=link_id).first()
+        BookingLink.objects.select_related(
+            "rule__service", "rule__appointment_type", "service", "patient"
+        )
+        .filter(pk=link_id)
+        .first()
     )
 
 

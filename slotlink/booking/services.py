@@ -256,7 +256,9 @@ def booking_link_find(token: str) -> BookingLink | None:
     # Always hash and query, whatever the token looks like: a malformed or over-long token
     # takes as long to refuse as a well-formed unknown one, and tells a guesser nothing.
     return (
-        BookingLink.objects.select_related("rule", "service", "patient")
+        BookingLink.objects.select_related(
+            "rule__service", "rule__appointment_type", "service", "patient"
+        )
         .filter(token_hash=token_hash(token))
         .first()
     )
