@@ -169,8 +169,7 @@ def choose_time(
     try:
         slot_hold_acquire(link=link, start=start, therapist_id=therapist_id, prefer=prefer)
     except SlotTaken:
-        messages.warning(request, "Sorry, that time has just been taken. Please choose another.")
-        return redirect(flow.times)
+        return time_just_taken(request, flow)
     request.session[flow.start_key] = start.isoformat()
     request.session[flow.therapist_key] = therapist_id
     return redirect(flow.review)
@@ -181,6 +180,15 @@ def chosen(request: HttpRequest, flow: Flow) -> tuple[datetime | None, int | Non
     return parse_start(request.session.get(flow.start_key)), (
         therapist if isinstance(therapist, int) else None
     )
+
+
+def time_just_taken(request: HttpRequest, flow: Flow) -> HttpResponse:
+    """Someone else got the chosen time first: say so plainly and offer fresh times."""
+    forget_choice(request, flow)
+    messages.warning(
+        request, "Sorry, that time has just been taken by someone else. Please choose another."
+    )
+    return redirect(flow.times)
 
 
 def forget_choice(request: HttpRequest, flow: Flow) -> None:

@@ -24,6 +24,7 @@ from slotlink.booking.choosing import (
     chosen,
     day_page,
     forget_choice,
+    time_just_taken,
     times_page,
 )
 from slotlink.booking.manage_services import (
@@ -371,11 +372,7 @@ def confirm(request: HttpRequest, link: BookingLink) -> HttpResponse:
     try:
         appointment_reschedule(link=link, start=start, therapist_id=therapist_id)
     except SlotTaken:
-        forget_choice(request, MOVE)
-        messages.warning(
-            request, "Sorry, that time has just been taken by someone else. Please choose another."
-        )
-        return redirect("manage:times")
+        return time_just_taken(request, MOVE)
     except (ChangeNotAllowed, BookingError) as refusal:
         return render(
             request,

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from slotlink.booking.choosing import (
     chosen,
     day_page,
     forget_choice,
+    time_just_taken,
     times_page,
 )
 from slotlink.booking.models import BookingLink
@@ -174,11 +174,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     try:
         booking_link_book(link=link, start=start, therapist_id=therapist_id)
     except SlotTaken:
-        forget_choice(request, BOOK)
-        messages.warning(
-            request, "Sorry, that time has just been taken by someone else. Please choose another."
-        )
-        return redirect("booking:times")
+        return time_just_taken(request, BOOK)
     except BookingError:
         return _unusable(request, link.service)
     forget_choice(request, BOOK)

@@ -89,10 +89,6 @@ class User(AbstractUser):
     # "Log out everywhere" adds one: every session signed with the old value stops working.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 
-    @property
-    def is_service_superuser(self) -> bool:
-        return self.role == Role.SUPERUSER
-
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         # Django keeps this hash in each session and logs the session out when it no longer
         # matches; mixing in the generation makes "log out everywhere" a one-field update.
