@@ -1,18 +1,21 @@
 """The outbox: persist first, send from a task, never twice.
 
-A message row and the task that sends it are written in the transaction of the change that
-causes them. Sending claims the row with a compare-and-set (queued -> sending), so however
-many workers run the same task only one calls the provider. A failure that may have reached
-the provider is settled by asking the provider for our reference before sending again."""
+A message row, and a task that will send it, are written in the transaction of the change
+that causes them. Sending claims rows with a compare-and-set (queued -> sending), so however
+many workers run sending tasks only one calls the provider for each message. A failure that
+may have reached the provider is settled by asking the provider for our reference before
+sending again."""
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import F, Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import (
@@ -46,8 +49,11 @@ from slotlink.messaging.models import (
 
 logger = logging.getLogger(__name__)
 
-# How many due messages one task claims and sends in a turn.
+# How many due messages a sending task claims at a time.
 BATCH_SIZE = 25
+# How long one sending task drains the outbox before leaving the rest to a fresh task, so a
+# long backlog never keeps a worker from its other tasks.
+DRAIN_SECONDS = 10
 # A message claimed this long ago and still "sending" belonged to a worker that died (a batch
 # of BATCH_SIZE whose every provider call timed out takes about BATCH_SIZE × 10 seconds).
 STUCK_AFTER = timedelta(minutes=15)
@@ -139,12 +145,33 @@ def message_queue(
 
 
 def _enqueue(message: OutboundMessage) -> None:
-    from slotlink.messaging.tasks import send_message
+    from slotlink.messaging.tasks import send_due_messages
 
-    task = send_message
     if message.send_after > timezone.now():
-        task = send_message.using(run_after=message.send_after)
-    task.enqueue(message_id=message.pk)
+        send_due_messages.using(run_after=message.send_after).enqueue()
+    else:
+        _ensure_sender()
+
+
+def _ensure_sender() -> None:
+    """Make sure a sending task is waiting to start: one waiting task serves every message due
+    by the time it starts, so a burst of 2,000 texts costs a handful of tasks, not 2,000.
+
+    The waiting task's row stays locked until the caller commits, and a worker's claim skips
+    locked rows, so no worker can start that task before this transaction's message is visible
+    to it. A task a worker is already claiming is locked too: it is skipped here and a new one
+    is enqueued. (On SQLite, one writer at a time gives the same order.)"""
+    from slotlink.messaging.tasks import send_due_messages
+
+    with transaction.atomic(savepoint=False):
+        waiting = (
+            DBTaskResult.objects.ready()
+            .filter(task_path=send_due_messages.module_path)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:1]
+        )
+        if not list(waiting):
+            send_due_messages.enqueue()
 
 
 def message_body(message: OutboundMessage) -> str:
@@ -172,28 +199,30 @@ def _advance(message_id: int, status: MessageStatus, **fields: object) -> bool:
     )
 
 
-def message_send(*, message_id: int, now: datetime | None = None) -> bool:
-    """Send the task's own message if it is due, and with it up to BATCH_SIZE - 1 other due
-    messages that nobody has claimed: one turn of a worker then serves many messages, and the
-    tasks of the others find nothing left to do. Returns whether the task's own message was
-    handed to the provider by this call."""
-    now = now or timezone.now()
-    handed_own = False
-    for message in _claim_due(message_id, now):
-        handed = _deliver(message, now)
-        handed_own = handed_own or (handed and message.pk == message_id)
-    return handed_own
+def messages_send_due(*, now: datetime | None = None) -> int:
+    """Drain the outbox: claim and send batches of due messages until none is left (or
+    DRAIN_SECONDS have gone). While batches come back full another sending task is kept
+    waiting, so idle workers join in. Returns how many messages the provider took."""
+    started = time.monotonic()
+    handed = 0
+    while True:
+        batch = _claim_due(now or timezone.now())
+        if len(batch) == BATCH_SIZE:
+            _ensure_sender()
+        handed += sum(_deliver(message, now or timezone.now()) for message in batch)
+        if len(batch) < BATCH_SIZE or time.monotonic() - started > DRAIN_SECONDS:
+            return handed
 
 
-def _claim_due(message_id: int, now: datetime) -> list[OutboundMessage]:
-    """Move a batch of due messages, the task's own first, from queued to sending. The rows
-    are locked (SKIP LOCKED: other workers take other rows) before the update, so each
-    message is claimed by exactly one worker; SQLite's one writer at a time does the same."""
+def _claim_due(now: datetime) -> list[OutboundMessage]:
+    """Move a batch of due messages, oldest first, from queued to sending. The rows are locked
+    (SKIP LOCKED: other workers take other rows) before the update, so each message is claimed
+    by exactly one worker; SQLite's one writer at a time does the same."""
     due = OutboundMessage.objects.filter(status=MessageStatus.QUEUED, send_after__lte=now)
     with transaction.atomic():
         ids = list(
             due.select_for_update(skip_locked=True)
-            .order_by(Case(When(pk=message_id, then=0), default=1), "send_after", "pk")
+            .order_by("send_after", "pk")
             .values_list("pk", flat=True)[:BATCH_SIZE]
         )
         if not ids:
@@ -282,8 +311,8 @@ def messages_recover(*, now: datetime | None = None) -> int:
     overdue = OutboundMessage.objects.filter(
         status=MessageStatus.QUEUED, send_after__lt=now - STUCK_AFTER
     )
-    for message in overdue.only("pk", "send_after"):
-        _enqueue(message)
+    if recovered or overdue.exists():
+        _ensure_sender()
     return recovered
 
 

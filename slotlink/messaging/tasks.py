@@ -1,8 +1,8 @@
 from django_tasks import task
 
-from slotlink.messaging.services import message_send
+from slotlink.messaging.services import messages_send_due
 
 
 @task()
-def send_message(message_id: int) -> None:
-    message_send(message_id=message_id)
+def send_due_messages() -> None:
+    messages_send_due()

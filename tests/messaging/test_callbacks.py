@@ -8,7 +8,7 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from slotlink.messaging.models import MessageEvent, MessageKind, MessageStatus, OutboundMessage
-from slotlink.messaging.services import message_queue, message_send
+from slotlink.messaging.services import message_queue, messages_send_due
 
 TOKEN = "notify-callback-secret"
 
@@ -21,7 +21,7 @@ def sent(clinic, frozen_now):
         body="Hello",
         kind=MessageKind.CONFIRMATION,
     )
-    message_send(message_id=message.pk)
+    messages_send_due()
     message.refresh_from_db()
     return message
 

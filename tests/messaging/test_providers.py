@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from slotlink.crypto import encrypt
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
-from slotlink.messaging.services import message_queue, message_send, messages_recover
+from slotlink.messaging.services import message_queue, messages_recover, messages_send_due
 from tests.messaging.fakes import NOTIFY_TEST_KEY, fake_notify, fake_twilio
 
 
@@ -53,7 +53,7 @@ def refreshed(message):
 def send_until_settled(message, traveller, rounds=10):
     """Run the sending task as the worker would, travelling past each backoff."""
     for _ in range(rounds):
-        message_send(message_id=message.pk)
+        messages_send_due()
         if refreshed(message).status != MessageStatus.QUEUED:
             return message
         traveller.shift(timedelta(hours=2))
@@ -63,7 +63,7 @@ def send_until_settled(message, traveller, rounds=10):
 def test_notify_accepts_a_text_with_our_reference_and_the_body(clinic, frozen_now, notify):
     message = queue_text(clinic)
 
-    assert message_send(message_id=message.pk)
+    assert messages_send_due() == 1
 
     message = refreshed(message)
     assert message.status == MessageStatus.SENT
@@ -99,13 +99,13 @@ def test_a_temporary_error_is_retried_later_with_backoff_and_sent_once(
     notify.script = [status]
     message = queue_text(clinic)
 
-    message_send(message_id=message.pk)
+    messages_send_due()
     message = refreshed(message)
     assert message.status == MessageStatus.QUEUED
     assert message.send_after > timezone.now()
     assert str(status) in message.error
     # Not due yet: a worker that runs the task early sends nothing.
-    assert not message_send(message_id=message.pk)
+    assert messages_send_due() == 0
 
     send_until_settled(message, frozen_now)
 
@@ -133,7 +133,7 @@ def test_backoff_grows_between_attempts(clinic, frozen_now, notify, settings):
     delays = []
     for _ in range(3):
         before = timezone.now()
-        message_send(message_id=message.pk)
+        messages_send_due()
         delays.append(refreshed(message).send_after - before)
         frozen_now.shift(timedelta(hours=2))
 
@@ -161,7 +161,7 @@ def test_a_timeout_after_the_provider_accepted_is_not_sent_twice(clinic, frozen_
     notify.script = ["timeout"]
     message = queue_text(clinic)
 
-    message_send(message_id=message.pk)
+    messages_send_due()
     message = refreshed(message)
     assert message.status == MessageStatus.QUEUED
     assert message.uncertain
@@ -193,7 +193,7 @@ def test_a_worker_killed_after_the_provider_accepted_does_not_send_twice(
 
     frozen_now.shift(timedelta(minutes=16))
     assert messages_recover() == 1
-    message_send(message_id=message.pk)
+    messages_send_due()
 
     message = refreshed(message)
     assert message.status == MessageStatus.SENT
@@ -204,7 +204,7 @@ def test_a_worker_killed_after_the_provider_accepted_does_not_send_twice(
 def test_twilio_accepts_a_text_from_our_sender(clinic, frozen_now, twilio):
     message = queue_text(clinic)
 
-    message_send(message_id=message.pk)
+    messages_send_due()
 
     message = refreshed(message)
     assert message.status == MessageStatus.SENT
@@ -245,7 +245,7 @@ def test_a_services_own_provider_settings_take_precedence(clinic, frozen_now, se
         clinic.service.save()
         message = queue_text(clinic)
 
-        message_send(message_id=message.pk)
+        messages_send_due()
 
         assert refreshed(message).provider == "notify"
         assert fake.accepted[0]["reference"] == str(message.pk)

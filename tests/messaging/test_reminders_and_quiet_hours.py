@@ -11,7 +11,12 @@ from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import Appointment, AppointmentStatus
 from slotlink.clinic.services import appointment_delete, appointment_save
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
-from slotlink.messaging.services import message_body, message_queue, message_send, quiet_hours_end
+from slotlink.messaging.services import (
+    message_body,
+    message_queue,
+    messages_send_due,
+    quiet_hours_end,
+)
 from tests.conftest import logged_in, run_tasks
 from tests.factories import AppointmentFactory
 
@@ -94,7 +99,7 @@ def test_a_stale_reminder_is_never_sent_even_if_it_was_not_cancelled(reminders, 
     reminder = reminder_rows(appointment).earliest("send_after")
     frozen_now.move_to(reminder.send_after + timedelta(minutes=1))
 
-    assert not message_send(message_id=reminder.pk)
+    messages_send_due()
 
     reminder.refresh_from_db()
     assert reminder.status == MessageStatus.CANCELLED

@@ -7,9 +7,10 @@ from datetime import timedelta
 import psycopg
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import InternalMessage
@@ -18,9 +19,10 @@ from slotlink.messaging.models import Channel, MessageKind, MessageStatus, Outbo
 from slotlink.messaging.services import (
     internal_message_send,
     message_queue,
-    message_send,
     messages_recover,
+    messages_send_due,
 )
+from slotlink.messaging.tasks import send_due_messages
 from tests.conftest import logged_in, run_tasks
 
 
@@ -55,7 +57,7 @@ def test_many_workers_running_the_same_task_send_it_once(clinic, counting):
     def worker():
         barrier.wait()
         try:
-            message_send(message_id=message.pk)
+            messages_send_due()
         finally:
             connections.close_all()
 
@@ -78,6 +80,130 @@ def test_the_worker_sends_every_queued_link_text(clinic, frozen_now, counting):
 
     assert len(counting) == 5
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
+
+
+def waiting_senders() -> int:
+    return DBTaskResult.objects.ready().filter(task_path=send_due_messages.module_path).count()
+
+
+def test_a_burst_of_texts_waits_for_one_sending_task(clinic, frozen_now, counting):
+    for _ in range(30):
+        booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+
+    assert waiting_senders() == 1
+    run_tasks()
+    assert len(counting) == 30
+    assert waiting_senders() == 0
+
+
+def test_a_text_for_later_gets_its_own_task_for_that_time(clinic, frozen_now):
+    message_queue(
+        service=clinic.service,
+        to=clinic.patient.mobile,
+        body="Later",
+        kind=MessageKind.REMINDER,
+        not_before=timezone.now() + timedelta(days=1),
+    )
+    task = DBTaskResult.objects.get(task_path=send_due_messages.module_path)
+    assert task.run_after == timezone.now() + timedelta(days=1)
+    assert waiting_senders() == 0
+
+
+def test_a_full_batch_keeps_another_sender_waiting_so_idle_workers_join_in(
+    clinic, frozen_now, monkeypatch
+):
+    monkeypatch.setattr("slotlink.messaging.services.BATCH_SIZE", 2)
+    for i in range(5):
+        message_queue(
+            service=clinic.service,
+            to=clinic.patient.mobile,
+            body=f"Text {i}",
+            kind=MessageKind.CONFIRMATION,
+            urgent=True,
+        )
+    DBTaskResult.objects.all().delete()  # as if a worker had just started the one task
+    seen: list[int] = []
+    monkeypatch.setattr(
+        "slotlink.messaging.services.OutboxBackend.send",
+        lambda self, message: seen.append(waiting_senders()) or f"outbox-{message.reference}",
+    )
+
+    assert messages_send_due() == 5
+
+    assert seen[0] == 1  # while the first full batch was being sent, a helper was waiting
+    assert waiting_senders() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_cannot_start_the_waiting_sender_before_the_new_text_is_committed(
+    clinic, needs_postgres, counting
+):
+    """The race the single waiting task must not lose: a worker starting the task while a
+    sender is still committing its message would find nothing and leave the message behind."""
+    message_queue(
+        service=clinic.service,
+        to=clinic.patient.mobile,
+        body="First",
+        kind=MessageKind.AD_HOC,
+        urgent=True,
+    )
+    claimed: list[object] = []
+    with transaction.atomic():
+        message_queue(
+            service=clinic.service,
+            to=clinic.patient.mobile,
+            body="Second",
+            kind=MessageKind.AD_HOC,
+            urgent=True,
+        )
+
+        def worker_claims():
+            with transaction.atomic():
+                claimed.append(DBTaskResult.objects.ready().get_locked())
+            connections.close_all()
+
+        thread = threading.Thread(target=worker_claims)
+        thread.start()
+        thread.join(10)
+    assert claimed == [None]
+    assert waiting_senders() == 1
+    run_tasks()
+    assert len(counting) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_text_queued_while_a_worker_claims_the_waiting_sender_gets_a_new_one(
+    clinic, needs_postgres
+):
+    message_queue(
+        service=clinic.service,
+        to=clinic.patient.mobile,
+        body="First",
+        kind=MessageKind.AD_HOC,
+        urgent=True,
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def worker_claiming():
+        with transaction.atomic():
+            DBTaskResult.objects.ready().get_locked()
+            locked.set()
+            release.wait(10)
+        connections.close_all()
+
+    thread = threading.Thread(target=worker_claiming)
+    thread.start()
+    locked.wait(10)
+    message_queue(
+        service=clinic.service,
+        to=clinic.patient.mobile,
+        body="Second",
+        kind=MessageKind.AD_HOC,
+        urgent=True,
+    )
+    release.set()
+    thread.join(10)
+    assert waiting_senders() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -114,15 +240,12 @@ def test_the_database_going_away_mid_batch_loses_and_duplicates_nothing(
         )
         for i in range(6)
     ]
-    for message in messages:
-        try:
-            message_send(message_id=message.pk)
-        except Exception:  # the connection was cut under this worker
-            connection.close()
+    with pytest.raises(DatabaseError):  # the connection is cut under this worker mid-batch
+        messages_send_due()
+    connection.close()
     later = timezone.now() + timedelta(minutes=16)
     messages_recover(now=later)
-    for message in messages:
-        message_send(message_id=message.pk, now=later)
+    messages_send_due(now=later)
 
     statuses = OutboundMessage.objects.values_list("status", flat=True)
     assert set(statuses) == {MessageStatus.SENT}
@@ -252,15 +375,14 @@ def test_workers_claiming_batches_at_once_send_every_message_exactly_once(clinic
     ]
     barrier = threading.Barrier(6)
 
-    def worker(first: int) -> None:
+    def worker() -> None:
         barrier.wait()
         try:
-            for message in messages[first::6]:
-                message_send(message_id=message.pk)
+            messages_send_due()
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    threads = [threading.Thread(target=worker) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -291,9 +413,9 @@ def test_one_task_sends_a_batch_of_due_messages_and_leaves_future_ones(
         not_before=timezone.now() + timedelta(days=1),
     )
 
-    assert message_send(message_id=due[0].pk)
+    assert messages_send_due() == 3
 
     assert sorted(counting) == sorted(str(m.pk) for m in due)
     later.refresh_from_db()
     assert later.status == MessageStatus.QUEUED
-    assert not message_send(message_id=due[1].pk)  # its task finds it already sent
+    assert messages_send_due() == 0  # another worker's turn finds nothing left to send
