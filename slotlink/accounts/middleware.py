@@ -1,7 +1,7 @@
 """What every staff request must satisfy beyond being logged in: a session at most
 SESSION_MAX_AGE_SECONDS old (12 hours), and two-factor authentication done where required.
 
-Idle sessions end by themselves (SESSION_COOKIE_AGE, refreshed on every request) and "log out
+Idle sessions end by themselves (SESSION_COOKIE_AGE, kept alive by activity) and "log out
 everywhere" is enforced by Django's own session hash check (see User)."""
 
 import time

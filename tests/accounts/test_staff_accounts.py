@@ -11,7 +11,9 @@ import time_machine
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slotlink.accounts.demo import demo_two_factor
@@ -298,6 +300,33 @@ def test_sessions_end_after_fifteen_idle_minutes(
     assert client.get("/patients/").status_code == 200
     frozen_now.shift(timedelta(minutes=16))
     assert client.get("/patients/")["Location"].startswith("/login/?next=")
+
+
+def test_a_session_busy_every_half_minute_stays_alive_past_fifteen_minutes(
+    clinic: Clinic, frozen_now: time_machine.Traveller
+) -> None:
+    client = logged_in(clinic.therapist_user)
+    for _ in range(40):  # twenty minutes
+        frozen_now.shift(timedelta(seconds=30))
+        assert client.get("/patients/").status_code == 200
+
+
+def test_a_session_is_written_at_most_once_a_minute_while_busy(
+    clinic: Clinic, frozen_now: time_machine.Traveller
+) -> None:
+    client = logged_in(clinic.therapist_user)
+    frozen_now.shift(timedelta(seconds=61))
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/patients/").status_code == 200
+        return sum('"django_session"' in q["sql"] and "UPDATE" in q["sql"] for q in captured)
+
+    assert session_writes() == 1
+    frozen_now.shift(timedelta(seconds=30))
+    assert session_writes() == 0
+    frozen_now.shift(timedelta(seconds=31))
+    assert session_writes() == 1
 
 
 def test_sessions_end_twelve_hours_after_login_however_busy(
