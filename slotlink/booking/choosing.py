@@ -14,11 +14,16 @@ from slotlink.booking.models import BookingLink
 from slotlink.booking.presenters import (
     DayOfTimes,
     RuleSummary,
+    day_choices,
     group_days,
     times_of_day,
     with_therapists,
 )
-from slotlink.booking.selectors import rule_available_times, rule_day_therapists
+from slotlink.booking.selectors import (
+    rule_available_times,
+    rule_day_therapists,
+    rule_offer,
+)
 from slotlink.booking.services import SlotTaken, slot_hold_acquire, slot_hold_release
 
 
@@ -56,9 +61,7 @@ MOVE = Flow(
 )
 
 
-def _offered(
-    link: BookingLink, exclude: datetime | None, day: date | None = None
-) -> list[datetime]:
+def _offered(link: BookingLink, exclude: datetime | None, day: date) -> list[datetime]:
     starts = rule_available_times(link.rule, timezone.now(), for_link=link.pk, day=day)
     return [start for start in starts if start != exclude]
 
@@ -67,18 +70,20 @@ def times_page(
     request: HttpRequest, link: BookingLink, flow: Flow, *, exclude: datetime | None = None
 ) -> HttpResponse:
     """`exclude`: the patient's current appointment, which is no new time to move to."""
-    # Coming back to choose again gives up the time held for the patient.
-    slot_hold_release(link=link)
-    starts = _offered(link, exclude)
-    days = group_days(starts, link.service.zone)
+    # Coming back to choose again gives up the time held for the patient (only a session
+    # that chose a time can hold one, so the others skip the write).
+    if request.session.get(flow.start_key):
+        slot_hold_release(link=link)
+    offer = rule_offer(link.rule, timezone.now(), for_link=link.pk, exclude=exclude)
+    first_day = group_days(offer.first_day_times, link.service.zone)
     return render(
         request,
         "booking/portal/times.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
-            "first_available": days[0].first if days else None,
-            "days": days,
+            "first_available": first_day[0].first if first_day else None,
+            "days": day_choices(offer.days),
             "flow": flow,
         },
     )

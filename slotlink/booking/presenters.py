@@ -101,10 +101,17 @@ class DayOfTimes:
     def first(self) -> TimeOption:
         return self.times[0]
 
-    @property
-    def count_text(self) -> str:
-        n = len(self.times)
-        return "1 time" if n == 1 else f"{n} times"
+
+@dataclass(frozen=True)
+class DayChoice:
+    """A day with at least one free time, as the times page lists it."""
+
+    day: date
+    label: str  # "Wednesday 2 December"
+
+
+def day_choices(days: list[date]) -> list[DayChoice]:
+    return [DayChoice(day=day, label=short_date(day)) for day in days]
 
 
 def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:

@@ -171,9 +171,9 @@ class _DiaryInputs:
                 end__gt=self.since,
             )
             .annotate(start_text=_UtcInstant("start"), end_text=_UtcInstant("end"))
-            .order_by("therapist_id", "start")
+            .order_by("therapist_id", "end")
             .values_list("therapist_id", "start_text", "end_text", "source")
-            .iterator(chunk_size=2000)
+            .iterator(chunk_size=250)
         )
 
     def diaries(self) -> Iterator[TherapistDiary]:
@@ -205,13 +205,9 @@ def _diary_inputs(
     if not therapist_ids:
         return None
     zone = rule.service.zone
-    # Whole local days, widened by the buffers, so caps and buffers see everything they need.
     first_day: date = start.astimezone(zone).date()
     last_day: date = end.astimezone(zone).date()
-    since = _local_midnight(first_day, zone) - timedelta(minutes=rule.buffer_before_minutes)
-    until = _local_midnight(last_day + timedelta(days=1), zone) + timedelta(
-        minutes=rule.buffer_after_minutes
-    )
+    since, until = _reading_window(rule, first_day, last_day)
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
     patterns = (
         WorkingPattern.objects.filter(therapist_id__in=therapist_ids, effective_from__lte=last_day)
@@ -259,6 +255,16 @@ def _diary_inputs(
         absences=absences,
         holds=holds,
     )
+
+
+def _reading_window(rule: BroadcastRule, first_day: date, last_day: date) -> Span:
+    """Whole local days, widened by the buffers, so caps and buffers see all they need."""
+    zone = rule.service.zone
+    since = _local_midnight(first_day, zone) - timedelta(minutes=rule.buffer_before_minutes)
+    until = _local_midnight(last_day + timedelta(days=1), zone) + timedelta(
+        minutes=rule.buffer_after_minutes
+    )
+    return since, until
 
 
 def rule_diaries(
@@ -318,6 +324,81 @@ def _available_times_read_lazily(inputs: _DiaryInputs, query: SlotQuery) -> list
     return sorted(found)
 
 
+# Therapists read before first checking whether every day is settled; each later check reads
+# twice as many again.
+_FIRST_DAYS_BATCH = 4
+
+
+def _available_days_read_lazily(
+    inputs: _DiaryInputs, query: SlotQuery, exclude: datetime | None
+) -> list[date]:
+    """The local dates on which available_times would offer a time (other than `exclude`),
+    reading appointments only until that is settled. A day needs one free time, not every one:
+    once the therapists read so far offer a time on each day that some working pattern allows,
+    the rest cannot add a day. Even a busy service gets there within a few therapists, so the
+    cost hardly grows with the number of therapists."""
+
+    def days_of(diaries: list[TherapistDiary]) -> set[date]:
+        return {
+            start.astimezone(query.zone).date()
+            for start in available_times(diaries, query)
+            if start != exclude
+        }
+
+    ceiling = days_of([inputs.diary(tid) for tid in inputs.therapist_ids])
+    found: set[date] = set()
+    batch: list[TherapistDiary] = []
+    batch_size = _FIRST_DAYS_BATCH
+    if ceiling:
+        for diary in inputs.diaries():
+            batch.append(diary)
+            if len(batch) == batch_size:
+                found |= days_of(batch)
+                batch.clear()
+                if found == ceiling:
+                    break
+                batch_size *= 2
+        found |= days_of(batch)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What the times page shows: the days with a time to choose, and the first day's times."""
+
+    days: list[date]
+    first_day_times: list[datetime]
+
+
+def rule_offer(
+    rule: BroadcastRule,
+    now: datetime,
+    *,
+    for_link: int | None = None,
+    exclude: datetime | None = None,
+) -> Offer:
+    """The local dates with at least one time `for_link`'s patient may choose, and every time
+    on the first of them, leaving out `exclude` (a patient moving an appointment is not
+    offered its own time). One read of the diaries' inputs serves both."""
+    query = rule_slot_query(rule, now)
+    if query.latest <= query.earliest:
+        return Offer([], [])
+    inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
+    if inputs is None:
+        return Offer([], [])
+    with _reading_lazily():
+        days = _available_days_read_lazily(inputs, query, exclude)
+        if not days:
+            return Offer([], [])
+        first = days[0]
+        since, until = _reading_window(rule, first, first)
+        first_inputs = replace(inputs, since=since, until=until)
+        starts = available_times(list(first_inputs.diaries()), _day_query(query, first))
+    zone = query.zone
+    times = [t for t in starts if t != exclude and t.astimezone(zone).date() == first]
+    return Offer(days, times)
+
+
 def _reading_lazily() -> AbstractContextManager[object]:
     """Where a query read with .iterator() really is read lazily. SQLite steps through the
     rows as they are fetched. PostgreSQL does only inside a transaction: outside one, its
@@ -335,15 +416,7 @@ def rule_available_times(
     only those starting on the local date `day` if one is given."""
     query = rule_slot_query(rule, now)
     if day is not None:
-        zone = query.zone
-        query = replace(
-            query,
-            earliest=max(query.earliest, _local_midnight(day, zone)),
-            # A slot starting late on `day` may end after midnight.
-            latest=min(
-                query.latest, _local_midnight(day + timedelta(days=1), zone) + query.duration
-            ),
-        )
+        query = _day_query(query, day)
     if query.latest <= query.earliest:
         return []
     inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
@@ -354,6 +427,17 @@ def rule_available_times(
     if day is None:
         return starts
     return [start for start in starts if start.astimezone(query.zone).date() == day]
+
+
+def _day_query(query: SlotQuery, day: date) -> SlotQuery:
+    """`query` narrowed to the times starting on the local date `day`, give or take a slot
+    starting late on `day` and ending after midnight (callers keep only `day`'s)."""
+    zone = query.zone
+    return replace(
+        query,
+        earliest=max(query.earliest, _local_midnight(day, zone)),
+        latest=min(query.latest, _local_midnight(day + timedelta(days=1), zone) + query.duration),
+    )
 
 
 def rule_free_therapists(

@@ -304,7 +304,12 @@ class Appointment(models.Model):
                 name="appt_one_live_per_link",
             ),
         ]
-        indexes = [models.Index(fields=["therapist", "start", "end"])]
+        indexes = [
+            models.Index(fields=["therapist", "start", "end"]),
+            # What is still to come in a diary, without stepping through its past: how the
+            # patient's pages read a therapist's appointments (end > now, in end order).
+            models.Index(fields=["therapist", "end"], name="appt_therapist_end"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.appointment_type} with {self.therapist} at {self.start:%Y-%m-%d %H:%M}"

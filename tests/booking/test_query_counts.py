@@ -3,7 +3,7 @@ shortcuts that keep the available-times page fast give exactly the engine's answ
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -16,11 +16,12 @@ from slotlink.booking.selectors import (
     _DiaryInputs,
     rule_available_times,
     rule_diaries,
+    rule_offer,
     rule_slot_query,
 )
 from slotlink.booking.services import booking_link_send, slot_hold_acquire
 from slotlink.clinic.demo import seed_large_service
-from slotlink.clinic.models import Role, Service
+from slotlink.clinic.models import DiaryChange, DiaryChangeKind, Role, Service
 from slotlink.domain.availability import TherapistDiary, available_times
 from tests.factories import UserFactory
 
@@ -208,3 +209,68 @@ def test_a_days_times_are_the_whole_windows_times_on_that_local_day(db: None) ->
     for day in sorted({start.astimezone(zone).date() for start in everything}):
         on_day = [start for start in everything if start.astimezone(zone).date() == day]
         assert rule_available_times(size.rule, now, day=day) == on_day
+
+
+def engine_days(rule: BroadcastRule, now: datetime, exclude: datetime | None = None) -> list:
+    zone = rule.service.zone
+    offered = engine_over_full_diaries(rule, now)
+    return sorted({start.astimezone(zone).date() for start in offered if start != exclude})
+
+
+def counting_diaries(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The therapists each reading of appointments went through."""
+    readings: list[list[int]] = []
+    every_diary = _DiaryInputs.diaries
+
+    def counting(inputs: _DiaryInputs) -> Iterator[TherapistDiary]:
+        readings.append([])
+        for diary in every_diary(inputs):
+            readings[-1].append(diary.therapist_id)
+            yield diary
+
+    monkeypatch.setattr(_DiaryInputs, "diaries", counting)
+    return readings
+
+
+@pytest.mark.parametrize("booked", [0.3, 0.6, 0.9])
+def test_the_days_and_first_times_offered_are_the_engines_though_few_therapists_are_read(
+    db: None, monkeypatch: pytest.MonkeyPatch, booked: float
+) -> None:
+    size = seeded(60, 2, booked=booked)
+    readings = counting_diaries(monkeypatch)
+    now = timezone.now()
+
+    offer = rule_offer(size.rule, now)
+    therapists_read_for_days = len(readings[0])
+
+    assert offer.days == engine_days(size.rule, now)
+    assert offer.first_day_times == rule_available_times(size.rule, now, day=offer.days[0])
+    if booked < 0.9:
+        assert therapists_read_for_days < 60
+
+
+def test_a_day_whose_only_free_time_is_excluded_is_not_offered(db: None) -> None:
+    size = seeded(1, 1, booked=0.0)
+    now = timezone.now()
+    zone = size.service.zone
+    offered = rule_available_times(size.rule, now)
+    kept = offered[0]
+    day = kept.astimezone(zone).date()
+    therapist = size.service.therapists.get()
+    midnight = datetime.combine(day, time(0), tzinfo=zone)
+    # Leave all that day except the one time kept.
+    for start, end in [
+        (midnight, kept),
+        (kept + timedelta(minutes=size.rule.duration_minutes), midnight + timedelta(days=1)),
+    ]:
+        DiaryChange.objects.create(
+            therapist=therapist, kind=DiaryChangeKind.LEAVE, start=start, end=end
+        )
+    assert rule_offer(size.rule, now).first_day_times == [kept]
+    after_leave = rule_available_times(size.rule, now)
+
+    offer = rule_offer(size.rule, now, exclude=kept)
+
+    assert day not in offer.days
+    assert offer.days == engine_days(size.rule, now, exclude=kept)
+    assert offer.first_day_times[0] == after_leave[1]
