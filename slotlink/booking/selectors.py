@@ -393,7 +393,7 @@ def rule_offer(
         first = days[0]
         since, until = _reading_window(rule, first, first)
         first_inputs = replace(inputs, since=since, until=until)
-        starts = available_times(list(first_inputs.diaries()), _day_query(query, first))
+        starts = _available_times_read_lazily(first_inputs, _day_query(query, first))
     zone = query.zone
     times = [t for t in starts if t != exclude and t.astimezone(zone).date() == first]
     return Offer(days, times)
