@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from slotlink.booking.models import BookingLink
 from slotlink.booking.portal import SESSION_LINK, SESSION_START
@@ -455,6 +457,33 @@ def test_a_time_another_patient_holds_is_not_offered_and_cannot_be_chosen(
     assert choose(second, TUESDAY_11) == "/book/times/"
     first.post("/book/confirm/")
     assert Appointment.objects.get().start == TUESDAY_11
+
+
+def test_going_back_to_the_times_gives_up_the_held_time_for_others(clinic: Clinic) -> None:
+    clinic.therapists[1].active = False
+    clinic.therapists[1].save()  # one therapist, so one hold fills the time
+    _, first_token = send(clinic)
+    _, second_token = send(clinic)
+    first, second = entered(first_token), entered(second_token)
+    choose(first, TUESDAY_11)
+    assert TUESDAY_11.isoformat() not in page(second.get(f"/book/times/{TUESDAY}/"))
+
+    first.get("/book/times/")
+
+    assert TUESDAY_11.isoformat() in page(second.get(f"/book/times/{TUESDAY}/"))
+    assert choose(second, TUESDAY_11) == "/book/review/"
+
+
+def test_the_times_page_writes_nothing_for_a_patient_who_has_not_chosen(clinic: Clinic) -> None:
+    _, token = send(clinic)
+    client = entered(token)
+    client.get("/book/times/")
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/book/times/").status_code == 200
+
+    writes = [q["sql"] for q in captured if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
 
 
 def test_booked_page_without_a_booking_sends_the_patient_to_the_start(clinic: Clinic) -> None:
