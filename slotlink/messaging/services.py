@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from slotlink.booking.models import BookingLink
@@ -145,17 +146,14 @@ def message_queue(
 
 
 def _enqueue(message: OutboundMessage) -> None:
-    from slotlink.messaging.tasks import send_due_messages
-
-    if message.send_after > timezone.now():
-        send_due_messages.using(run_after=message.send_after).enqueue()
-    else:
-        _ensure_sender()
+    later = message.send_after > timezone.now()
+    _ensure_sender(at=message.send_after if later else None)
 
 
-def _ensure_sender() -> None:
-    """Make sure a sending task is waiting to start: one waiting task serves every message due
-    by the time it starts, so a burst of 2,000 texts costs a handful of tasks, not 2,000.
+def _ensure_sender(*, at: datetime | None = None) -> None:
+    """Make sure a sending task is waiting to start now (or at `at`): one waiting task serves
+    every message due by the time it starts, so a burst of 2,000 texts costs a handful of
+    tasks, not 2,000, and so do 2,000 texts held until the end of quiet hours.
 
     The waiting task's row stays locked until the caller commits, and a worker's claim skips
     locked rows, so no worker can start that task before this transaction's message is visible
@@ -163,15 +161,15 @@ def _ensure_sender() -> None:
     is enqueued. (On SQLite, one writer at a time gives the same order.)"""
     from slotlink.messaging.tasks import send_due_messages
 
+    senders = DBTaskResult.objects.filter(task_path=send_due_messages.module_path)
+    waiting = (
+        senders.ready()
+        if at is None
+        else senders.filter(status=TaskResultStatus.READY, run_after=at)
+    )
     with transaction.atomic(savepoint=False):
-        waiting = (
-            DBTaskResult.objects.ready()
-            .filter(task_path=send_due_messages.module_path)
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:1]
-        )
-        if not list(waiting):
-            send_due_messages.enqueue()
+        if not list(waiting.select_for_update(skip_locked=True).values_list("pk", flat=True)[:1]):
+            (send_due_messages if at is None else send_due_messages.using(run_after=at)).enqueue()
 
 
 def message_body(message: OutboundMessage) -> str:

@@ -2,6 +2,7 @@
 database goes away mid-batch; staff can see, retry and re-send."""
 
 import threading
+import time
 from datetime import timedelta
 
 import psycopg
@@ -10,6 +11,7 @@ from django.core import mail
 from django.db import DatabaseError, connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from slotlink.booking.services import booking_link_send
@@ -96,16 +98,22 @@ def test_a_burst_of_texts_waits_for_one_sending_task(clinic, frozen_now, countin
     assert waiting_senders() == 0
 
 
-def test_a_text_for_later_gets_its_own_task_for_that_time(clinic, frozen_now):
-    message_queue(
-        service=clinic.service,
-        to=clinic.patient.mobile,
-        body="Later",
-        kind=MessageKind.REMINDER,
-        not_before=timezone.now() + timedelta(days=1),
-    )
-    task = DBTaskResult.objects.get(task_path=send_due_messages.module_path)
-    assert task.run_after == timezone.now() + timedelta(days=1)
+def test_texts_for_the_same_later_time_share_one_task_for_that_time(clinic, frozen_now):
+    morning = timezone.now() + timedelta(days=1)
+    for when, body in [(morning, "A"), (morning, "B"), (morning + timedelta(hours=1), "C")]:
+        message_queue(
+            service=clinic.service,
+            to=clinic.patient.mobile,
+            body=body,
+            kind=MessageKind.REMINDER,
+            not_before=when,
+        )
+
+    tasks = DBTaskResult.objects.filter(task_path=send_due_messages.module_path)
+    assert sorted(tasks.values_list("run_after", flat=True)) == [
+        morning,
+        morning + timedelta(hours=1),
+    ]
     assert waiting_senders() == 0
 
 
@@ -204,6 +212,63 @@ def test_a_text_queued_while_a_worker_claims_the_waiting_sender_gets_a_new_one(
     release.set()
     thread.join(10)
     assert waiting_senders() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_texts_queued_while_two_workers_run_are_each_sent_once(clinic, needs_postgres, counting):
+    """Real django-tasks-db workers (two threads) running while three threads queue texts:
+    every text is sent, none twice. (The tests above pin the narrow race down exactly.)"""
+    queuing_done = threading.Event()
+    queued: list[int] = []
+
+    def queuer(n: int) -> None:
+        try:
+            for i in range(20):
+                with transaction.atomic():
+                    message = message_queue(
+                        service=clinic.service,
+                        to=clinic.patient.mobile,
+                        body=f"Text {n}-{i}",
+                        kind=MessageKind.AD_HOC,
+                        urgent=True,
+                    )
+                    time.sleep(0.002)  # hold the transaction open while workers look
+                queued.append(message.pk)
+        finally:
+            connections.close_all()
+
+    def worker(n: int) -> None:
+        try:
+            while True:
+                last = queuing_done.is_set()
+                Worker(
+                    queue_names=["default"],
+                    interval=0.001,
+                    batch=True,
+                    backend_name="default",
+                    startup_delay=False,
+                    max_tasks=None,
+                    worker_id=f"test-worker-{n}",
+                    excluded_queue_names=[],
+                ).run()
+                if last:
+                    return
+        finally:
+            connections.close_all()
+
+    queuers = [threading.Thread(target=queuer, args=(n,)) for n in range(3)]
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+    for thread in queuers + workers:
+        thread.start()
+    for thread in queuers:
+        thread.join(60)
+    queuing_done.set()
+    for thread in workers:
+        thread.join(60)
+
+    assert len(queued) == 60
+    assert sorted(counting) == sorted(str(pk) for pk in queued)
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
 
 
 @pytest.mark.django_db(transaction=True)
