@@ -444,14 +444,17 @@ def test_a_time_taken_between_review_and_confirm_sends_the_patient_back_with_the
     assert Appointment.objects.get(booking_link=link).start == TUESDAY_14
 
 
+def two_patients_and_one_therapist(clinic: Clinic) -> tuple[Client, Client]:
+    """Two patients on their links, with one therapist left, so one hold fills a time."""
+    clinic.therapists[1].active = False
+    clinic.therapists[1].save()
+    return entered(send(clinic)[1]), entered(send(clinic)[1])
+
+
 def test_a_time_another_patient_holds_is_not_offered_and_cannot_be_chosen(
     clinic: Clinic,
 ) -> None:
-    clinic.therapists[1].active = False
-    clinic.therapists[1].save()  # one therapist, so one hold fills the time
-    _, first_token = send(clinic)
-    _, second_token = send(clinic)
-    first, second = entered(first_token), entered(second_token)
+    first, second = two_patients_and_one_therapist(clinic)
     choose(first, TUESDAY_11)
     assert TUESDAY_11.isoformat() not in page(second.get(f"/book/times/{TUESDAY}/"))
     assert choose(second, TUESDAY_11) == "/book/times/"
@@ -460,11 +463,7 @@ def test_a_time_another_patient_holds_is_not_offered_and_cannot_be_chosen(
 
 
 def test_going_back_to_the_times_gives_up_the_held_time_for_others(clinic: Clinic) -> None:
-    clinic.therapists[1].active = False
-    clinic.therapists[1].save()  # one therapist, so one hold fills the time
-    _, first_token = send(clinic)
-    _, second_token = send(clinic)
-    first, second = entered(first_token), entered(second_token)
+    first, second = two_patients_and_one_therapist(clinic)
     choose(first, TUESDAY_11)
     assert TUESDAY_11.isoformat() not in page(second.get(f"/book/times/{TUESDAY}/"))
 

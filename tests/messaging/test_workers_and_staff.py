@@ -28,6 +28,10 @@ from slotlink.messaging.tasks import send_due_messages
 from tests.conftest import logged_in, run_tasks
 
 
+def queue(clinic, body: str, **fields) -> OutboundMessage:
+    return message_queue(service=clinic.service, to=clinic.patient.mobile, body=body, **fields)
+
+
 class CountingBackend(OutboxBackend):
     sent: list[str] = []
 
@@ -47,13 +51,7 @@ def counting(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_many_workers_running_the_same_task_send_it_once(clinic, counting):
-    message = message_queue(
-        service=clinic.service,
-        to=clinic.patient.mobile,
-        body="Hi",
-        kind=MessageKind.CONFIRMATION,
-        urgent=True,
-    )
+    message = queue(clinic, "Hi", kind=MessageKind.CONFIRMATION, urgent=True)
     barrier = threading.Barrier(8)
 
     def worker():
@@ -101,13 +99,7 @@ def test_a_burst_of_texts_waits_for_one_sending_task(clinic, frozen_now, countin
 def test_texts_for_the_same_later_time_share_one_task_for_that_time(clinic, frozen_now):
     morning = timezone.now() + timedelta(days=1)
     for when, body in [(morning, "A"), (morning, "B"), (morning + timedelta(hours=1), "C")]:
-        message_queue(
-            service=clinic.service,
-            to=clinic.patient.mobile,
-            body=body,
-            kind=MessageKind.REMINDER,
-            not_before=when,
-        )
+        queue(clinic, body, kind=MessageKind.REMINDER, not_before=when)
 
     tasks = DBTaskResult.objects.filter(task_path=send_due_messages.module_path)
     assert sorted(tasks.values_list("run_after", flat=True)) == [
@@ -122,13 +114,7 @@ def test_a_full_batch_keeps_another_sender_waiting_so_idle_workers_join_in(
 ):
     monkeypatch.setattr("slotlink.messaging.services.BATCH_SIZE", 2)
     for i in range(5):
-        message_queue(
-            service=clinic.service,
-            to=clinic.patient.mobile,
-            body=f"Text {i}",
-            kind=MessageKind.CONFIRMATION,
-            urgent=True,
-        )
+        queue(clinic, f"Text {i}", kind=MessageKind.CONFIRMATION, urgent=True)
     DBTaskResult.objects.all().delete()  # as if a worker had just started the one task
     seen: list[int] = []
     monkeypatch.setattr(
@@ -148,22 +134,10 @@ def test_a_worker_cannot_start_the_waiting_sender_before_the_new_text_is_committ
 ):
     """The race the single waiting task must not lose: a worker starting the task while a
     sender is still committing its message would find nothing and leave the message behind."""
-    message_queue(
-        service=clinic.service,
-        to=clinic.patient.mobile,
-        body="First",
-        kind=MessageKind.AD_HOC,
-        urgent=True,
-    )
+    queue(clinic, "First", kind=MessageKind.AD_HOC, urgent=True)
     claimed: list[object] = []
     with transaction.atomic():
-        message_queue(
-            service=clinic.service,
-            to=clinic.patient.mobile,
-            body="Second",
-            kind=MessageKind.AD_HOC,
-            urgent=True,
-        )
+        queue(clinic, "Second", kind=MessageKind.AD_HOC, urgent=True)
 
         def worker_claims():
             with transaction.atomic():
@@ -183,13 +157,7 @@ def test_a_worker_cannot_start_the_waiting_sender_before_the_new_text_is_committ
 def test_a_text_queued_while_a_worker_claims_the_waiting_sender_gets_a_new_one(
     clinic, needs_postgres
 ):
-    message_queue(
-        service=clinic.service,
-        to=clinic.patient.mobile,
-        body="First",
-        kind=MessageKind.AD_HOC,
-        urgent=True,
-    )
+    queue(clinic, "First", kind=MessageKind.AD_HOC, urgent=True)
     locked, release = threading.Event(), threading.Event()
 
     def worker_claiming():
@@ -202,13 +170,7 @@ def test_a_text_queued_while_a_worker_claims_the_waiting_sender_gets_a_new_one(
     thread = threading.Thread(target=worker_claiming)
     thread.start()
     locked.wait(10)
-    message_queue(
-        service=clinic.service,
-        to=clinic.patient.mobile,
-        body="Second",
-        kind=MessageKind.AD_HOC,
-        urgent=True,
-    )
+    queue(clinic, "Second", kind=MessageKind.AD_HOC, urgent=True)
     release.set()
     thread.join(10)
     assert waiting_senders() == 2
@@ -225,13 +187,7 @@ def test_texts_queued_while_two_workers_run_are_each_sent_once(clinic, needs_pos
         try:
             for i in range(20):
                 with transaction.atomic():
-                    message = message_queue(
-                        service=clinic.service,
-                        to=clinic.patient.mobile,
-                        body=f"Text {n}-{i}",
-                        kind=MessageKind.AD_HOC,
-                        urgent=True,
-                    )
+                    message = queue(clinic, f"Text {n}-{i}", kind=MessageKind.AD_HOC, urgent=True)
                     time.sleep(0.002)  # hold the transaction open while workers look
                 queued.append(message.pk)
         finally:
@@ -296,14 +252,7 @@ def test_the_database_going_away_mid_batch_loses_and_duplicates_nothing(
 
     monkeypatch.setattr("slotlink.messaging.services.sms_backend", lambda service: CutAfterThird())
     messages = [
-        message_queue(
-            service=clinic.service,
-            to=clinic.patient.mobile,
-            body=f"Text {i}",
-            kind=MessageKind.CONFIRMATION,
-            urgent=True,
-        )
-        for i in range(6)
+        queue(clinic, f"Text {i}", kind=MessageKind.CONFIRMATION, urgent=True) for i in range(6)
     ]
     with pytest.raises(DatabaseError):  # the connection is cut under this worker mid-batch
         messages_send_due()
@@ -327,9 +276,7 @@ def _dsn() -> str:
 
 
 def test_admins_see_failed_messages_and_can_retry_them(clinic, frozen_now, counting):
-    message = message_queue(
-        service=clinic.service, to=clinic.patient.mobile, body="Hi", kind=MessageKind.CONFIRMATION
-    )
+    message = queue(clinic, "Hi", kind=MessageKind.CONFIRMATION)
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.FAILED, error="400: Not a UK mobile number", attempts=1
     )
@@ -347,9 +294,7 @@ def test_admins_see_failed_messages_and_can_retry_them(clinic, frozen_now, count
 
 
 def test_therapists_cannot_see_the_outbox_and_strangers_cannot_retry(clinic, other_clinic):
-    message = message_queue(
-        service=clinic.service, to=clinic.patient.mobile, body="Hi", kind=MessageKind.CONFIRMATION
-    )
+    message = queue(clinic, "Hi", kind=MessageKind.CONFIRMATION)
     assert logged_in(clinic.therapist_user).get("/outbox/").status_code == 403
     stranger = logged_in(other_clinic.admin)
     assert stranger.post(f"/outbox/{message.pk}/retry/").status_code == 404
@@ -357,12 +302,7 @@ def test_therapists_cannot_see_the_outbox_and_strangers_cannot_retry(clinic, oth
 
 
 def test_the_outbox_shows_texts_only_in_demo_mode(clinic, settings):
-    message_queue(
-        service=clinic.service,
-        to=clinic.patient.mobile,
-        body="Secret link text",
-        kind=MessageKind.CONFIRMATION,
-    )
+    queue(clinic, "Secret link text", kind=MessageKind.CONFIRMATION)
     client = logged_in(clinic.admin)
     assert "Secret link text" in client.get("/outbox/").content.decode()
     settings.DEMO_MODE = False
@@ -429,14 +369,7 @@ def test_anonymous_visitors_are_sent_to_log_in(clinic):
 @pytest.mark.django_db(transaction=True)
 def test_workers_claiming_batches_at_once_send_every_message_exactly_once(clinic, counting):
     messages = [
-        message_queue(
-            service=clinic.service,
-            to=clinic.patient.mobile,
-            body=f"Text {i}",
-            kind=MessageKind.CONFIRMATION,
-            urgent=True,
-        )
-        for i in range(60)
+        queue(clinic, f"Text {i}", kind=MessageKind.CONFIRMATION, urgent=True) for i in range(60)
     ]
     barrier = threading.Barrier(6)
 
@@ -460,22 +393,9 @@ def test_workers_claiming_batches_at_once_send_every_message_exactly_once(clinic
 def test_one_task_sends_a_batch_of_due_messages_and_leaves_future_ones(
     clinic, frozen_now, counting
 ):
-    due = [
-        message_queue(
-            service=clinic.service,
-            to=clinic.patient.mobile,
-            body="Now",
-            kind=MessageKind.CONFIRMATION,
-            urgent=True,
-        )
-        for _ in range(3)
-    ]
-    later = message_queue(
-        service=clinic.service,
-        to=clinic.patient.mobile,
-        body="Later",
-        kind=MessageKind.REMINDER,
-        not_before=timezone.now() + timedelta(days=1),
+    due = [queue(clinic, "Now", kind=MessageKind.CONFIRMATION, urgent=True) for _ in range(3)]
+    later = queue(
+        clinic, "Later", kind=MessageKind.REMINDER, not_before=timezone.now() + timedelta(days=1)
     )
 
     assert messages_send_due() == 3
