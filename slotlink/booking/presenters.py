@@ -11,7 +11,7 @@ from slotlink.booking.models import BookingLink, BroadcastRule
 from slotlink.clinic.models import Appointment, Medium
 from slotlink.domain.link_lifecycle import LinkStatus, effective_status
 from slotlink.formatting import clock, short_date, staff_datetime, when
-from slotlink.messaging.models import OutboundMessage
+from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.richtext import render_markdown
 
 
@@ -196,6 +196,18 @@ class RuleDetails:
 STATUS_LABELS = {s: s.value.capitalize() for s in LinkStatus}
 
 
+def _message_status(message: OutboundMessage | None, now: datetime, zone: ZoneInfo) -> str:
+    """ "Queued until 08:00" for a text held back (quiet hours, a retry), so nobody has to
+    guess why it has not gone yet."""
+    if message is None:
+        return ""
+    if message.status != MessageStatus.QUEUED or message.send_after <= now:
+        return message.get_status_display()
+    due = message.send_after.astimezone(zone)
+    same_day = due.date() == now.astimezone(zone).date()
+    return f"Queued until {due:%H:%M}" if same_day else f"Queued until {due:%d/%m %H:%M}"
+
+
 @dataclass(frozen=True)
 class LinkRow:
     pk: int
@@ -222,7 +234,7 @@ class LinkRow:
         zone = link.service.zone
         status = effective_status(LinkStatus(link.status), link.expires_at, now)
         return cls(
-            message_status=message.get_status_display() if message else "",
+            message_status=_message_status(message, now, zone),
             message_status_class=message.status if message else "",
             message_detail=message.error if message else "",
             pk=link.pk,

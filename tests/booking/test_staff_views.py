@@ -225,6 +225,19 @@ def test_history_table_shows_a_live_link_past_its_validity_as_expired(
     assert "Expire link" not in page
 
 
+def test_history_table_says_until_when_a_text_sent_at_night_waits(
+    clinic: Clinic, frozen_now: time_machine.Traveller
+) -> None:
+    frozen_now.move_to(datetime(2026, 12, 7, 22, 30, tzinfo=UTC))  # quiet hours, 21:00-08:00
+    booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    page = text(logged_in(clinic.admin).get(care_pathway_url(clinic)))
+    assert "Queued until 08/12 08:00" in page
+
+    frozen_now.move_to(datetime(2026, 12, 8, 8, 1, tzinfo=UTC))  # due now, not yet sent
+    page = text(logged_in(clinic.admin).get(care_pathway_url(clinic)))
+    assert ">Queued<" in page
+
+
 # Full history
 
 
