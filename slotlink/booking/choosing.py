@@ -75,14 +75,14 @@ def times_page(
     if request.session.get(flow.start_key):
         slot_hold_release(link=link)
     offer = rule_offer(link.rule, timezone.now(), for_link=link.pk, exclude=exclude)
-    first_day = group_days(offer.first_day_times, link.service.zone)
+    first = group_days([offer.first], link.service.zone) if offer.first else []
     return render(
         request,
         "booking/portal/times.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
-            "first_available": first_day[0].first if first_day else None,
+            "first_available": first[0].first if first else None,
             "days": day_choices(offer.days),
             "flow": flow,
         },

@@ -3,7 +3,7 @@
 A fixed number of queries whatever the number of therapists or weeks."""
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -283,91 +283,107 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-# Therapists handed to the engine in the first go. Each go starts the engine afresh, so each
-# later one takes twice as many, or all the rest when few are left.
-_FIRST_BATCH = 16
 # Up to this many therapists, stopping early saves less than the extra goes of the engine
-# cost (measured: 50 therapists over 8 weeks take a fifth longer read lazily, 200 over 12
-# weeks half as long).
+# cost when every time is wanted (measured: 50 therapists over 8 weeks take a fifth longer
+# read lazily, 200 over 12 weeks half as long).
 _ALWAYS_READ_ALL = 64
 
 
-def _available_times_read_lazily(inputs: _DiaryInputs, query: SlotQuery) -> list[datetime]:
-    """What available_times would say of every therapist's diary, reading appointments only
-    until the answer is settled. A time is offered when any one therapist is free then, so
-    once the therapists read so far offer every time some working pattern allows, the rest
-    cannot add one. In a large service that happens a fraction of the way through, so the
-    page stops growing with the number of therapists. Still one query for appointments,
-    read lazily in therapist order."""
-    if len(inputs.therapist_ids) <= _ALWAYS_READ_ALL:
-        return available_times(list(inputs.diaries()), query)
-    ceiling = available_times([inputs.diary(tid) for tid in inputs.therapist_ids], query)
-    if not ceiling:
-        return []
+def _offered_read_lazily(
+    inputs: _DiaryInputs,
+    query: SlotQuery,
+    *,
+    keep: Callable[[datetime], bool],
+    settled: Callable[[set[datetime], set[datetime]], bool],
+    first_batch: int,
+) -> set[datetime]:
+    """The times available_times would offer over every therapist's diary (those `keep`
+    accepts), reading appointments only until `settled(found, ceiling)` says the rest cannot
+    change what the caller wants of them. A time is offered when any one therapist is free, so
+    what the therapists read so far offer only grows, towards the ceiling: what every working
+    pattern would offer with no appointments at all. Batches grow (each go starts the engine
+    afresh); still one query for appointments, read lazily in therapist order, and leaving the
+    loop early drops the generator, which closes the cursor."""
+
+    def offered(diaries: list[TherapistDiary]) -> set[datetime]:
+        return {start for start in available_times(diaries, query) if keep(start)}
+
+    ceiling = offered([inputs.diary(tid) for tid in inputs.therapist_ids])
     found: set[datetime] = set()
+    if not ceiling:
+        return found
     batch: list[TherapistDiary] = []
-    batch_size = _FIRST_BATCH
+    batch_size = first_batch
     left = len(inputs.therapist_ids)
-    # Leaving the loop early drops the last reference to the diaries' generator, which
-    # closes the appointments' cursor.
     for diary in inputs.diaries():
         batch.append(diary)
         if len(batch) == batch_size:
-            found.update(available_times(batch, query))
+            found |= offered(batch)
             left -= len(batch)
             batch.clear()
-            if len(found) == len(ceiling):
-                break
+            if settled(found, ceiling):
+                return found
             batch_size = left if left <= 3 * batch_size else 2 * batch_size
-    if batch:
-        found.update(available_times(batch, query))
+    return found | offered(batch)
+
+
+def _available_times_read_lazily(inputs: _DiaryInputs, query: SlotQuery) -> list[datetime]:
+    """Every time available_times would offer over every therapist's diary. In a large
+    service the therapists read so far offer every time the patterns allow a fraction of the
+    way through, so the page stops growing with the number of therapists."""
+    if len(inputs.therapist_ids) <= _ALWAYS_READ_ALL:
+        return available_times(list(inputs.diaries()), query)
+    found = _offered_read_lazily(
+        inputs,
+        query,
+        keep=lambda start: True,
+        settled=lambda found, ceiling: len(found) == len(ceiling),
+        first_batch=16,
+    )
     return sorted(found)
-
-
-# Therapists read before first checking whether every day is settled; each later check reads
-# twice as many again.
-_FIRST_DAYS_BATCH = 4
 
 
 def _available_days_read_lazily(
     inputs: _DiaryInputs, query: SlotQuery, exclude: datetime | None
 ) -> list[date]:
-    """The local dates on which available_times would offer a time (other than `exclude`),
-    reading appointments only until that is settled. A day needs one free time, not every one:
-    once the therapists read so far offer a time on each day that some working pattern allows,
-    the rest cannot add a day. Even a busy service gets there within a few therapists, so the
-    cost hardly grows with the number of therapists."""
+    """The local dates on which available_times would offer a time other than `exclude`. A
+    day needs one free time, not every one, so reading stops once each day some working
+    pattern allows has one: even in a busy service, within a few therapists."""
 
-    def days_of(diaries: list[TherapistDiary]) -> set[date]:
-        return {
-            start.astimezone(query.zone).date()
-            for start in available_times(diaries, query)
-            if start != exclude
-        }
+    def days(times: set[datetime]) -> set[date]:
+        return {start.astimezone(query.zone).date() for start in times}
 
-    ceiling = days_of([inputs.diary(tid) for tid in inputs.therapist_ids])
-    found: set[date] = set()
-    batch: list[TherapistDiary] = []
-    batch_size = _FIRST_DAYS_BATCH
-    if ceiling:
-        for diary in inputs.diaries():
-            batch.append(diary)
-            if len(batch) == batch_size:
-                found |= days_of(batch)
-                batch.clear()
-                if found == ceiling:
-                    break
-                batch_size *= 2
-        found |= days_of(batch)
-    return sorted(found)
+    found = _offered_read_lazily(
+        inputs,
+        query,
+        keep=lambda start: start != exclude,
+        settled=lambda found, ceiling: days(found) == days(ceiling),
+        first_batch=4,
+    )
+    return sorted(days(found))
+
+
+def _first_time_read_lazily(
+    inputs: _DiaryInputs, query: SlotQuery, day: date, exclude: datetime | None
+) -> datetime | None:
+    """The earliest time on the local date `day` (other than `exclude`) that available_times
+    would offer. Reading stops once it is the earliest any working pattern allows."""
+    found = _offered_read_lazily(
+        inputs,
+        query,
+        keep=lambda start: start != exclude and start.astimezone(query.zone).date() == day,
+        settled=lambda found, ceiling: bool(found) and min(found) == min(ceiling),
+        first_batch=4,
+    )
+    return min(found, default=None)
 
 
 @dataclass(frozen=True)
 class Offer:
-    """What the times page shows: the days with a time to choose, and the first day's times."""
+    """What the times page shows: the days with a time to choose, and the first of them all."""
 
     days: list[date]
-    first_day_times: list[datetime]
+    first: datetime | None
 
 
 def rule_offer(
@@ -377,26 +393,24 @@ def rule_offer(
     for_link: int | None = None,
     exclude: datetime | None = None,
 ) -> Offer:
-    """The local dates with at least one time `for_link`'s patient may choose, and every time
-    on the first of them, leaving out `exclude` (a patient moving an appointment is not
-    offered its own time). One read of the diaries' inputs serves both."""
+    """The local dates with at least one time `for_link`'s patient may choose, and the first
+    such time, leaving out `exclude` (a patient moving an appointment is not offered its own
+    time). One read of the diaries' inputs serves both."""
     query = rule_slot_query(rule, now)
     if query.latest <= query.earliest:
-        return Offer([], [])
+        return Offer([], None)
     inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
     if inputs is None:
-        return Offer([], [])
+        return Offer([], None)
     with _reading_lazily():
         days = _available_days_read_lazily(inputs, query, exclude)
         if not days:
-            return Offer([], [])
-        first = days[0]
-        since, until = _reading_window(rule, first, first)
+            return Offer([], None)
+        # The first day alone, read again: a day's appointments are few.
+        since, until = _reading_window(rule, days[0], days[0])
         first_inputs = replace(inputs, since=since, until=until)
-        starts = _available_times_read_lazily(first_inputs, _day_query(query, first))
-    zone = query.zone
-    times = [t for t in starts if t != exclude and t.astimezone(zone).date() == first]
-    return Offer(days, times)
+        first = _first_time_read_lazily(first_inputs, _day_query(query, days[0]), days[0], exclude)
+    return Offer(days, first)
 
 
 def _reading_lazily() -> AbstractContextManager[object]:
