@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from slotlink.booking.selectors import rule_available_times
 from slotlink.booking.services import booking_link_send
-from slotlink.clinic.models import Appointment, DiaryChange, DiaryChangeKind, Source, Team
+from slotlink.clinic.models import (
+    Appointment,
+    DiaryChange,
+    DiaryChangeKind,
+    Source,
+    Team,
+    WorkingPattern,
+)
 from tests.factories import AppointmentFactory, TherapistFactory, WorkingPatternFactory
 
 LONDON = "Europe/London"
@@ -189,6 +196,21 @@ def test_a_rule_with_no_therapists_says_to_call(clinic, frozen_now):
 
     assert "no times available" in page
     assert clinic.service.phone in page
+
+
+def test_therapists_with_no_working_pattern_leave_a_page_that_says_to_call(clinic, frozen_now):
+    WorkingPattern.objects.filter(therapist__in=clinic.therapists).delete()
+    page = enter(clinic).get("/book/times/").content.decode()
+    assert "no times available" in page
+    assert clinic.service.phone in page
+
+
+def test_a_rule_whose_window_closes_before_its_notice_ends_says_to_call(clinic, frozen_now):
+    clinic.rule.min_notice_hours = clinic.rule.horizon_days * 24 + 1
+    clinic.rule.save()
+    page = enter(clinic).get("/book/times/").content.decode()
+    assert "no times available" in page
+    assert "Book the first available" not in page
 
 
 @pytest.mark.parametrize(
