@@ -241,6 +241,15 @@ def test_history_table_says_until_when_a_text_sent_at_night_waits(
 # Full history
 
 
+def test_full_history_has_a_plain_title_and_one_table_of_texts(clinic: Clinic) -> None:
+    link, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    page = text(logged_in(clinic.admin).get(f"/booking-links/{link.pk}/history/"))
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<table" not in title
+    assert "Booking link history" in title
+    assert page.count("<caption>Texts and emails</caption>") == 1
+
+
 def test_full_history_lists_every_change_with_who_made_it(
     clinic: Clinic, frozen_now: time_machine.Traveller
 ) -> None:
