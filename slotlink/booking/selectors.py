@@ -3,7 +3,7 @@
 A fixed number of queries whatever the number of therapists or weeks."""
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,7 +35,9 @@ from slotlink.domain.availability import (
     TherapistDiary,
     WeeklyShift,
     available_times,
+    first_offered,
     free_therapists,
+    offered_days,
 )
 from slotlink.messaging.models import MessageKind, OutboundMessage
 
@@ -116,6 +118,8 @@ class _UtcInstant(Func):
         return sql, [*params]
 
 
+_BUSY_DAY = 6  # appointments in a full day of therapy
+
 # (therapist id, start, end as _UtcInstant, source)
 AppointmentRow = tuple[int, str | int, str | int, str]
 
@@ -173,11 +177,24 @@ class _DiaryInputs:
             .annotate(start_text=_UtcInstant("start"), end_text=_UtcInstant("end"))
             .order_by("therapist_id", "end")
             .values_list("therapist_id", "start_text", "end_text", "source")
-            .iterator(chunk_size=250)
+            .iterator(chunk_size=self.rows_per_fetch())
         )
 
+    def rows_per_fetch(self) -> int:
+        """About one busy therapist's appointments in the window. Readers stopping early
+        mostly stop within a few therapists, and a fetch reaching further ahead costs the
+        database a scan of later therapists' appointments, most of them after the window."""
+        days = (self.until - self.since) // timedelta(days=1) + 1
+        return min(max(_BUSY_DAY * days, 16), 1000)
+
+    def outline(self) -> list[TherapistDiary]:
+        """Each therapist's diary without appointments: all the engine needs to know what
+        their diaries could offer at most, so that it can stop reading them early."""
+        return [self.diary(therapist_id) for therapist_id in self.therapist_ids]
+
     def diaries(self) -> Iterator[TherapistDiary]:
-        """Each therapist's diary in turn, reading appointments only as far as that one."""
+        """Each therapist's diary in turn, reading appointments only as they are consumed:
+        an engine that stops early drops the iterator, which closes the query's cursor."""
         instants: dict[str | int, datetime] = {}
         pending = self.appointment_rows()
         row = next(pending, None)
@@ -258,11 +275,12 @@ def _diary_inputs(
 
 
 def _reading_window(rule: BroadcastRule, first_day: date, last_day: date) -> Span:
-    """Whole local days, widened by the buffers, so caps and buffers see all they need."""
+    """Whole local days, widened by the buffers and by a slot starting just before the last
+    midnight, so caps and buffers see all they need."""
     zone = rule.service.zone
     since = _local_midnight(first_day, zone) - timedelta(minutes=rule.buffer_before_minutes)
     until = _local_midnight(last_day + timedelta(days=1), zone) + timedelta(
-        minutes=rule.buffer_after_minutes
+        minutes=rule.duration_minutes + rule.buffer_after_minutes
     )
     return since, until
 
@@ -281,101 +299,6 @@ def rule_diaries(
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
-
-
-# Up to this many therapists, stopping early saves less than the extra goes of the engine
-# cost when every time is wanted (measured: 50 therapists over 8 weeks take a fifth longer
-# read lazily, 200 over 12 weeks half as long).
-_ALWAYS_READ_ALL = 64
-
-
-def _offered_read_lazily(
-    inputs: _DiaryInputs,
-    query: SlotQuery,
-    *,
-    keep: Callable[[datetime], bool],
-    settled: Callable[[set[datetime], set[datetime]], bool],
-    first_batch: int,
-) -> set[datetime]:
-    """The times available_times would offer over every therapist's diary (those `keep`
-    accepts), reading appointments only until `settled(found, ceiling)` says the rest cannot
-    change what the caller wants of them. A time is offered when any one therapist is free, so
-    what the therapists read so far offer only grows, towards the ceiling: what every working
-    pattern would offer with no appointments at all. Batches grow (each go starts the engine
-    afresh); still one query for appointments, read lazily in therapist order, and leaving the
-    loop early drops the generator, which closes the cursor."""
-
-    def offered(diaries: list[TherapistDiary]) -> set[datetime]:
-        return {start for start in available_times(diaries, query) if keep(start)}
-
-    ceiling = offered([inputs.diary(tid) for tid in inputs.therapist_ids])
-    found: set[datetime] = set()
-    if not ceiling:
-        return found
-    batch: list[TherapistDiary] = []
-    batch_size = first_batch
-    left = len(inputs.therapist_ids)
-    for diary in inputs.diaries():
-        batch.append(diary)
-        if len(batch) == batch_size:
-            found |= offered(batch)
-            left -= len(batch)
-            batch.clear()
-            if settled(found, ceiling):
-                return found
-            batch_size = left if left <= 3 * batch_size else 2 * batch_size
-    return found | offered(batch)
-
-
-def _available_times_read_lazily(inputs: _DiaryInputs, query: SlotQuery) -> list[datetime]:
-    """Every time available_times would offer over every therapist's diary. In a large
-    service the therapists read so far offer every time the patterns allow a fraction of the
-    way through, so the page stops growing with the number of therapists."""
-    if len(inputs.therapist_ids) <= _ALWAYS_READ_ALL:
-        return available_times(list(inputs.diaries()), query)
-    found = _offered_read_lazily(
-        inputs,
-        query,
-        keep=lambda start: True,
-        settled=lambda found, ceiling: len(found) == len(ceiling),
-        first_batch=16,
-    )
-    return sorted(found)
-
-
-def _available_days_read_lazily(
-    inputs: _DiaryInputs, query: SlotQuery, exclude: datetime | None
-) -> list[date]:
-    """The local dates on which available_times would offer a time other than `exclude`. A
-    day needs one free time, not every one, so reading stops once each day some working
-    pattern allows has one: even in a busy service, within a few therapists."""
-
-    def days(times: set[datetime]) -> set[date]:
-        return {start.astimezone(query.zone).date() for start in times}
-
-    found = _offered_read_lazily(
-        inputs,
-        query,
-        keep=lambda start: start != exclude,
-        settled=lambda found, ceiling: days(found) == days(ceiling),
-        first_batch=4,
-    )
-    return sorted(days(found))
-
-
-def _first_time_read_lazily(
-    inputs: _DiaryInputs, query: SlotQuery, day: date, exclude: datetime | None
-) -> datetime | None:
-    """The earliest time on the local date `day` (other than `exclude`) that available_times
-    would offer. Reading stops once it is the earliest any working pattern allows."""
-    found = _offered_read_lazily(
-        inputs,
-        query,
-        keep=lambda start: start != exclude and start.astimezone(query.zone).date() == day,
-        settled=lambda found, ceiling: bool(found) and min(found) == min(ceiling),
-        first_batch=4,
-    )
-    return min(found, default=None)
 
 
 @dataclass(frozen=True)
@@ -402,14 +325,19 @@ def rule_offer(
     inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
     if inputs is None:
         return Offer([], None)
+    outline = inputs.outline()
     with _reading_lazily():
-        days = _available_days_read_lazily(inputs, query, exclude)
+        days = offered_days(inputs.diaries(), query, outline=outline, exclude=exclude)
         if not days:
             return Offer([], None)
         # The first day alone, read again: a day's appointments are few.
         since, until = _reading_window(rule, days[0], days[0])
-        first_inputs = replace(inputs, since=since, until=until)
-        first = _first_time_read_lazily(first_inputs, _day_query(query, days[0]), days[0], exclude)
+        first = first_offered(
+            replace(inputs, since=since, until=until).diaries(),
+            _day_query(query, days[0]),
+            outline=outline,
+            exclude=exclude,
+        )
     return Offer(days, first)
 
 
@@ -437,7 +365,7 @@ def rule_available_times(
     if inputs is None:
         return []
     with _reading_lazily():
-        starts = _available_times_read_lazily(inputs, query)
+        starts = available_times(inputs.diaries(), query, outline=inputs.outline())
     if day is None:
         return starts
     return [start for start in starts if start.astimezone(query.zone).date() == day]

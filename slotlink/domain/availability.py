@@ -15,13 +15,16 @@ distinct set of shifts becomes "runs" of grid-aligned start minutes, worked out 
 a bytearray marks the starts already offered; and a therapist's appointments are only
 consulted for starts nobody offers yet. When few remain, only the appointments near
 them are converted to minutes, found by bisection when the diary's busy time is in order.
+Given an outline (the diaries without appointments: the most they could offer), the engine
+stops reading diaries as soon as the rest cannot change the answer asked for: every time,
+a time on each date, or the earliest time.
 """
 
 from __future__ import annotations
 
 import operator
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from itertools import chain, compress, islice
@@ -34,7 +37,9 @@ __all__ = [
     "TherapistDiary",
     "WeeklyShift",
     "available_times",
+    "first_offered",
     "free_therapists",
+    "offered_days",
     "working_intervals",
 ]
 
@@ -153,24 +158,76 @@ class SlotQuery:
             raise ValueError(f"SlotQuery.daily_cap must not be negative, got {self.daily_cap!r}")
 
 
-def available_times(diaries: Sequence[TherapistDiary], query: SlotQuery) -> list[datetime]:
+def available_times(
+    diaries: Iterable[TherapistDiary],
+    query: SlotQuery,
+    *,
+    outline: Iterable[TherapistDiary] | None = None,
+) -> list[datetime]:
     """Sorted, unique UTC-aware start instants at which at least one therapist can take
-    the appointment."""
+    the appointment.
+
+    `outline`, if given, is the same therapists' diaries without their appointments, which
+    offer every start the full diaries could: `diaries` (an iterator, say) is then read only
+    until it offers all of those."""
     calendar = _Calendar.for_query(query)
-    if calendar is None or not diaries:
+    if calendar is None:
         return []
-    found = bytearray(calendar.last_start - calendar.first_start + 1)
-    for diary in diaries:
-        pattern, time_off = calendar.pattern(diary)
-        # Patients pick a time, not a therapist: a start someone already offers needs no
-        # second proof, so only this therapist's still-unoffered starts meet their diary.
-        pattern.unoffered = pending = calendar.unfound(pattern.unoffered, found)
-        pending = calendar.apply_cap(diary, _cut(pending, time_off, calendar.step))
-        if pending:
-            # With few starts in question, first pick out the appointments near them.
-            skim = 2 * _count(pending, calendar.step) < pattern.size
-            calendar.mark(calendar.free_runs(diary, pending, skim=skim), found)
-    return calendar.collect(found)
+    if outline is None:
+        return calendar.collect(calendar.offer(diaries))
+    ceiling = calendar.offer(outline)
+    if ceiling.find(1) < 0:
+        return []
+    return calendar.collect(calendar.offer(diaries, until=ceiling.__eq__))
+
+
+def offered_days(
+    diaries: Iterable[TherapistDiary],
+    query: SlotQuery,
+    *,
+    outline: Iterable[TherapistDiary],
+    exclude: datetime | None = None,
+) -> list[date]:
+    """The local dates on which available_times(diaries, query) offers a start other than
+    `exclude`, in order. A date needs one free start, not every one, so `diaries` is read only
+    until each date the outline (as for available_times) offers a start on has one."""
+    calendar = _Calendar.for_query(query)
+    if calendar is None:
+        return []
+    skip = calendar.index_of(exclude)
+    unsettled = calendar.days_offering(calendar.offer(outline), skip)
+    if not unsettled:
+        return []
+
+    def settled(found: bytearray) -> bool:
+        nonlocal unsettled
+        unsettled = [day for day in unsettled if not calendar.offers_on(found, day, skip)]
+        return not unsettled
+
+    found = calendar.offer(diaries, until=settled)
+    return [calendar.date_of(day) for day in calendar.days_offering(found, skip)]
+
+
+def first_offered(
+    diaries: Iterable[TherapistDiary],
+    query: SlotQuery,
+    *,
+    outline: Iterable[TherapistDiary],
+    exclude: datetime | None = None,
+) -> datetime | None:
+    """The earliest start available_times(diaries, query) offers other than `exclude`.
+    `diaries` is read only until that is the earliest the outline (as for available_times)
+    offers; a narrow window keeps the worst case, reading them all, cheap."""
+    calendar = _Calendar.for_query(query)
+    if calendar is None:
+        return None
+    skip = calendar.index_of(exclude)
+    earliest = calendar.first_index(calendar.offer(outline), skip)
+    if earliest < 0:
+        return None
+    found = calendar.offer(diaries, until=lambda found: found[earliest] == 1)
+    first = calendar.first_index(found, skip)
+    return None if first < 0 else _to_datetime(calendar.first_start + first)
 
 
 def free_therapists(
@@ -217,7 +274,8 @@ class _Pattern:
 
     runs: list[Interval]
     size: int  # how many starts the runs hold
-    # The part of the runs whose starts nobody offers yet; it only shrinks during a query.
+    # The part of the runs whose starts nobody offers yet; it only shrinks during one pass
+    # over the diaries (see _Calendar.offer).
     unoffered: list[Interval]
 
     @classmethod
@@ -477,6 +535,61 @@ class _Calendar:
                 )
             )
         return list(compress(busy, map(days.__contains__, map(_ordinal, firsts))))
+
+    def offer(
+        self,
+        diaries: Iterable[TherapistDiary],
+        until: Callable[[bytearray], bool] | None = None,
+    ) -> bytearray:
+        """A byte per start minute from first_start, 1 where some diary's therapist is free;
+        stops reading diaries as soon as `until` holds for what it has found."""
+        found = bytearray(self.last_start - self.first_start + 1)
+        for pattern in self._patterns.values():
+            pattern.unoffered = pattern.runs
+        for diary in diaries:
+            pattern, time_off = self.pattern(diary)
+            # Patients pick a time, not a therapist: a start someone already offers needs no
+            # second proof, so only this therapist's still-unoffered starts meet their diary.
+            pattern.unoffered = pending = self.unfound(pattern.unoffered, found)
+            pending = self.apply_cap(diary, _cut(pending, time_off, self.step))
+            if pending:
+                # With few starts in question, first pick out the appointments near them.
+                skim = 2 * _count(pending, self.step) < pattern.size
+                self.mark(self.free_runs(diary, pending, skim=skim), found)
+                if until is not None and until(found):
+                    break
+        return found
+
+    def index_of(self, moment: datetime | None) -> int:
+        """Where `moment` sits among the bytes of `offer`, or -1 if it is no start there."""
+        if moment is None or moment.second or moment.microsecond:
+            return -1
+        index = _minute_down(moment) - self.first_start
+        return index if 0 <= index <= self.last_start - self.first_start else -1
+
+    def first_index(self, found: bytearray, skip: int) -> int:
+        index = found.find(1)
+        return found.find(1, index + 1) if index == skip >= 0 else index
+
+    def offers_on(self, found: bytearray, day: int, skip: int) -> bool:
+        """Whether `found` has a start other than at `skip` on the day-th local date."""
+        origin = self.first_start
+        for u0, u1 in self.day_spans[day]:
+            lo = max(u0, origin) - origin
+            hi = min(u1, self.last_start + 1) - origin
+            if lo < hi:
+                index = found.find(1, lo, hi)
+                if index == skip >= 0:
+                    index = found.find(1, index + 1, hi)
+                if index >= 0:
+                    return True
+        return False
+
+    def days_offering(self, found: bytearray, skip: int) -> list[int]:
+        return [day for day in range(len(self.day_spans)) if self.offers_on(found, day, skip)]
+
+    def date_of(self, day: int) -> date:
+        return date.fromordinal(self.first_day + day)
 
     def unfound(self, runs: list[Interval], found: bytearray) -> list[Interval]:
         """The parts of runs whose starts nobody offers yet."""

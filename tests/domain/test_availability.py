@@ -21,7 +21,9 @@ from slotlink.domain.availability import (
     _Calendar,
     _cut,
     available_times,
+    first_offered,
     free_therapists,
+    offered_days,
     working_intervals,
 )
 
@@ -792,6 +794,121 @@ def test_result_does_not_depend_on_the_order_of_diaries_shifts_or_intervals(
     assert available_times(reordered, scenario.query) == available_times(
         scenario.diaries, scenario.query
     )
+
+
+# --- reading diaries only as far as needed ---------------------------------------------------
+
+
+def outline_of(diaries: list[TherapistDiary]) -> list[TherapistDiary]:
+    return [replace(d, busy=(), online_bookings_by_day=None) for d in diaries]
+
+
+class Reading:
+    """The diaries as an iterator that counts how many were taken."""
+
+    def __init__(self, diaries: list[TherapistDiary]) -> None:
+        self.diaries = diaries
+        self.taken = 0
+
+    def __iter__(self) -> Reading:
+        return self
+
+    def __next__(self) -> TherapistDiary:
+        if self.taken == len(self.diaries):
+            raise StopIteration
+        self.taken += 1
+        return self.diaries[self.taken - 1]
+
+
+def some_offered_time_or_none(scenario: Scenario, data: st.DataObject) -> datetime | None:
+    offered = available_times(scenario.diaries, scenario.query)
+    return data.draw(st.sampled_from([None, *offered[:3], *offered[-2:]]))
+
+
+@oracle_settings
+@given(scenarios(max_therapists=5))
+def test_times_read_against_an_outline_are_the_times_read_in_full(scenario: Scenario) -> None:
+    every = available_times(scenario.diaries, scenario.query)
+    reading = Reading(scenario.diaries)
+    assert available_times(reading, scenario.query, outline=outline_of(scenario.diaries)) == every
+
+
+@oracle_settings
+@given(scenarios(max_therapists=5), st.data())
+def test_offered_days_are_the_local_dates_of_the_times_offered_but_the_one_left_out(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    exclude = some_offered_time_or_none(scenario, data)
+    zone = scenario.query.zone
+    expected = sorted(
+        {
+            start.astimezone(zone).date()
+            for start in available_times(scenario.diaries, scenario.query)
+            if start != exclude
+        }
+    )
+    days = offered_days(
+        Reading(scenario.diaries),
+        scenario.query,
+        outline=outline_of(scenario.diaries),
+        exclude=exclude,
+    )
+    assert days == expected
+
+
+@oracle_settings
+@given(scenarios(max_therapists=5), st.data())
+def test_the_first_offered_is_the_earliest_time_offered_but_the_one_left_out(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    exclude = some_offered_time_or_none(scenario, data)
+    offered = [t for t in available_times(scenario.diaries, scenario.query) if t != exclude]
+    first = first_offered(
+        Reading(scenario.diaries),
+        scenario.query,
+        outline=outline_of(scenario.diaries),
+        exclude=exclude,
+    )
+    assert first == (offered[0] if offered else None)
+
+
+def test_reading_stops_once_the_outline_is_matched_and_not_before() -> None:
+    day = date(2026, 6, 3)
+    shift = weekly(day, time(9), time(12))
+    other_day = weekly(day + timedelta(days=1), time(9), time(12))
+    query = day_query(day, days=2)
+    booked_at_nine = (local(day, 9), local(day, 10))
+    diaries = [
+        diary(shift, other_day, therapist_id=1, busy=(booked_at_nine,)),
+        diary(shift, other_day, therapist_id=2),
+        diary(shift, other_day, therapist_id=3),
+    ]
+    outline = outline_of(diaries)
+
+    reading = Reading(diaries)
+    assert offered_days(reading, query, outline=outline) == [day, day + timedelta(days=1)]
+    assert reading.taken == 1  # each day already has a time
+
+    reading = Reading(diaries)
+    assert first_offered(reading, query, outline=outline) == local(day, 9)
+    assert reading.taken == 2  # the first therapist is busy at nine
+
+    reading = Reading(diaries)
+    assert len(available_times(reading, query, outline=outline)) == 6
+    assert reading.taken == 2
+
+
+def test_a_moment_that_is_no_start_excludes_nothing() -> None:
+    day = date(2026, 6, 3)
+    query = day_query(day)
+    diaries = [diary(weekly(day, time(9), time(10)))]
+    off_grid = local(day, 9) + timedelta(seconds=30)
+    outside = local(day, 23)
+    for exclude in (off_grid, outside):
+        assert offered_days(diaries, query, outline=diaries, exclude=exclude) == [day]
+        assert first_offered(diaries, query, outline=diaries, exclude=exclude) == local(day, 9)
+    assert offered_days(diaries, query, outline=diaries, exclude=local(day, 9)) == []
+    assert first_offered(diaries, query, outline=diaries, exclude=local(day, 9)) is None
 
 
 @settings(max_examples=200, deadline=None)
