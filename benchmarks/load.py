@@ -109,7 +109,7 @@ def seed() -> None:
     ]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # as autovacuum would have by now on a live database
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would have by now when live
     print(json.dumps({"tokens": tokens}))
 
 
