@@ -66,16 +66,16 @@ def _session_manage(request: HttpRequest) -> ManageLink | None:
     manage_id = request.session.get(SESSION_MANAGE)
     if not isinstance(manage_id, int) or manage_id <= 0:
         return None
-    return (
-        ManageLink.objects.select_related(
-            "booking_link__rule__service",
-            "booking_link__rule__appointment_type",
-            "booking_link__service",
-            "booking_link__patient",
-        )
-        .filter(pk=manage_id)
-        .first()
+    links = ManageLink.objects.select_related(
+        "booking_link__rule__service",
+        "booking_link__rule__appointment_type",
+        "booking_link__service",
+        "booking_link__patient",
     )
+    try:
+        return links.get(pk=manage_id)
+    except ManageLink.DoesNotExist:
+        return None
 
 
 def _verified(request: HttpRequest) -> bool:

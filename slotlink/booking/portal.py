@@ -63,13 +63,13 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
     link_id = request.session.get(SESSION_LINK)
     if not isinstance(link_id, int):
         return None
-    return (
-        BookingLink.objects.select_related(
-            "rule__service", "rule__appointment_type", "service", "patient"
-        )
-        .filter(pk=link_id)
-        .first()
+    links = BookingLink.objects.select_related(
+        "rule__service", "rule__appointment_type", "service", "patient"
     )
+    try:
+        return links.get(pk=link_id)
+    except BookingLink.DoesNotExist:
+        return None
 
 
 def with_live_link(view: LinkView) -> Callable[..., HttpResponse]:

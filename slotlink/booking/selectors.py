@@ -6,29 +6,26 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import connection, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import CharField, Func, Q, QuerySet
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models import Q, QuerySet
 
-from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
+from slotlink.booking import diary_reads
+from slotlink.booking.diary_reads import AppointmentRow, Instant, instant
+from slotlink.booking.models import BookingLink, BroadcastRule
 from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import (
     TIME_HOLDING,
     Appointment,
-    DiaryChange,
     DiaryChangeKind,
     Service,
     Source,
     Therapist,
     User,
-    WorkingPattern,
 )
 from slotlink.domain.availability import (
     SlotQuery,
@@ -85,43 +82,14 @@ def rule_therapist_ids(rule: BroadcastRule) -> list[int]:
         chosen |= Q(teams=rule.team_id)
     return sorted(
         set(
-            Therapist.objects.filter(chosen, active=True, service_id=rule.service_id).values_list(
-                "pk", flat=True
-            )
+            Therapist.objects.filter(chosen, active=True, service_id=rule.service_id)
+            .order_by()
+            .values_list("pk", flat=True)
         )
     )
 
 
-class _UtcInstant(Func):
-    """A datetime column in a form that crosses the database adapter at C speed: SQLite's
-    own UTC text ("YYYY-MM-DD HH:MM:SS[.ffffff]"), PostgreSQL's microseconds since the epoch
-    (formatting text there costs the server more than the arithmetic). Both adapters would
-    otherwise build each datetime in Python code, which for the tens of thousands of
-    appointments behind a large service's times page was most of the page's time; here each
-    distinct instant is turned into a datetime once (see _instant)."""
-
-    output_field = CharField()
-
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, list[str | int]]:
-        sql, params = self.as_sql(
-            compiler, connection, template="CAST(%(expressions)s AS TEXT)", **extra_context
-        )
-        return sql, [*params]
-
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, list[str | int]]:
-        template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
-        sql, params = self.as_sql(compiler, connection, template=template, **extra_context)
-        return sql, [*params]
-
-
 _BUSY_DAY = 6  # appointments in a full day of therapy
-
-# (therapist id, start, end as _UtcInstant, source)
-AppointmentRow = tuple[int, str | int, str | int, str]
 
 
 @dataclass(frozen=True)
@@ -143,7 +111,7 @@ class _DiaryInputs:
         self,
         therapist_id: int,
         appointments: Iterable[AppointmentRow] = (),
-        instants: dict[str | int, datetime] | None = None,
+        instants: dict[Instant, datetime] | None = None,
     ) -> TherapistDiary:
         """`instants` shares datetimes between rows: appointments mostly start and end on
         the same few hundred instants, and building a datetime costs more than finding one."""
@@ -151,8 +119,8 @@ class _DiaryInputs:
         busy = list(self.holds.get(therapist_id, ()))
         online: Counter[date] = Counter()
         for _, start, end, source in appointments:
-            begins = known.get(start) or known.setdefault(start, _instant(start))
-            busy.append((begins, known.get(end) or known.setdefault(end, _instant(end))))
+            begins = known.get(start) or known.setdefault(start, instant(start))
+            busy.append((begins, known.get(end) or known.setdefault(end, instant(end))))
             if source == Source.ONLINE:
                 online[begins.astimezone(self.zone).date()] += 1
         return TherapistDiary(
@@ -162,22 +130,6 @@ class _DiaryInputs:
             absences=tuple(self.absences.get(therapist_id, ())),
             busy=tuple(busy),
             online_bookings_by_day=dict(online) if self.counts_online else None,
-        )
-
-    def appointment_rows(self) -> Iterator[AppointmentRow]:
-        """The appointments holding the therapists' time, one therapist's after another's,
-        fetched as they are consumed (see _reading_lazily)."""
-        return (
-            Appointment.objects.filter(
-                therapist_id__in=self.therapist_ids,
-                status__in=TIME_HOLDING,
-                start__lt=self.until,
-                end__gt=self.since,
-            )
-            .annotate(start_text=_UtcInstant("start"), end_text=_UtcInstant("end"))
-            .order_by("therapist_id", "end")
-            .values_list("therapist_id", "start_text", "end_text", "source")
-            .iterator(chunk_size=self.rows_per_fetch())
         )
 
     def rows_per_fetch(self) -> int:
@@ -195,8 +147,10 @@ class _DiaryInputs:
     def diaries(self) -> Iterator[TherapistDiary]:
         """Each therapist's diary in turn, reading appointments only as they are consumed:
         an engine that stops early drops the iterator, which closes the query's cursor."""
-        instants: dict[str | int, datetime] = {}
-        pending = self.appointment_rows()
+        instants: dict[Instant, datetime] = {}
+        pending = diary_reads.appointment_rows(
+            self.therapist_ids, self.since, self.until, rows_per_fetch=self.rows_per_fetch()
+        )
         row = next(pending, None)
         for therapist_id in self.therapist_ids:
             own: list[AppointmentRow] = []
@@ -204,15 +158,6 @@ class _DiaryInputs:
                 own.append(row)
                 row = next(pending, None)
             yield self.diary(therapist_id, own, instants)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _instant(value: str | int) -> datetime:
-    if isinstance(value, int):  # PostgreSQL: microseconds since the epoch
-        return _EPOCH + timedelta(microseconds=value)
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _diary_inputs(
@@ -226,40 +171,19 @@ def _diary_inputs(
     last_day: date = end.astimezone(zone).date()
     since, until = _reading_window(rule, first_day, last_day)
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    patterns = (
-        WorkingPattern.objects.filter(therapist_id__in=therapist_ids, effective_from__lte=last_day)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=first_day))
-        .values_list(
-            "therapist_id",
-            "weekday",
-            "start_time",
-            "end_time",
-            "effective_from",
-            "effective_to",
-            "every_weeks",
-        )
-    )
-    for therapist_id, weekday, begins, ends, valid_from, valid_to, every_weeks in patterns:
-        shifts[therapist_id].append(
-            WeeklyShift(weekday, begins, ends, valid_from, valid_to, every_weeks)
-        )
+    for therapist_id, shift in diary_reads.working_patterns(therapist_ids, first_day, last_day):
+        shifts[therapist_id].append(shift)
     extra: dict[int, list[Span]] = defaultdict(list)
     absences: dict[int, list[Span]] = defaultdict(list)
-    changes = DiaryChange.objects.filter(
-        therapist_id__in=therapist_ids, start__lt=until, end__gt=since
-    ).values_list("therapist_id", "kind", "start", "end")
-    for therapist_id, kind, change_start, change_end in changes:
+    for therapist_id, kind, change_start, change_end in diary_reads.diary_changes(
+        therapist_ids, since, until
+    ):
         target = extra if kind == DiaryChangeKind.EXTRA else absences
         target[therapist_id].append((change_start, change_end))
     holds: dict[int, list[Span]] = defaultdict(list)
-    held = (
-        SlotHold.objects.filter(
-            therapist_id__in=therapist_ids, expires_at__gt=now, start__lt=until, end__gt=since
-        )
-        .exclude(link_id=for_link)
-        .values_list("therapist_id", "start", "end")
-    )
-    for therapist_id, hold_start, hold_end in held:
+    for therapist_id, hold_start, hold_end in diary_reads.slot_holds(
+        therapist_ids, since, until, now=now, other_than_link=for_link
+    ):
         holds[therapist_id].append((hold_start, hold_end))
     return _DiaryInputs(
         therapist_ids=sorted(therapist_ids),

@@ -86,6 +86,44 @@ def test_leave_removes_a_therapists_times_and_an_extra_session_adds_some(one_the
     ]
 
 
+def test_patterns_apply_between_their_dates_and_on_their_weeks_only(one_therapist, frozen_now):
+    therapist = one_therapist.therapists[0]
+    WorkingPattern.objects.filter(therapist=therapist).delete()
+    # Mondays 09:00-10:00 until 21 December; Saturdays 10:00-11:00 every other week from
+    # 12 December; a Sunday pattern that ended before the window.
+    WorkingPatternFactory(
+        therapist=therapist,
+        weekday=0,
+        start_time=time(9),
+        end_time=time(10),
+        effective_to=date(2026, 12, 21),
+    )
+    WorkingPatternFactory(
+        therapist=therapist,
+        weekday=5,
+        start_time=time(10),
+        end_time=time(11),
+        effective_from=date(2026, 12, 12),
+        every_weeks=2,
+    )
+    WorkingPatternFactory(
+        therapist=therapist, weekday=6, effective_to=date(2026, 11, 29), start_time=time(12)
+    )
+    one_therapist.rule.horizon_days = 28
+    one_therapist.rule.save()
+    one_therapist.service.closed_on_bank_holidays = False  # 26 December is a Saturday
+    one_therapist.service.save()
+
+    starts = rule_available_times(one_therapist.rule, timezone.now())
+
+    assert [(start.date(), local_clock(start)) for start in starts] == [
+        (date(2026, 12, 12), time(10)),
+        (date(2026, 12, 14), time(9)),
+        (date(2026, 12, 21), time(9)),
+        (date(2026, 12, 26), time(10)),
+    ]
+
+
 def test_a_buffer_keeps_the_time_around_an_appointment_free(one_therapist, frozen_now):
     therapist = one_therapist.therapists[0]
     busy = datetime(2026, 12, 8, 13, tzinfo=UTC)
