@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from slotlink.booking.models import BookingLink
 from slotlink.booking.presenters import (
+    ANY_DAY,
     DayOfTimes,
     RuleSummary,
     day_choices,
@@ -83,7 +84,7 @@ def times_page(
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
             "first_available": first[0].first if first else None,
-            "days": day_choices(offer.days),
+            "days": day_choices(offer.days, reverse(flow.day, args=[ANY_DAY])),
             "flow": flow,
         },
     )

@@ -108,10 +108,20 @@ class DayChoice:
 
     day: date
     label: str  # "Wednesday 2 December"
+    url: str
 
 
-def day_choices(days: list[date]) -> list[DayChoice]:
-    return [DayChoice(day=day, label=short_date(day)) for day in days]
+# Stands for the day in a day page's URL, reversed once for a whole list of days.
+ANY_DAY = "0000-00-00"
+
+
+def day_choices(days: list[date], day_url: str) -> list[DayChoice]:
+    """`day_url`: the day page's URL with ANY_DAY for the day (reversing it for each of
+    dozens of days was a tenth of the times page)."""
+    return [
+        DayChoice(day=day, label=short_date(day), url=day_url.replace(ANY_DAY, day.isoformat()))
+        for day in days
+    ]
 
 
 def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:
