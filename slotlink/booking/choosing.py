@@ -62,6 +62,13 @@ MOVE = Flow(
 )
 
 
+def share_service(link: BookingLink) -> None:
+    """Give the link's rule the service loaded with the link, saving every patient page a
+    join: they are one service (booking_link_send only links a rule of the patient's own)."""
+    if link.rule.service_id == link.service_id:
+        link.rule.service = link.service
+
+
 def _offered(link: BookingLink, exclude: datetime | None, day: date) -> list[datetime]:
     starts = rule_available_times(link.rule, timezone.now(), for_link=link.pk, day=day)
     return [start for start in starts if start != exclude]

@@ -24,6 +24,7 @@ from slotlink.booking.choosing import (
     chosen,
     day_page,
     forget_choice,
+    share_service,
     time_just_taken,
     times_page,
 )
@@ -67,15 +68,14 @@ def _session_manage(request: HttpRequest) -> ManageLink | None:
     if not isinstance(manage_id, int) or manage_id <= 0:
         return None
     links = ManageLink.objects.select_related(
-        "booking_link__rule__service",
-        "booking_link__rule__appointment_type",
-        "booking_link__service",
-        "booking_link__patient",
+        "booking_link__rule__appointment_type", "booking_link__service", "booking_link__patient"
     )
     try:
-        return links.get(pk=manage_id)
+        manage = links.get(pk=manage_id)
     except ManageLink.DoesNotExist:
         return None
+    share_service(manage.booking_link)
+    return manage
 
 
 def _verified(request: HttpRequest) -> bool:

@@ -19,6 +19,7 @@ from slotlink.booking.choosing import (
     chosen,
     day_page,
     forget_choice,
+    share_service,
     time_just_taken,
     times_page,
 )
@@ -63,13 +64,13 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
     link_id = request.session.get(SESSION_LINK)
     if not isinstance(link_id, int):
         return None
-    links = BookingLink.objects.select_related(
-        "rule__service", "rule__appointment_type", "service", "patient"
-    )
+    links = BookingLink.objects.select_related("rule__appointment_type", "service", "patient")
     try:
-        return links.get(pk=link_id)
+        link = links.get(pk=link_id)
     except BookingLink.DoesNotExist:
         return None
+    share_service(link)
+    return link
 
 
 def with_live_link(view: LinkView) -> Callable[..., HttpResponse]:
