@@ -72,6 +72,23 @@ def _date(value: str | date) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def rule_therapist_ids(rule_id: int, service_id: int, team_id: int | None) -> list[int]:
+    """The rule's own therapists and its team's, active and in the rule's service, in
+    ascending order."""
+    sql = """
+        SELECT id FROM clinic_therapist
+        WHERE active AND service_id = %s AND (
+            id IN (SELECT therapist_id FROM booking_broadcastrule_therapists
+                   WHERE broadcastrule_id = %s)
+            OR id IN (SELECT therapist_id FROM clinic_team_therapists WHERE team_id = %s)
+        )
+        ORDER BY id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [service_id, rule_id, team_id])
+        return [therapist_id for (therapist_id,) in cursor.fetchall()]
+
+
 def working_patterns(
     therapist_ids: Sequence[int], first: date, last: date
 ) -> list[tuple[int, WeeklyShift]]:

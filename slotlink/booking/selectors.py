@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from slotlink.booking import diary_reads
 from slotlink.booking.diary_reads import AppointmentRow, Instant, instant
@@ -73,20 +73,6 @@ def service_closed_days(service: Service, start: datetime, end: datetime) -> fro
 @cache
 def _bank_holidays(nation: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv=nation, years=year))
-
-
-def rule_therapist_ids(rule: BroadcastRule) -> list[int]:
-    """The rule's own therapists and its team's, active and in the rule's service."""
-    chosen = Q(broadcast_rules=rule)
-    if rule.team_id is not None:
-        chosen |= Q(teams=rule.team_id)
-    return sorted(
-        set(
-            Therapist.objects.filter(chosen, active=True, service_id=rule.service_id)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-    )
 
 
 _BUSY_DAY = 6  # appointments in a full day of therapy
@@ -163,7 +149,7 @@ class _DiaryInputs:
 def _diary_inputs(
     rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
 ) -> _DiaryInputs | None:
-    therapist_ids = rule_therapist_ids(rule)
+    therapist_ids = diary_reads.rule_therapist_ids(rule.pk, rule.service_id, rule.team_id)
     if not therapist_ids:
         return None
     zone = rule.service.zone
@@ -186,7 +172,7 @@ def _diary_inputs(
     ):
         holds[therapist_id].append((hold_start, hold_end))
     return _DiaryInputs(
-        therapist_ids=sorted(therapist_ids),
+        therapist_ids=therapist_ids,
         zone=zone,
         since=since,
         until=until,
