@@ -252,10 +252,11 @@ def rule_offer(
 
 
 def _reading_lazily() -> AbstractContextManager[object]:
-    """Where a query read with .iterator() really is read lazily. SQLite steps through the
-    rows as they are fetched. PostgreSQL does only inside a transaction: outside one, its
-    cursor works the whole result out before handing over the first row. (On SQLite a
-    transaction would take the write lock, which a page that only reads must not.)"""
+    """Where appointments (diary_reads.appointment_rows) really are read lazily. SQLite
+    steps through the rows as they are fetched. PostgreSQL does only inside a transaction:
+    outside one, its cursor works the whole result out before handing over the first row.
+    (On SQLite a transaction would take the write lock, which a page that only reads must
+    not.)"""
     if connection.vendor == "postgresql":
         return transaction.atomic()
     return nullcontext()
