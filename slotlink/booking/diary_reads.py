@@ -8,6 +8,7 @@ distinct value. They only read; every write goes through the models."""
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.db import connection
 
@@ -59,6 +60,12 @@ def _sql(template: str, **lists: Sequence[object]) -> str:
     )
 
 
+def _rows(sql: str, params: Sequence[int | str | None]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _moment(value: datetime) -> str | None:
     """A datetime parameter as the ORM would pass it (SQLite: UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)
@@ -84,9 +91,7 @@ def rule_therapist_ids(rule_id: int, service_id: int, team_id: int | None) -> li
         )
         ORDER BY id
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [service_id, rule_id, team_id])
-        return [therapist_id for (therapist_id,) in cursor.fetchall()]
+    return [therapist_id for (therapist_id,) in _rows(sql, [service_id, rule_id, team_id])]
 
 
 def working_patterns(
@@ -103,9 +108,7 @@ def working_patterns(
         """,
         ids=therapist_ids,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*therapist_ids, last.isoformat(), first.isoformat()])
-        rows = cursor.fetchall()
+    rows = _rows(sql, [*therapist_ids, last.isoformat(), first.isoformat()])
     # Most therapists work the same few shifts: each is made (and checked) once.
     shifts: dict[tuple[object, ...], WeeklyShift] = {}
     out = []
@@ -138,9 +141,7 @@ def diary_changes(
         """,
         ids=therapist_ids,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*therapist_ids, _moment(until), _moment(since)])
-        rows = cursor.fetchall()
+    rows = _rows(sql, [*therapist_ids, _moment(until), _moment(since)])
     return [(therapist_id, kind, instant(a), instant(b)) for therapist_id, kind, a, b in rows]
 
 
@@ -165,9 +166,7 @@ def slot_holds(
     if other_than_link is not None:
         sql += " AND link_id <> %s"
         params.append(other_than_link)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = _rows(sql, params)
     return [(therapist_id, instant(a), instant(b)) for therapist_id, a, b in rows]
 
 

@@ -106,7 +106,6 @@ class DayOfTimes:
 class DayChoice:
     """A day with at least one free time, as the times page lists it."""
 
-    day: date
     label: str  # "Wednesday 2 December"
     url: str
 
@@ -119,7 +118,7 @@ def day_choices(days: list[date], day_url: str) -> list[DayChoice]:
     """`day_url`: the day page's URL with ANY_DAY for the day (reversing it for each of
     dozens of days was a tenth of the times page)."""
     return [
-        DayChoice(day=day, label=short_date(day), url=day_url.replace(ANY_DAY, day.isoformat()))
+        DayChoice(label=short_date(day), url=day_url.replace(ANY_DAY, day.isoformat()))
         for day in days
     ]
 
