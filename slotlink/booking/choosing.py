@@ -1,5 +1,6 @@
 """Choosing a time: the pages shared by booking (through a booking link) and moving an
-appointment (through a manage link). Each flow names its own URLs."""
+appointment (through a manage link), and the page either shows when the patient may not take a
+step. Each flow names its own URLs."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from slotlink.booking.models import BookingLink
+from slotlink.booking.patient_steps import Step
 from slotlink.booking.presenters import (
     ANY_DAY,
+    STEP_REFUSED_PAGES,
     DayOfTimes,
     RuleSummary,
     day_choices,
@@ -26,6 +29,7 @@ from slotlink.booking.selectors import (
     rule_offer,
 )
 from slotlink.booking.services import SlotTaken, slot_hold_acquire, slot_hold_release
+from slotlink.clinic.models import Service
 
 
 @dataclass(frozen=True)
@@ -207,3 +211,12 @@ def time_just_taken(request: HttpRequest, flow: Flow) -> HttpResponse:
 def forget_choice(request: HttpRequest, flow: Flow) -> None:
     request.session.pop(flow.start_key, None)
     request.session.pop(flow.therapist_key, None)
+
+
+def step_refused(request: HttpRequest, service: Service, step: Step, reason: str) -> HttpResponse:
+    """A plain page: what cannot be done online, why, and whom to call instead."""
+    return render(
+        request,
+        "booking/portal/step_refused.html",
+        {"service": service, "page": STEP_REFUSED_PAGES[step], "reason": reason},
+    )

@@ -25,13 +25,13 @@ from slotlink.booking.choosing import (
     day_page,
     forget_choice,
     share_service,
+    step_refused,
     time_just_taken,
     times_page,
 )
 from slotlink.booking.manage_services import (
     VERIFIED_FOR,
     Verification,
-    change_rights,
     client_key,
     manage_link_find,
     manage_send_code,
@@ -39,11 +39,11 @@ from slotlink.booking.manage_services import (
     manage_verify_code,
 )
 from slotlink.booking.models import BookingLink, ManageLink
+from slotlink.booking.patient_steps import Step, change_rights, step_refusal
 from slotlink.booking.presenters import AppointmentSummary, RuleSummary
 from slotlink.booking.services import (
-    BookingError,
-    ChangeNotAllowed,
     SlotTaken,
+    StepRefused,
     appointment_cancel_by_patient,
     appointment_reschedule,
     link_appointment,
@@ -229,8 +229,29 @@ def _current_start(link: BookingLink) -> datetime | None:
     return current.start if current else None
 
 
+def _may(step: Step) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Only when patient_steps' rule allows `step` now; otherwise say why and whom to call."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, link: BookingLink, **kwargs: Any) -> HttpResponse:
+            appointment = _current(link)
+            if appointment is None and step is not Step.SEE:
+                return redirect("manage:home")
+            start = appointment.start if appointment else None
+            refusal = step_refusal(link, step, timezone.now(), start)
+            if refusal is not None:
+                return step_refused(request, link.service, step, refusal.reason)
+            return view(request, link, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 @require_GET
 @with_verified_link
+@_may(Step.SEE)
 def home(request: HttpRequest, link: BookingLink) -> HttpResponse:
     appointment = _current(link)
     now = timezone.now()
@@ -257,6 +278,7 @@ def home(request: HttpRequest, link: BookingLink) -> HttpResponse:
 
 @require_GET
 @with_verified_link
+@_may(Step.SEE)
 def calendar(request: HttpRequest, link: BookingLink) -> HttpResponse:
     appointment = _current(link)
     if appointment is None:
@@ -279,39 +301,16 @@ def calendar(request: HttpRequest, link: BookingLink) -> HttpResponse:
     return response
 
 
-def _may_move(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Only while the rule allows it, before the cut-off and under the cap."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, link: BookingLink, **kwargs: Any) -> HttpResponse:
-        appointment = _current(link)
-        if appointment is None:
-            return redirect("manage:home")
-        rights = change_rights(link, appointment.start, timezone.now())
-        if not rights.can_reschedule:
-            return render(
-                request,
-                "booking/manage/cannot_change.html",
-                {
-                    "service": link.service,
-                    "reason": rights.reason,
-                },
-            )
-        return view(request, link, **kwargs)
-
-    return wrapper
-
-
 @require_GET
 @with_verified_link
-@_may_move
+@_may(Step.MOVE)
 def times(request: HttpRequest, link: BookingLink) -> HttpResponse:
     return times_page(request, link, MOVE, exclude=_current_start(link))
 
 
 @require_GET
 @with_verified_link
-@_may_move
+@_may(Step.MOVE)
 def day(request: HttpRequest, link: BookingLink, iso_day: str) -> HttpResponse:
     return day_page(request, link, iso_day, MOVE, exclude=_current_start(link))
 
@@ -319,7 +318,7 @@ def day(request: HttpRequest, link: BookingLink, iso_day: str) -> HttpResponse:
 @require_POST
 @retry_on_contention
 @with_verified_link
-@_may_move
+@_may(Step.MOVE)
 def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
     current = _current(link)
     return choose_time(
@@ -333,7 +332,7 @@ def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
 
 @require_GET
 @with_verified_link
-@_may_move
+@_may(Step.MOVE)
 def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
     start, therapist_id = chosen(request, MOVE)
     current = _current(link)
@@ -362,6 +361,8 @@ def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
     )
 
 
+# Not behind _may(Step.MOVE): a repeated confirm must reach the service, which returns the
+# move already made even when that move used up the last one allowed.
 @require_POST
 @retry_on_contention
 @with_verified_link
@@ -373,15 +374,8 @@ def confirm(request: HttpRequest, link: BookingLink) -> HttpResponse:
         appointment_reschedule(link=link, start=start, therapist_id=therapist_id)
     except SlotTaken:
         return time_just_taken(request, MOVE)
-    except (ChangeNotAllowed, BookingError) as refusal:
-        return render(
-            request,
-            "booking/manage/cannot_change.html",
-            {
-                "service": link.service,
-                "reason": str(refusal),
-            },
-        )
+    except StepRefused as refusal:
+        return step_refused(request, link.service, Step.MOVE, str(refusal))
     forget_choice(request, MOVE)
     messages.success(request, "Your appointment has been changed. We have sent you a text.")
     return redirect("manage:home")
@@ -400,32 +394,17 @@ class CancelForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @retry_on_contention
 @with_verified_link
+@_may(Step.CANCEL)
 def cancel(request: HttpRequest, link: BookingLink) -> HttpResponse:
     appointment = _current(link)
     if appointment is None:
         return redirect("manage:home")
-    if not change_rights(link, appointment.start, timezone.now()).can_cancel:
-        return render(
-            request,
-            "booking/manage/cannot_change.html",
-            {
-                "service": link.service,
-                "reason": "This appointment cannot be cancelled online.",
-            },
-        )
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             appointment_cancel_by_patient(link=link, reason=form.cleaned_data["reason"])
-        except ChangeNotAllowed as refusal:
-            return render(
-                request,
-                "booking/manage/cannot_change.html",
-                {
-                    "service": link.service,
-                    "reason": str(refusal),
-                },
-            )
+        except StepRefused as refusal:
+            return step_refused(request, link.service, Step.CANCEL, str(refusal))
         return render(request, "booking/manage/cancelled.html", {"service": link.service})
     return render(
         request,

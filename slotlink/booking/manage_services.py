@@ -7,7 +7,6 @@ answer until the lock lapses."""
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -20,12 +19,10 @@ from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
 from slotlink.booking.models import (
     BookingLink,
-    BookingLinkEvent,
     ClientThrottle,
     ManageLink,
 )
 from slotlink.crypto import decrypt, encrypt, new_token, token_hash
-from slotlink.domain.link_lifecycle import USED, LinkStatus
 
 LINK_MAX_FAILURES = 5
 CLIENT_MAX_FAILURES = 20
@@ -231,39 +228,3 @@ def _check_code(manage: ManageLink, client: str, code: str, now: datetime) -> Ve
         _client_failed(client, now)
         return Verification.WRONG
     return Verification.PASSED
-
-
-@dataclass(frozen=True)
-class ChangeRights:
-    """What the patient may do with their appointment now, and if not, why not."""
-
-    can_reschedule: bool
-    can_cancel: bool
-    reason: str
-
-
-def reschedules_so_far(link: BookingLink) -> int:
-    return BookingLinkEvent.objects.filter(link=link, to_status=LinkStatus.RESCHEDULED).count()
-
-
-def change_rights(link: BookingLink, start: datetime, now: datetime) -> ChangeRights:
-    rule = link.rule
-    if link.status not in USED:
-        return ChangeRights(False, False, "This booking cannot be changed online.")
-    too_late = start - now < timedelta(hours=rule.reschedule_cutoff_hours)
-    if not rule.allow_reschedule:
-        reason = "This kind of appointment cannot be changed online."
-    elif too_late:
-        reason = (
-            f"Appointments can only be changed online up to {rule.reschedule_cutoff_hours} "
-            "hours before they start."
-        )
-    elif reschedules_so_far(link) >= rule.max_reschedules:
-        reason = "This appointment has already been changed as many times as we allow online."
-    else:
-        reason = ""
-    return ChangeRights(
-        can_reschedule=not reason,
-        can_cancel=rule.allow_patient_cancel and start > now,
-        reason=reason,
-    )

@@ -20,17 +20,20 @@ from slotlink.booking.choosing import (
     day_page,
     forget_choice,
     share_service,
+    step_refused,
     time_just_taken,
     times_page,
 )
 from slotlink.booking.models import BookingLink
+from slotlink.booking.patient_steps import Step, link_can_book, step_refusal
 from slotlink.booking.presenters import (
     AppointmentSummary,
     RuleSummary,
 )
 from slotlink.booking.services import (
-    BookingError,
+    LinkNotUsable,
     SlotTaken,
+    StepRefused,
     booking_link_book,
     booking_link_find,
     booking_link_open,
@@ -39,7 +42,7 @@ from slotlink.booking.services import (
 )
 from slotlink.clinic.models import TIME_HOLDING, Service
 from slotlink.contention import retry_on_contention
-from slotlink.domain.link_lifecycle import LIVE, USED
+from slotlink.domain.link_lifecycle import USED
 from slotlink.formatting import clock, when
 from slotlink.middleware import without_referrer
 
@@ -75,7 +78,7 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
 
 def with_live_link(view: LinkView) -> Callable[..., HttpResponse]:
     """Resolve the link bound to this session, and send the patient to the right place when
-    it can no longer be used to book."""
+    they may not book through it now."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -84,11 +87,22 @@ def with_live_link(view: LinkView) -> Callable[..., HttpResponse]:
             return _session_ended(request)
         if link.status in USED:
             return redirect("booking:booked")
-        if link.status not in LIVE or timezone.now() >= link.expires_at:
-            return _unusable(request, link.service)
+        refusal = step_refusal(link, Step.BOOK, timezone.now())
+        if refusal is not None:
+            return _refused(request, link, refusal.reason, link_ended=refusal.link_ended)
         return view(request, link, **kwargs)
 
     return wrapper
+
+
+def _refused(
+    request: HttpRequest, link: BookingLink, reason: str, *, link_ended: bool
+) -> HttpResponse:
+    # A link that has ended gets the page every unusable token gets (docs/security.md,
+    # Enumeration); a live link the service or the patient's record stops says why.
+    if link_ended:
+        return _unusable(request, link.service)
+    return step_refused(request, link.service, Step.BOOK, reason)
 
 
 @require_GET
@@ -96,8 +110,7 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     link = booking_link_find(token)
     if link is None:
         return _unusable(request)
-    bookable = link.status in LIVE and timezone.now() < link.expires_at
-    if not (bookable or link.status in USED):
+    if not (link_can_book(link, timezone.now()) or link.status in USED):
         return _unusable(request, link.service)
     request.session.cycle_key()
     request.session[SESSION_LINK] = link.pk
@@ -176,8 +189,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
         booking_link_book(link=link, start=start, therapist_id=therapist_id)
     except SlotTaken:
         return time_just_taken(request, BOOK)
-    except BookingError:
-        return _unusable(request, link.service)
+    except StepRefused as refusal:
+        return _refused(request, link, str(refusal), link_ended=isinstance(refusal, LinkNotUsable))
     forget_choice(request, BOOK)
     return redirect("booking:booked")
 
@@ -187,6 +200,9 @@ def booked(request: HttpRequest) -> HttpResponse:
     link = _session_link(request)
     if link is None:
         return _session_ended(request)
+    refusal = step_refusal(link, Step.SEE, timezone.now())
+    if refusal is not None:
+        return step_refused(request, link.service, Step.SEE, refusal.reason)
     appointment = link_appointment(link) if link.status in USED else None
     if appointment is None:
         return redirect("booking:welcome")

@@ -8,11 +8,31 @@ from zoneinfo import ZoneInfo
 from django.utils.safestring import SafeString
 
 from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.booking.patient_steps import Step
 from slotlink.clinic.models import Appointment, Medium
 from slotlink.domain.link_lifecycle import LinkStatus, effective_status
 from slotlink.formatting import clock, short_date, staff_datetime, when
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.richtext import render_markdown
+
+
+@dataclass(frozen=True)
+class StepRefusedPage:
+    """What the page refusing a patient a step says besides the reason."""
+
+    heading: str
+    call_to: str  # "To …, call us on <number>."
+    back_home: bool  # a manage page to go back to
+
+
+STEP_REFUSED_PAGES = {
+    Step.BOOK: StepRefusedPage("You cannot book online", "book an appointment", back_home=False),
+    Step.SEE: StepRefusedPage(
+        "You cannot see your appointment online", "ask about your appointment", back_home=False
+    ),
+    Step.MOVE: StepRefusedPage("You cannot change this appointment online", "change it", True),
+    Step.CANCEL: StepRefusedPage("You cannot cancel this appointment online", "cancel it", True),
+}
 
 
 def duration_text(minutes: int) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
-from slotlink.booking.manage_services import change_rights, manage_link_issue, manage_link_url
+from slotlink.booking.manage_services import manage_link_issue, manage_link_url
 from slotlink.booking.models import (
     DISCREET_SMS_TEMPLATE,
     ActorKind,
@@ -20,6 +20,7 @@ from slotlink.booking.models import (
     BroadcastRule,
     SlotHold,
 )
+from slotlink.booking.patient_steps import Step, step_refusal
 from slotlink.booking.selectors import rule_free_therapists
 from slotlink.clinic.models import (
     TIME_HOLDING,
@@ -54,8 +55,12 @@ class BookingError(Exception):
     """A booking operation that cannot go ahead; the message is fit to show a person."""
 
 
-class LinkNotUsable(BookingError):
-    pass
+class StepRefused(BookingError):
+    """The patient may not take this step now (patient_steps.step_refusal says why)."""
+
+
+class LinkNotUsable(StepRefused):
+    """The link itself can no longer be used for it, whoever holds it."""
 
 
 class SlotTaken(BookingError):
@@ -107,6 +112,12 @@ def _audit(
         details={"link": link.pk, **(details or {})} if subject is not None else details,
         now=now,
     )
+
+
+def _require(link: BookingLink, step: Step, now: datetime, start: datetime | None = None) -> None:
+    refusal = step_refusal(link, step, now, start)
+    if refusal is not None:
+        raise (LinkNotUsable if refusal.link_ended else StepRefused)(refusal.reason)
 
 
 def booking_link_url(token: str) -> str:
@@ -344,11 +355,32 @@ def slot_hold_acquire(
     now: datetime | None = None,
 ) -> SlotHold:
     """Reserve `start` for this link's patient while they review it, with the therapist they
-    chose or else the one the fairness order prefers among those free. Replaces the link's
-    earlier hold. Raises SlotTaken when nobody suitable is free then (or the time is not one
-    the rule offers)."""
+    chose (where the rule lets them choose) or else the one the fairness order prefers among
+    those free. Replaces the link's earlier hold. Raises SlotTaken when nobody suitable is
+    free then (or the time or therapist is not one the rule offers), StepRefused when the
+    patient may not book or move now."""
     now = now or timezone.now()
+    if link.status in USED:
+        current = link_appointment(link)
+        _require(link, Step.MOVE, now, current.start if current else None)
+    else:
+        _require(link, Step.BOOK, now)
+    return _hold(link=link, start=start, therapist_id=therapist_id, prefer=prefer, now=now)
+
+
+def _hold(
+    *,
+    link: BookingLink,
+    start: datetime,
+    therapist_id: int | None,
+    prefer: int | None,
+    now: datetime,
+) -> SlotHold:
     rule = link.rule
+    if therapist_id is not None and not rule.show_therapists:
+        # Only a rule that shows therapists offers a choice of one: the form was edited to
+        # override the fairest pick.
+        raise SlotTaken("That choice is not offered.")
     SlotHold.objects.filter(link=link).delete()
     candidates = rule_free_therapists(rule, now, start, for_link=link.pk)
     if therapist_id is not None:
@@ -396,15 +428,15 @@ def booking_link_book(
     """Book the appointment the patient confirmed, with the therapist held for them (a lapsed
     hold is taken again if the time is still free). Idempotent per link: a repeated confirm
     returns the appointment the link already made. Raises SlotTaken when nobody is free at
-    `start` any more, LinkNotUsable when the link can no longer book."""
+    `start` any more, LinkNotUsable when the link can no longer book, StepRefused when the
+    patient may not book now."""
     now = now or timezone.now()
     link.refresh_from_db(fields=["status"])
     if link.status in USED:
         existing = link_appointment(link)
         if existing is not None:
             return existing
-    if link.status not in LIVE or now >= link.expires_at:
-        raise LinkNotUsable("This link can no longer be used to book.")
+    _require(link, Step.BOOK, now)
     # The compare-and-set on the link comes first: of any number of concurrent confirms from
     # one link exactly one gets past it; the others wait for it here and then see "booked".
     before = _claim(link, LinkAction.BOOK)
@@ -415,7 +447,7 @@ def booking_link_book(
         return existing
     hold = slot_hold_of(link, now)
     if hold is None or hold.start != start:
-        hold = slot_hold_acquire(link=link, start=start, therapist_id=therapist_id, now=now)
+        hold = _hold(link=link, start=start, therapist_id=therapist_id, prefer=None, now=now)
     try:
         with transaction.atomic():
             appointment = Appointment.objects.create(
@@ -471,10 +503,6 @@ def _send_confirmation(
     )
 
 
-class ChangeNotAllowed(BookingError):
-    pass
-
-
 @transaction.atomic
 def appointment_reschedule(
     *,
@@ -484,23 +512,22 @@ def appointment_reschedule(
     now: datetime | None = None,
 ) -> Appointment:
     """Move the booking's appointment to `start` for the patient: the old slot is freed and
-    the new appointment booked in one transaction, so either both happen or neither."""
+    the new appointment booked in one transaction, so either both happen or neither.
+    Idempotent per choice, as booking is: when the appointment is already at `start` (a
+    double-submitted or repeated confirm), it is returned and nothing changes or is sent."""
     now = now or timezone.now()
-    # Concurrent moves of one booking queue up here rather than interleave.
-    link = (
-        BookingLink.objects.select_for_update()
-        .select_related("rule", "patient", "service")
-        .get(pk=link.pk)
-    )
+    # Concurrent moves of one booking queue up here rather than interleave, so a repeat sees
+    # the move the first one made.
+    link = _locked_link(link)
     current = link_appointment(link)
     if current is None or current.status not in TIME_HOLDING:
-        raise ChangeNotAllowed("This appointment can no longer be changed online.")
-    rights = change_rights(link, current.start, now)
-    if not rights.can_reschedule:
-        raise ChangeNotAllowed(rights.reason)
+        raise StepRefused("This appointment can no longer be changed online.")
+    if current.start == start:
+        return current
+    _require(link, Step.MOVE, now, current.start)
     hold = slot_hold_of(link, now)
     if hold is None or hold.start != start:
-        hold = slot_hold_acquire(
+        hold = _hold(
             link=link,
             start=start,
             therapist_id=therapist_id,
@@ -536,24 +563,33 @@ def appointment_reschedule(
     appointment_reminders_refresh(appointment=moved, now=now)
     _send_confirmation(link, moved, now, changed=True)
     if moved.therapist_id != current.therapist_id:
-        _tell_new_therapist(moved)
+        patient = moved.patient.full_name
+        _tell_therapist(
+            moved,
+            subject=f"New appointment: {patient}",
+            body=(
+                f"{patient} moved their {moved.appointment_type.name} appointment online and it "
+                f"is now with you: {when(moved.start, moved.service.zone)}."
+            ),
+        )
     return moved
 
 
-def _tell_new_therapist(appointment: Appointment) -> None:
+def _locked_link(link: BookingLink) -> BookingLink:
+    return (
+        BookingLink.objects.select_for_update()
+        .select_related("rule", "patient", "service")
+        .get(pk=link.pk)
+    )
+
+
+def _tell_therapist(appointment: Appointment, *, subject: str, body: str) -> None:
+    """In the therapist's "Messages" inbox, if they have an account and the service uses
+    Messages (internal_message_send decides the latter)."""
     user = appointment.therapist.user
     if user is None:
         return
-    internal_message_send(
-        recipient=user,
-        subject=f"New appointment: {appointment.patient.full_name}",
-        body=(
-            f"{appointment.patient.full_name} moved their {appointment.appointment_type.name} "
-            f"appointment online and it is now with you: "
-            f"{when(appointment.start, appointment.service.zone)}."
-        ),
-        appointment=appointment,
-    )
+    internal_message_send(recipient=user, subject=subject, body=body, appointment=appointment)
 
 
 @transaction.atomic
@@ -561,12 +597,11 @@ def appointment_cancel_by_patient(
     *, link: BookingLink, reason: str, now: datetime | None = None
 ) -> Appointment:
     now = now or timezone.now()
-    link = BookingLink.objects.select_for_update().select_related("rule").get(pk=link.pk)
+    link = _locked_link(link)
     current = link_appointment(link)
     if current is None or current.status not in TIME_HOLDING:
-        raise ChangeNotAllowed("This appointment can no longer be cancelled online.")
-    if not change_rights(link, current.start, now).can_cancel:
-        raise ChangeNotAllowed("This appointment cannot be cancelled online.")
+        raise StepRefused("This appointment can no longer be cancelled online.")
+    _require(link, Step.CANCEL, now, current.start)
     current.status = AppointmentStatus.CANCELLED
     current.cancellation_reason = f"Cancelled by patient: {reason}"[:200]
     current.save(update_fields=["status", "cancellation_reason"])
@@ -580,6 +615,15 @@ def appointment_cancel_by_patient(
         actor=Actor(ActorKind.PATIENT, reason="Cancelled by patient"),
         now=now,
         appointment=current,
+    )
+    patient = current.patient.full_name
+    _tell_therapist(
+        current,
+        subject=f"Cancelled: {patient}",
+        body=(
+            f"{patient} cancelled their {current.appointment_type.name} appointment online: "
+            f"{when(current.start, current.service.zone)}. Their reason: {reason}"
+        ),
     )
     return current
 
