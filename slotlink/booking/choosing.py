@@ -43,6 +43,10 @@ class Flow:
     start_key: str  # session keys for the chosen time and therapist
     therapist_key: str
 
+    @property
+    def session_keys(self) -> tuple[str, str]:
+        return (self.start_key, self.therapist_key)
+
 
 BOOK = Flow(
     back="booking:welcome",
@@ -209,8 +213,8 @@ def time_just_taken(request: HttpRequest, flow: Flow) -> HttpResponse:
 
 
 def forget_choice(request: HttpRequest, flow: Flow) -> None:
-    request.session.pop(flow.start_key, None)
-    request.session.pop(flow.therapist_key, None)
+    for key in flow.session_keys:
+        request.session.pop(key, None)
 
 
 def step_refused(request: HttpRequest, service: Service, step: Step, reason: str) -> HttpResponse:

@@ -1,17 +1,20 @@
 """Manage your appointment: the pages behind the link in the confirmation text.
 
-The token is swapped for a session bound to the manage link (an unknown token gets a session
-too, bound to nothing, so the next page looks the same either way). Nothing is shown until
-the patient has given their date of birth (and, where the service asks, a code by text);
-verification lasts a short while, not a login."""
+The token is swapped for a session bound to the manage link. A made-up token writes no
+session: a cookie naming it (by its hash) stands in, so that every page, and every answer to
+every attempt, is what a real link would give. Nothing is shown until the patient has given
+their date of birth and then, only where the service asks for it, a code by text; each step
+passed is kept for that link only, and for a short while, not a login."""
 
+import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
 import icalendar
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -33,6 +36,7 @@ from slotlink.booking.manage_services import (
     VERIFIED_FOR,
     Verification,
     client_key,
+    made_up_key,
     manage_link_find,
     manage_send_code,
     manage_verify_birth_date,
@@ -56,7 +60,12 @@ from slotlink.formatting import clock, when
 from slotlink.middleware import without_referrer
 
 SESSION_MANAGE = "manage_link_id"
-SESSION_VERIFIED_UNTIL = "manage_verified_until"
+# Each holds {"link": manage link id, "until": ISO instant}: a step passed for that link only,
+# for a while, so another link opened in the same browser starts again.
+SESSION_VERIFIED = "manage_verified"
+SESSION_BIRTH_DATE = "manage_birth_date_given"
+MADE_UP_COOKIE = "manage_made_up"
+_MADE_UP = re.compile(r"[0-9a-f]{64}")
 
 
 def _client(request: HttpRequest) -> str:
@@ -78,38 +87,80 @@ def _session_manage(request: HttpRequest) -> ManageLink | None:
     return manage
 
 
-def _verified(request: HttpRequest) -> bool:
-    until = request.session.get(SESSION_VERIFIED_UNTIL)
-    if not isinstance(until, str):
+def _made_up(request: HttpRequest) -> str | None:
+    value = request.COOKIES.get(MADE_UP_COOKIE, "")
+    return value if _MADE_UP.fullmatch(value) else None
+
+
+def _remember_made_up(response: HttpResponse, key: str) -> HttpResponse:
+    # As long-lived as an idle session, so it lapses when a real link's session would.
+    response.set_cookie(
+        MADE_UP_COOKIE,
+        key,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _passed(request: HttpRequest, step: str, manage: ManageLink) -> bool:
+    mark = request.session.get(step)
+    if not isinstance(mark, dict) or mark.get("link") != manage.pk:
         return False
+    until = mark.get("until")
     try:
-        return datetime.fromisoformat(until) > timezone.now()
+        return isinstance(until, str) and datetime.fromisoformat(until) > timezone.now()
     except ValueError:
         return False
+
+
+def _mark_passed(request: HttpRequest, step: str, manage: ManageLink, lasts: timedelta) -> None:
+    request.session[step] = {"link": manage.pk, "until": (timezone.now() + lasts).isoformat()}
+
+
+def _session_ended(request: HttpRequest) -> HttpResponse:
+    return render(request, "booking/portal/session_ended.html", {"service": None}, status=403)
+
+
+def _not_yet(request: HttpRequest, manage: ManageLink | None) -> HttpResponse:
+    """A step this browser cannot take (yet): back to the date of birth if it opened a link,
+    real or made up; otherwise (never opened one, or its session ended) open the link again."""
+    if manage is None and _made_up(request) is None:
+        return _session_ended(request)
+    return redirect("manage:verify")
 
 
 def with_verified_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        if SESSION_MANAGE not in request.session:
-            return render(
-                request, "booking/portal/session_ended.html", {"service": None}, status=403
-            )
         manage = _session_manage(request)
-        if manage is None or not _verified(request):
-            return redirect("manage:verify")
+        if manage is None or not _passed(request, SESSION_VERIFIED, manage):
+            return _not_yet(request, manage)
         return view(request, manage.booking_link, **kwargs)
 
     return wrapper
 
 
+def _forget_manage_link(request: HttpRequest) -> None:
+    """Unbind the session from any manage link (touching no session that has none)."""
+    for key in (SESSION_MANAGE, SESSION_VERIFIED, SESSION_BIRTH_DATE, *MOVE.session_keys):
+        request.session.pop(key, None)
+
+
 @require_GET
 def enter(request: HttpRequest, token: str) -> HttpResponse:
     manage = manage_link_find(token)
+    _forget_manage_link(request)
+    response = without_referrer(redirect("manage:verify"))
+    if manage is None:
+        return _remember_made_up(response, made_up_key(token))
     request.session.cycle_key()
-    request.session[SESSION_MANAGE] = manage.pk if manage else 0
-    request.session.pop(SESSION_VERIFIED_UNTIL, None)
-    return without_referrer(redirect("manage:verify"))
+    request.session[SESSION_MANAGE] = manage.pk
+    if MADE_UP_COOKIE in request.COOKIES:
+        response.delete_cookie(MADE_UP_COOKIE, samesite="Lax")
+    return response
 
 
 class BirthDateForm(forms.Form):
@@ -136,12 +187,14 @@ class BirthDateForm(forms.Form):
         return data
 
 
-def _mark_verified(request: HttpRequest) -> None:
+def _mark_verified(request: HttpRequest, manage: ManageLink) -> None:
     request.session.cycle_key()
-    request.session[SESSION_VERIFIED_UNTIL] = (timezone.now() + VERIFIED_FOR).isoformat()
+    request.session.pop(SESSION_BIRTH_DATE, None)
+    _mark_passed(request, SESSION_VERIFIED, manage, VERIFIED_FOR)
 
 
-def _locked(request: HttpRequest, manage: ManageLink | None) -> HttpResponse:
+def _locked(request: HttpRequest, manage: ManageLink | None = None) -> HttpResponse:
+    # Before the date of birth nothing names the service: a made-up link's page is the same.
     service = manage.booking_link.service if manage else None
     return render(request, "booking/manage/locked.html", {"service": service}, status=429)
 
@@ -149,23 +202,38 @@ def _locked(request: HttpRequest, manage: ManageLink | None) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @retry_on_contention
 def verify(request: HttpRequest) -> HttpResponse:
-    if SESSION_MANAGE not in request.session:
-        return render(request, "booking/portal/session_ended.html", {"service": None}, status=403)
     manage = _session_manage(request)
+    made_up = None if manage else _made_up(request)
+    if manage is None and made_up is None:
+        return _session_ended(request)
+    response = _verify(request, manage, made_up or "")
+    return _remember_made_up(response, made_up) if made_up else response
+
+
+def _verify(request: HttpRequest, manage: ManageLink | None, made_up: str) -> HttpResponse:
     form = BirthDateForm(request.POST or None)
     wrong = False
     if request.method == "POST" and form.is_valid():
         outcome = manage_verify_birth_date(
-            manage=manage, client=_client(request), born=form.cleaned_data["born"]
+            manage=manage,
+            made_up=made_up,
+            client=_client(request),
+            born=form.cleaned_data["born"],
         )
         if outcome == Verification.LOCKED:
-            return _locked(request, manage)
-        if outcome == Verification.CODE_NEEDED and manage is not None:
+            return _locked(request)
+        if manage is not None and outcome == Verification.PASSED:
+            _mark_verified(request, manage)
+            return redirect("manage:home")
+        if manage is not None and outcome == Verification.CODE_NEEDED:
+            _mark_passed(request, SESSION_BIRTH_DATE, manage, VERIFIED_FOR)
             manage_send_code(manage=manage)
             return redirect("manage:code")
-        if outcome == Verification.PASSED:
-            _mark_verified(request)
-            return redirect("manage:home")
+        if manage is not None and outcome == Verification.CODE_UNREACHABLE:
+            # Nothing is texted and nothing opens: the patient is told whom to call.
+            return render(
+                request, "booking/manage/no_code.html", {"service": manage.booking_link.service}
+            )
         wrong = True
     errors = form.non_field_errors() if request.method == "POST" else []
     return render(
@@ -189,12 +257,20 @@ class CodeForm(forms.Form):
 @retry_on_contention
 def code(request: HttpRequest) -> HttpResponse:
     manage = _session_manage(request)
-    if manage is None:
-        return redirect("manage:verify")
+    # Only where the service asks for codes, and only after a right date of birth for this
+    # link, given lately in this session: whoever reads the patient's texts must still know
+    # who the patient is.
+    if (
+        manage is None
+        or not manage.booking_link.service.manage_requires_sms_code
+        or not _passed(request, SESSION_BIRTH_DATE, manage)
+    ):
+        return _not_yet(request, manage)
     form = CodeForm(request.POST or None)
     wrong = False
     if request.method == "POST" and "resend" in request.POST:
-        manage_send_code(manage=manage)
+        if manage_send_code(manage=manage):  # a new code: time to type it
+            _mark_passed(request, SESSION_BIRTH_DATE, manage, VERIFIED_FOR)
         messages.info(request, "If we can, we have sent you a new code.")
         return redirect("manage:code")
     if request.method == "POST" and form.is_valid():
@@ -204,7 +280,7 @@ def code(request: HttpRequest) -> HttpResponse:
         if outcome == Verification.LOCKED:
             return _locked(request, manage)
         if outcome == Verification.PASSED:
-            _mark_verified(request)
+            _mark_verified(request, manage)
             return redirect("manage:home")
         wrong = True
     return render(

@@ -1,8 +1,10 @@
 """Manage links: proving who you are, then moving or cancelling your own appointment.
 
-Failed attempts are counted in the database with atomic updates, per manage link and per
-client, so simultaneous guesses count exactly; a locked link stays locked even for the right
-answer until the lock lapses."""
+Every attempt at a date of birth or a code first claims its right to be judged, per manage
+link and per client, in one atomic update that counts it and, at the limit, locks: of any
+number of simultaneous attempts no more than the limit are judged, and once locked nothing
+is judged, the right answer included, until the lock lapses. A made-up link is counted the
+same way (by its token's hash), so it answers exactly as a real one would."""
 
 import hashlib
 import hmac
@@ -12,7 +14,17 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    PositiveIntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction, Who
@@ -22,6 +34,7 @@ from slotlink.booking.models import (
     ClientThrottle,
     ManageLink,
 )
+from slotlink.clinic.models import Patient
 from slotlink.crypto import decrypt, encrypt, new_token, token_hash
 
 LINK_MAX_FAILURES = 5
@@ -37,6 +50,8 @@ class Verification(StrEnum):
     WRONG = "wrong"
     LOCKED = "locked"
     CODE_NEEDED = "code_needed"
+    # The service asks for a code, but this patient cannot be texted one.
+    CODE_UNREACHABLE = "code_unreachable"
 
 
 def manage_link_url(token: str) -> str:
@@ -76,35 +91,118 @@ def client_key(address: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
 
 
-def _client_locked(key: str, now: datetime) -> bool:
-    return ClientThrottle.objects.filter(key=key, locked_until__gt=now).exists()
+def _claim(
+    rows: "QuerySet[ManageLink] | QuerySet[ClientThrottle]",
+    *,
+    count: str,
+    limit: int,
+    carries_on: Q,
+    now: datetime,
+    **also: object,
+) -> bool:
+    """Claim one attempt's right to be judged: a single UPDATE counts it and, when the count
+    reaches `limit`, locks the row in the same statement. An attempt that finds the row
+    locked changes nothing and is not judged. `carries_on`: when the count goes on from where
+    it is (otherwise this attempt starts it again, e.g. once a lock has lapsed)."""
+    claimed = rows.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now)).update(
+        **{
+            count: Case(
+                When(carries_on, then=F(count) + 1),
+                default=Value(1),
+                output_field=PositiveIntegerField(),
+            )
+        },
+        locked_until=Case(
+            When(carries_on & Q(**{f"{count}__gte": limit - 1}), then=Value(now + LOCK_FOR)),
+            default=Value(None),
+            output_field=DateTimeField(),
+        ),
+        **also,
+    )
+    return claimed == 1
 
 
-def _client_failed(key: str, now: datetime) -> None:
+def _give_back(rows: "QuerySet[ManageLink] | QuerySet[ClientThrottle]", count: str) -> None:
+    """Return a right answer's claim. Any lock goes too: it was set by this claim or one made
+    alongside it (a claim is only made while unlocked), so the count is under the limit."""
+    rows.update(
+        **{count: Greatest(F(count) - 1, 0, output_field=PositiveIntegerField())},
+        locked_until=None,
+    )
+
+
+def _throttle(key: str) -> "QuerySet[ClientThrottle]":
+    return ClientThrottle.objects.filter(key=key)
+
+
+def _claim_throttle(key: str, *, limit: int, window: bool, now: datetime) -> bool:
+    ClientThrottle.objects.bulk_create(
+        [ClientThrottle(key=key, window_started_at=now)], ignore_conflicts=True
+    )
+    if not window:
+        return _claim(
+            _throttle(key),
+            count="failures",
+            limit=limit,
+            carries_on=Q(locked_until__isnull=True),
+            now=now,
+        )
+    # A client's count starts again after a quiet spell as well as after a lock.
+    fresh = Q(locked_until__isnull=True, window_started_at__gt=now - LOCK_FOR)
+    return _claim(
+        _throttle(key),
+        count="failures",
+        limit=limit,
+        carries_on=fresh,
+        now=now,
+        window_started_at=Case(
+            When(fresh, then=F("window_started_at")),
+            default=Value(now),
+            output_field=DateTimeField(),
+        ),
+    )
+
+
+def made_up_key(token: str) -> str:
+    """What a token that opens no manage link is counted by (its hash, never the token)."""
+    return token_hash(token)
+
+
+def _link_rows(manage: ManageLink) -> "QuerySet[ManageLink]":
+    return ManageLink.objects.filter(pk=manage.pk)
+
+
+def _claim_attempt(manage: ManageLink | None, made_up: str, client: str, now: datetime) -> bool:
+    """Claim the attempt for its link (or made-up link) and its client together, or for
+    neither: an attempt refused by one does not use up the other's allowance."""
     with transaction.atomic():
-        ClientThrottle.objects.get_or_create(key=key, defaults={"window_started_at": now})
-        # A fresh window after a quiet spell; otherwise one more failure, counted atomically.
-        ClientThrottle.objects.filter(key=key, window_started_at__lte=now - LOCK_FOR).update(
-            failures=0, window_started_at=now
-        )
-        ClientThrottle.objects.filter(key=key).update(failures=F("failures") + 1)
-        ClientThrottle.objects.filter(key=key, failures__gte=CLIENT_MAX_FAILURES).update(
-            locked_until=now + LOCK_FOR, failures=0, window_started_at=now
-        )
+        if manage is not None:
+            link_claimed = _claim(
+                _link_rows(manage),
+                count="failed_attempts",
+                limit=LINK_MAX_FAILURES,
+                carries_on=Q(locked_until__isnull=True),
+                now=now,
+            )
+        else:
+            # Counted like a link: no quiet spell starts it again, only a lapsed lock.
+            key = hashlib.sha256(f"made-up link {made_up}".encode()).hexdigest()
+            link_claimed = _claim_throttle(key, limit=LINK_MAX_FAILURES, window=False, now=now)
+        if link_claimed and _claim_throttle(
+            client, limit=CLIENT_MAX_FAILURES, window=True, now=now
+        ):
+            return True
+        transaction.set_rollback(True)
+        return False
 
 
-def _link_failed(manage: ManageLink, now: datetime) -> None:
-    """Count one more failure (atomically: simultaneous guesses all count). From the limit on,
-    each failure locks the link again; only a success resets the count."""
-    with transaction.atomic():
-        ManageLink.objects.filter(pk=manage.pk).update(failed_attempts=F("failed_attempts") + 1)
-        ManageLink.objects.filter(pk=manage.pk, failed_attempts__gte=LINK_MAX_FAILURES).update(
-            locked_until=now + LOCK_FOR
-        )
-
-
-def _link_locked(manage: ManageLink, now: datetime) -> bool:
-    return ManageLink.objects.filter(pk=manage.pk, locked_until__gt=now).exists()
+def _passed(manage: ManageLink, client: str) -> None:
+    """A right answer gives back its own claim, to the link and to the client, and nothing
+    more: the wrong answers before it still count (until a lock lapses), so no burst gets
+    more wrong answers judged than the limit, whatever right ones it holds, and a right date
+    of birth cannot wipe out wrong codes."""
+    _give_back(_link_rows(manage), "failed_attempts")
+    _give_back(_throttle(client), "failures")
 
 
 def _audit_attempt(
@@ -125,12 +223,18 @@ def _audit_attempt(
 
 
 def manage_verify_birth_date(
-    *, manage: ManageLink | None, client: str, born: date, now: datetime | None = None
+    *,
+    manage: ManageLink | None,
+    client: str,
+    born: date,
+    made_up: str = "",
+    now: datetime | None = None,
 ) -> Verification:
-    """Check the date of birth given for a manage link. An unknown link answers exactly as a
-    wrong date would, so nobody can learn which links exist."""
+    """Check the date of birth given for a manage link. A made-up link (`manage` None, counted
+    by `made_up`) answers exactly as a real one with a wrong date would, locks included, so
+    nobody can learn which links exist."""
     now = now or timezone.now()
-    outcome = _check_birth_date(manage, client, born, now)
+    outcome = _check_birth_date(manage, made_up, client, born, now)
     _audit_attempt(
         AuditAction.VERIFICATION_BIRTH_DATE,
         manage,
@@ -141,25 +245,27 @@ def manage_verify_birth_date(
     return outcome
 
 
+def code_can_be_texted(patient: Patient) -> bool:
+    return bool(patient.mobile) and not patient.do_not_sms
+
+
 def _check_birth_date(
-    manage: ManageLink | None, client: str, born: date, now: datetime
+    manage: ManageLink | None, made_up: str, client: str, born: date, now: datetime
 ) -> Verification:
-    if _client_locked(client, now) or (manage is not None and _link_locked(manage, now)):
-        # Attempts against a lock count too, so a burst of guesses is counted in full.
-        if manage is not None:
-            _link_failed(manage, now)
+    if not _claim_attempt(manage, made_up, client, now):
         return Verification.LOCKED
     if manage is None or not hmac.compare_digest(
         born.isoformat(), manage.booking_link.patient.date_of_birth.isoformat()
     ):
-        if manage is not None:
-            _link_failed(manage, now)
-        _client_failed(client, now)
         return Verification.WRONG
-    ManageLink.objects.filter(pk=manage.pk).update(failed_attempts=0)
-    if manage.booking_link.service.manage_requires_sms_code:
-        return Verification.CODE_NEEDED
-    return Verification.PASSED
+    patient = manage.booking_link.patient
+    code_needed = manage.booking_link.service.manage_requires_sms_code
+    _passed(manage, client)
+    if not code_needed:
+        return Verification.PASSED
+    if not code_can_be_texted(patient):
+        return Verification.CODE_UNREACHABLE
+    return Verification.CODE_NEEDED
 
 
 def _code_digest(manage: ManageLink, code: str) -> str:
@@ -170,7 +276,8 @@ def _code_digest(manage: ManageLink, code: str) -> str:
 @transaction.atomic
 def manage_send_code(*, manage: ManageLink, now: datetime | None = None) -> bool:
     """Text a new 6-digit code to the mobile on record, at most three an hour per link (the
-    rest get the same answer and no text, so nobody can drain the service's SMS budget)."""
+    rest get the same answer and no text, so nobody can drain the service's SMS budget), and
+    never to a patient who is not to be texted."""
     from slotlink.messaging.models import MessageKind
     from slotlink.messaging.services import message_queue
 
@@ -182,7 +289,7 @@ def manage_send_code(*, manage: ManageLink, now: datetime | None = None) -> bool
         if datetime.fromisoformat(sent) > now - timedelta(hours=1)
     ]
     patient = locked.booking_link.patient
-    if len(recent) >= CODES_PER_HOUR or not patient.mobile:
+    if len(recent) >= CODES_PER_HOUR or not code_can_be_texted(patient):
         _audit_attempt(
             AuditAction.VERIFICATION_CODE_REFUSED, locked, now, sent_this_hour=len(recent)
         )
@@ -215,8 +322,7 @@ def manage_verify_code(
 
 
 def _check_code(manage: ManageLink, client: str, code: str, now: datetime) -> Verification:
-    if _client_locked(client, now) or _link_locked(manage, now):
-        _link_failed(manage, now)
+    if not _claim_attempt(manage, "", client, now):
         return Verification.LOCKED
     digest = _code_digest(manage, code.strip()) if code.strip().isdigit() else ""
     # Single use: the code is cleared by the same update that checks it.
@@ -224,7 +330,6 @@ def _check_code(manage: ManageLink, client: str, code: str, now: datetime) -> Ve
         pk=manage.pk, code_hash=digest, code_expires_at__gt=now
     ).update(code_hash="", code_expires_at=None)
     if not used:
-        _link_failed(manage, now)
-        _client_failed(client, now)
         return Verification.WRONG
+    _passed(manage, client)
     return Verification.PASSED

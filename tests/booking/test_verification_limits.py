@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import Client, override_settings
 
-from slotlink.booking.manage_services import CLIENT_MAX_FAILURES, LINK_MAX_FAILURES
+from slotlink.booking.manage_services import CLIENT_MAX_FAILURES, LINK_MAX_FAILURES, client_key
 from slotlink.booking.models import ClientThrottle, ManageLink
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
@@ -55,7 +55,7 @@ def test_one_client_guessing_across_many_links_is_locked_out_of_all_of_them(
         opened(tokens[-1], "192.0.2.2").post("/manage/verify/", born_form(BORN))["Location"]
         == "/manage/"
     )
-    assert ClientThrottle.objects.get().locked_until is not None
+    assert ClientThrottle.objects.get(key=client_key("192.0.2.1")).locked_until is not None
 
 
 @override_settings(TRUSTED_PROXY_COUNT=1)
