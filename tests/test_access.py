@@ -44,6 +44,7 @@ PATIENT_PAGES = {
     "booking:review",
     "booking:confirm",
     "booking:booked",
+    "booking:leave",
 }
 
 

@@ -24,6 +24,7 @@ from slotlink.booking.choosing import (
     time_just_taken,
     times_page,
 )
+from slotlink.booking.manage_portal import MADE_UP_COOKIE
 from slotlink.booking.models import BookingLink
 from slotlink.booking.patient_steps import Step, link_can_book, step_refusal
 from slotlink.booking.presenters import (
@@ -48,6 +49,8 @@ from slotlink.middleware import without_referrer
 
 SESSION_LINK = "booking_link_id"
 SESSION_START = BOOK.start_key
+# Where "Leave this page" goes: a busy, ordinary site that says nothing about the patient.
+NEUTRAL_SITE = "https://www.bbc.co.uk/weather"
 
 LinkView = Callable[..., HttpResponse]
 
@@ -217,3 +220,16 @@ def booked(request: HttpRequest) -> HttpResponse:
             "appointment": AppointmentSummary.of(appointment),
         },
     )
+
+
+@require_GET
+def leave(request: HttpRequest) -> HttpResponse:
+    """ "Leave this page": end the patient's session (booking or manage) at once and go to a
+    neutral site. Pages are no-store, so Back asks us again and finds the session ended. A
+    plain link, not a form: it must work without JavaScript, and a form posting here could
+    not go on to another site under the CSP's form-action 'self'."""
+    request.session.flush()
+    response = without_referrer(redirect(NEUTRAL_SITE))
+    if MADE_UP_COOKIE in request.COOKIES:
+        response.delete_cookie(MADE_UP_COOKIE, samesite="Lax")
+    return response

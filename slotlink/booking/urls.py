@@ -36,4 +36,5 @@ urlpatterns = [
     path("book/review/", portal.review, name="review"),
     path("book/confirm/", portal.confirm, name="confirm"),
     path("book/booked/", portal.booked, name="booked"),
+    path("leave/", portal.leave, name="leave"),
 ]
