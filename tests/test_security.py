@@ -66,9 +66,9 @@ RECORD_URLS = [
     ("post", "/appointments/{appointment}/clinical-contact/"),
     ("post", "/outbox/{message}/retry/"),
 ]
-# Patient pages, logging in and out, and SMS providers' callbacks (which prove who they are by
-# signature, not by login): everything else is a staff page.
-NOT_STAFF = ("b/", "book/", "m/", "manage/", "login/", "logout/", "callbacks/")
+# Patient pages (and "Leave this page"), logging in and out, and SMS providers' callbacks (which
+# prove who they are by signature, not by login): everything else is a staff page.
+NOT_STAFF = ("b/", "book/", "m/", "manage/", "leave/", "login/", "logout/", "callbacks/")
 
 
 def staff_routes() -> list[str]:

@@ -291,7 +291,11 @@ def manage_send_code(*, manage: ManageLink, now: datetime | None = None) -> bool
     patient = locked.booking_link.patient
     if len(recent) >= CODES_PER_HOUR or not code_can_be_texted(patient):
         _audit_attempt(
-            AuditAction.VERIFICATION_CODE_REFUSED, locked, now, sent_this_hour=len(recent)
+            AuditAction.VERIFICATION_CODE_REFUSED,
+            locked,
+            now,
+            sent_this_hour=len(recent),
+            can_be_texted=code_can_be_texted(patient),
         )
         return False
     code = f"{secrets.randbelow(1_000_000):06d}"

@@ -235,3 +235,18 @@ def test_a_patient_who_cannot_be_texted_a_code_is_told_to_call_and_nothing_is_se
     # Nothing opens: not the code step, not the appointment.
     assert client.get("/manage/code/")["Location"] == "/manage/verify/"
     assert client.get("/manage/")["Location"] == "/manage/verify/"
+
+
+def test_a_new_code_is_not_texted_to_a_patient_marked_do_not_sms_meanwhile(
+    booked: Appointment, codes_on: Clinic
+) -> None:
+    client = open_manage(manage_token(booked))
+    client.post("/manage/verify/", born_form(BORN))
+    codes_on.patient.do_not_sms = True
+    codes_on.patient.save()
+
+    assert client.post("/manage/code/", {"resend": "1"})["Location"] == "/manage/code/"
+
+    assert len(codes_texted()) == 1  # only the one sent before
+    refused = AuditEvent.objects.get(action=AuditAction.VERIFICATION_CODE_REFUSED)
+    assert refused.details["can_be_texted"] is False
