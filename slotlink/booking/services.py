@@ -36,7 +36,6 @@ from slotlink.domain.link_lifecycle import (
     USED,
     LinkAction,
     LinkStatus,
-    can,
     next_status,
     sources_of,
 )
@@ -585,8 +584,16 @@ def appointment_cancel_by_patient(
 
 
 @transaction.atomic
-def booking_link_delete_for_appointment(*, link_id: int, actor: Actor, now: datetime) -> bool:
-    link = BookingLink.objects.get(pk=link_id)
-    if not can(LinkStatus(link.status), LinkAction.DELETE):
-        return False  # already deleted (or never booked): nothing more to record
-    return _transition(link, LinkAction.DELETE, actor=actor, now=now)
+def booking_link_delete_for_appointment(
+    *, appointment: Appointment, actor: Actor, now: datetime
+) -> bool:
+    """The booking link that made `appointment` moves to deleted, the appointment named in its
+    history. For the rule of when, see slotlink.clinic.services.appointment_taken_away."""
+    if appointment.booking_link_id is None:
+        return False
+    link = BookingLink.objects.get(pk=appointment.booking_link_id)
+    before = _claim(link, LinkAction.DELETE)
+    if before is None:
+        return False  # deleted already: nothing more to record
+    _record(link, before, actor=actor, now=now, appointment=appointment)
+    return True
