@@ -162,24 +162,68 @@ def _transition(link: BookingLink, action: LinkAction, *, actor: Actor, now: dat
     return True
 
 
-@transaction.atomic
+# A second send of one rule to one patient this soon after the first is a double click or a
+# second tab, not a decision: the live link is shown again instead of making a second link
+# and text. Minutes, not longer: a deliberate fresh send a little later is never blocked, and
+# meanwhile "Send again" and "Expire link" are on the page.
+RESEND_GUARD = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LinkSent:
+    link: BookingLink
+    token: str
+    # The live link sent moments ago, returned instead of a new one: nothing was sent now.
+    shown_again: bool = False
+
+
 def booking_link_send(
     *, patient: Patient, rule: BroadcastRule, sent_by: User, now: datetime | None = None
 ) -> tuple[BookingLink, str]:
-    """Create a link for `patient` to book under `rule`, and queue its SMS. Returns the link
-    and its token (the only time the token exists in plain form outside an SMS)."""
+    """booking_link_send_or_show, for callers that need only the link and its token."""
+    sent = booking_link_send_or_show(patient=patient, rule=rule, sent_by=sent_by, now=now)
+    return sent.link, sent.token
+
+
+@transaction.atomic
+def booking_link_send_or_show(
+    *, patient: Patient, rule: BroadcastRule, sent_by: User, now: datetime | None = None
+) -> LinkSent:
+    """Create a link for `patient` to book under `rule`, and queue its SMS; or, when a link
+    for this rule went to this patient less than RESEND_GUARD ago and is still live, return
+    that one and send nothing. The token is returned too (the only time it exists in plain
+    form outside an SMS)."""
     now = now or timezone.now()
     service = patient.service
     if not service.online_booking_enabled:
         raise BookingError("Online appointment booking is switched off for this service.")
     if rule.service_id != service.pk or not rule.active:
         raise BookingError("Choose one of this service's appointment types.")
+    # Sends to one patient queue up on the patient's row: the second of two simultaneous
+    # sends waits here and then finds the first one's link; and the record's flags and
+    # number are read as they are now, not as the page saw them.
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient.service = service
     if not patient.mobile:
         raise BookingError("This patient has no mobile number, so a text cannot be sent.")
     if patient.do_not_sms:
         raise BookingError("This patient's record says not to contact them by SMS.")
     if patient.discharged_at is not None:
         raise BookingError("This patient has been discharged.")
+    recent = (
+        BookingLink.objects.filter(
+            patient=patient,
+            rule=rule,
+            status__in=LIVE,
+            expires_at__gt=now,
+            created_at__gt=now - RESEND_GUARD,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    recent_token = booking_link_token(recent) if recent is not None else None
+    if recent is not None and recent_token is not None:
+        return LinkSent(recent, recent_token, shown_again=True)
     token = new_token()
     link = BookingLink.objects.create(
         service=service,
@@ -202,7 +246,7 @@ def booking_link_send(
         booking_link=link,
         now=now,
     )
-    return link, token
+    return LinkSent(link, token)
 
 
 def _link_text(link: BookingLink, token: str) -> str:

@@ -40,11 +40,15 @@ def edit_url(clinic: Clinic) -> str:
 
 
 def links(clinic: Clinic, count: int) -> list[BookingLink]:
-    second_rule = BroadcastRuleFactory(service=clinic.service, therapists=clinic.therapists)
-    rules = [clinic.rule, second_rule]
+    """Live links for the patient, each for a rule of its own (the same rule again within
+    minutes would show the first link again: tests/booking/test_send_twice.py)."""
     return [
-        booking_link_send(patient=clinic.patient, rule=rules[i % 2], sent_by=clinic.admin)[0]
-        for i in range(count)
+        booking_link_send(
+            patient=clinic.patient,
+            rule=BroadcastRuleFactory(service=clinic.service, therapists=clinic.therapists),
+            sent_by=clinic.admin,
+        )[0]
+        for _ in range(count)
     ]
 
 

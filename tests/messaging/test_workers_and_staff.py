@@ -26,6 +26,7 @@ from slotlink.messaging.services import (
 )
 from slotlink.messaging.tasks import send_due_messages
 from tests.conftest import logged_in, run_tasks
+from tests.factories import PatientFactory
 
 
 def queue(clinic, body: str, **fields) -> OutboundMessage:
@@ -74,7 +75,8 @@ def test_many_workers_running_the_same_task_send_it_once(clinic, counting):
 
 def test_the_worker_sends_every_queued_link_text(clinic, frozen_now, counting):
     for _ in range(5):
-        booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+        patient = PatientFactory(service=clinic.service)
+        booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
 
     run_tasks()
 
@@ -88,7 +90,8 @@ def waiting_senders() -> int:
 
 def test_a_burst_of_texts_waits_for_one_sending_task(clinic, frozen_now, counting):
     for _ in range(30):
-        booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+        patient = PatientFactory(service=clinic.service)
+        booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
 
     assert waiting_senders() == 1
     run_tasks()
