@@ -262,13 +262,20 @@ def _link_text(link: BookingLink, token: str) -> str:
 @transaction.atomic
 def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> None:
     """Send a live link again, by text or by email, e.g. when the patient lost the first."""
+    # The patient's row first, as a change to their record takes it: a resend racing a new
+    # mobile number waits for it, then finds the link expired, and never texts the old
+    # number's link to the new one.
+    patient = Patient.objects.select_for_update().get(pk=link.patient_id)
     link.refresh_from_db(fields=["status"])
     if link.status not in LIVE or timezone.now() >= link.expires_at:
-        raise BookingError("Only a link that can still be used can be sent again.")
+        why = link.events.order_by("-occurred_at", "-pk").values_list("reason", flat=True).first()
+        raise BookingError(
+            f"This link can no longer be used{f' ({why})' if why else ''}, so it cannot be "
+            "sent again. Send a new link instead."
+        )
     token = booking_link_token(link)
     if token is None:
         raise BookingError("This link cannot be read back any more; send a new one instead.")
-    patient = link.patient
     to = patient.email if channel == Channel.EMAIL else patient.mobile
     if not to:
         raise BookingError(

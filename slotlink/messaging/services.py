@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from slotlink.audit.models import AuditAction, Who
+from slotlink.audit.services import audit_record
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import (
     Appointment,
@@ -176,6 +178,80 @@ def message_body(message: OutboundMessage) -> str:
     return decrypt(message.body_encrypted) or ""
 
 
+# Why a text to a patient was not sent, as staff read it on the outbox and the link's history.
+LINK_EXPIRED_WITH_NUMBER = "The mobile number changed, so the link it carried was expired"
+NO_MOBILE = "No mobile number on record"
+NUMBER_CHANGED = "The patient's mobile number changed after it was queued"
+# Texts carrying a booking link: they go with their link.
+LINK_TEXTS = (MessageKind.BOOKING_LINK, MessageKind.AD_HOC)
+
+
+def _not_sent(
+    messages: QuerySet[OutboundMessage], *, reason: str, by: User | Who, now: datetime
+) -> int:
+    """Cancel the queued ones among `messages`, each recorded with the reason on the message
+    and in the audit log. The rows are locked first, so no sender claims one meanwhile."""
+    with transaction.atomic():
+        held = list(
+            messages.filter(status=MessageStatus.QUEUED)
+            .select_for_update()
+            .values_list("pk", "kind", "patient_id", "service_id")
+        )
+        OutboundMessage.objects.filter(pk__in=[pk for pk, *_ in held]).update(
+            status=MessageStatus.CANCELLED, error=reason
+        )
+        for pk, kind, patient_id, service_id in held:
+            _audit_not_sent(pk, kind, patient_id, service_id, reason=reason, by=by, now=now)
+    return len(held)
+
+
+def _audit_not_sent(
+    pk: int,
+    kind: str,
+    patient_id: int | None,
+    service_id: int,
+    *,
+    reason: str,
+    by: User | Who,
+    now: datetime,
+) -> None:
+    audit_record(
+        action=AuditAction.MESSAGE_NOT_SENT,
+        by=by,
+        object_type="outbound_message",
+        object_id=pk,
+        patient_id=patient_id,
+        service_id=service_id,
+        details={"kind": kind, "reason": reason},
+        now=now,
+    )
+
+
+def patient_texts_follow_number(*, patient: Patient, by: User, now: datetime) -> None:
+    """After the patient's mobile number changed: texts still queued for them go to the number
+    on record now, never the old one. A booking link's text goes with its link (the change
+    expired it), and with no number left nothing goes."""
+    queued = OutboundMessage.objects.filter(
+        patient=patient, channel=Channel.SMS, status=MessageStatus.QUEUED
+    )
+    _not_sent(queued.filter(kind__in=LINK_TEXTS), reason=LINK_EXPIRED_WITH_NUMBER, by=by, now=now)
+    if patient.mobile:
+        queued.exclude(kind__in=LINK_TEXTS).update(to=patient.mobile)
+    else:
+        _not_sent(queued, reason=NO_MOBILE, by=by, now=now)
+
+
+def _why_not_send(message: OutboundMessage) -> str:
+    """Checked again as each text leaves, whatever was true when it was queued: why it must
+    not go now, or "" if it may."""
+    if _is_stale_reminder(message):
+        return "The appointment moved or was cancelled"
+    patient = message.patient
+    if message.channel == Channel.SMS and patient is not None and message.to != patient.mobile:
+        return NUMBER_CHANGED
+    return ""
+
+
 def _is_stale_reminder(message: OutboundMessage) -> bool:
     if message.kind != MessageKind.REMINDER:
         return False
@@ -228,15 +304,28 @@ def _claim_due(now: datetime) -> list[OutboundMessage]:
         OutboundMessage.objects.filter(pk__in=ids).update(
             status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now
         )
-    return list(OutboundMessage.objects.select_related("appointment", "service").filter(pk__in=ids))
+    return list(
+        OutboundMessage.objects.select_related("appointment", "service", "patient").filter(
+            pk__in=ids
+        )
+    )
 
 
 def _deliver(message: OutboundMessage, now: datetime) -> bool:
     """Hand one claimed message to its provider; returns whether the provider took it."""
-    if _is_stale_reminder(message):
-        _advance(
-            message.pk, MessageStatus.CANCELLED, error="The appointment moved or was cancelled"
-        )
+    reason = _why_not_send(message)
+    if reason:
+        with transaction.atomic():
+            if _advance(message.pk, MessageStatus.CANCELLED, error=reason) and message.patient:
+                _audit_not_sent(
+                    message.pk,
+                    message.kind,
+                    message.patient_id,
+                    message.service_id,
+                    reason=reason,
+                    by=Who.SYSTEM,
+                    now=now,
+                )
         return False
     backend = backend_for(message)
     outgoing = Outgoing(

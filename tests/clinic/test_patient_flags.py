@@ -30,7 +30,8 @@ def text(response: Any) -> str:
 
 
 def record_form(patient: Patient, **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"mobile": "07700 900123", "email": patient.email}
+    # The patient's own number unless a test changes it: a new number expires links too.
+    data: dict[str, Any] = {"mobile": patient.mobile, "email": patient.email}
     data.update({name: value for name, value in changes.items() if value is not None})
     return data
 
