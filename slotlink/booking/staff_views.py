@@ -64,7 +64,7 @@ def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, ob
         "history": [
             LinkRow.of(link, now, appointments.get(link.pk), texts.get(link.pk)) for link in links
         ],
-        "can_send": bool(patient.mobile),
+        "can_send": bool(patient.mobile) and not patient.do_not_sms,
     }
 
 

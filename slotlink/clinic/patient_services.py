@@ -12,7 +12,7 @@ from slotlink.booking.models import BookingLink
 from slotlink.booking.services import Actor, booking_link_expire
 from slotlink.clinic.models import Patient, User
 from slotlink.domain.link_lifecycle import LIVE
-from slotlink.messaging.services import patient_texts_follow_number
+from slotlink.messaging.services import patient_texts_follow_number, patient_texts_stop
 
 DISCHARGED = "Patient discharged"
 DO_NOT_SMS = "Patient not to be contacted by SMS"
@@ -71,7 +71,9 @@ def patient_record_update(
             details={"fields": changed},
             now=now,
         )
-    if number_changed:
+    if DO_NOT_SMS in reasons:
+        patient_texts_stop(patient=locked, by=user, now=now)
+    elif number_changed:
         patient_texts_follow_number(patient=locked, by=user, now=now)
     patient.refresh_from_db()
     if not reasons:

@@ -124,11 +124,16 @@ def message_queue(
     subject: str = "",
     urgent: bool = False,
     not_before: datetime | None = None,
+    for_start: datetime | None = None,
+    reminder_hours: int | None = None,
     now: datetime | None = None,
 ) -> OutboundMessage:
-    """Store a message and enqueue its sending, in the caller's transaction."""
+    """Store a message and enqueue its sending, in the caller's transaction: every message
+    to a patient is queued here. A text to a patient who is not to be contacted by SMS is
+    recorded as not sent, with the reason, and goes nowhere (its text is not kept)."""
     now = now or timezone.now()
     due = max(not_before or now, now)
+    refused = channel == Channel.SMS and patient is not None and patient.do_not_sms
     message = OutboundMessage.objects.create(
         service=service,
         patient=patient,
@@ -138,12 +143,27 @@ def message_queue(
         channel=channel,
         to=to,
         subject=subject,
-        body_encrypted=encrypt(body),
+        body_encrypted="" if refused else encrypt(body),
         urgent=urgent,
         send_after=due if urgent else quiet_hours_end(service, due),
+        for_start=for_start,
+        reminder_hours=reminder_hours,
         created_at=now,
+        status=MessageStatus.CANCELLED if refused else MessageStatus.QUEUED,
+        error=NOT_BY_SMS if refused else "",
     )
-    _enqueue(message)
+    if refused:
+        _audit_not_sent(
+            message.pk,
+            kind,
+            message.patient_id,
+            service.pk,
+            reason=NOT_BY_SMS,
+            by=Who.SYSTEM,
+            now=now,
+        )
+    else:
+        _enqueue(message)
     return message
 
 
@@ -179,6 +199,7 @@ def message_body(message: OutboundMessage) -> str:
 
 
 # Why a text to a patient was not sent, as staff read it on the outbox and the link's history.
+NOT_BY_SMS = "Patient asked not to be contacted by SMS"
 LINK_EXPIRED_WITH_NUMBER = "The mobile number changed, so the link it carried was expired"
 NO_MOBILE = "No mobile number on record"
 NUMBER_CHANGED = "The patient's mobile number changed after it was queued"
@@ -227,6 +248,13 @@ def _audit_not_sent(
     )
 
 
+def patient_texts_stop(*, patient: Patient, by: User, now: datetime) -> int:
+    """The patient is not to be contacted by SMS any more: every text still queued for them
+    is cancelled, with the reason. Returns how many."""
+    queued = OutboundMessage.objects.filter(patient=patient, channel=Channel.SMS)
+    return _not_sent(queued, reason=NOT_BY_SMS, by=by, now=now)
+
+
 def patient_texts_follow_number(*, patient: Patient, by: User, now: datetime) -> None:
     """After the patient's mobile number changed: texts still queued for them go to the number
     on record now, never the old one. A booking link's text goes with its link (the change
@@ -247,7 +275,11 @@ def _why_not_send(message: OutboundMessage) -> str:
     if _is_stale_reminder(message):
         return "The appointment moved or was cancelled"
     patient = message.patient
-    if message.channel == Channel.SMS and patient is not None and message.to != patient.mobile:
+    if message.channel != Channel.SMS or patient is None:
+        return ""
+    if patient.do_not_sms:
+        return NOT_BY_SMS
+    if message.to != patient.mobile:
         return NUMBER_CHANGED
     return ""
 
@@ -503,20 +535,19 @@ def appointment_reminders_refresh(*, appointment: Appointment, now: datetime | N
         ).exists()
         if exists:
             continue
-        message = OutboundMessage.objects.create(
+        message_queue(
             service=service,
-            patient=patient,
-            appointment=appointment,
-            booking_link=appointment.booking_link,
-            kind=MessageKind.REMINDER,
             to=patient.mobile,
-            body_encrypted=encrypt(reminder_text(appointment)),
-            send_after=due,
+            body=reminder_text(appointment),
+            kind=MessageKind.REMINDER,
+            patient=patient,
+            booking_link=appointment.booking_link,
+            appointment=appointment,
+            not_before=due,
             for_start=appointment.start,
             reminder_hours=hours,
-            created_at=now,
+            now=now,
         )
-        _enqueue(message)
 
 
 def reminder_text(appointment: Appointment) -> str:
