@@ -86,6 +86,7 @@ PAGE_ROUTES = {
     "clinic:diary": Route(EVERYONE),
     "clinic:appointment_new": Route(EVERYONE),
     "clinic:service_settings": Route(SUPERUSERS),
+    "clinic:notify_callback_token": Route(SUPERUSERS, "post"),
     "booking:rule_list": Route(SUPERUSERS),
     "booking:rule_create": Route(SUPERUSERS),
     "booking:rule_preview": Route(SUPERUSERS, "post"),

@@ -6,6 +6,7 @@ many workers run sending tasks only one calls the provider for each message. A f
 may have reached the provider is settled by asking the provider for our reference before
 sending again."""
 
+import hmac
 import logging
 import random
 import time
@@ -27,9 +28,10 @@ from slotlink.clinic.models import (
     InternalMessage,
     Patient,
     Service,
+    SmsProvider,
     User,
 )
-from slotlink.crypto import decrypt, encrypt
+from slotlink.crypto import decrypt, encrypt, token_hash
 from slotlink.formatting import when
 from slotlink.messaging.backends import (
     EmailBackend,
@@ -361,7 +363,7 @@ def _deliver(message: OutboundMessage, now: datetime) -> bool:
         return False
     backend = backend_for(message)
     outgoing = Outgoing(
-        reference=str(message.pk),
+        reference=message.reference,
         to=message.to,
         body=message_body(message),
         subject=message.subject,
@@ -482,12 +484,36 @@ TWILIO_STATUSES = {
 }
 
 
+# Messages handed to a provider: only these have receipts.
+HANDED_OVER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)
+
+
+def notify_callback_scope(token: str) -> Q | None:
+    """Whose messages a Notify receipt carrying this bearer token may speak of: those of the
+    service whose own callback token it is; for the deployment's token, those of services
+    sending through the deployment's own Notify account. None: nobody's."""
+    if not token:
+        return None
+    own = Service.objects.filter(notify_callback_token_hash=token_hash(token)).first()
+    if own is not None:
+        return Q(service_id=own.pk)
+    shared = settings.NOTIFY_CALLBACK_TOKEN
+    if shared and hmac.compare_digest(token.encode(), shared.encode()):
+        return ~Q(service__sms_provider=SmsProvider.NOTIFY)
+    return None
+
+
 def message_status_callback(
     *, message: OutboundMessage, provider_status: str, status: MessageStatus, detail: str = ""
 ) -> bool:
     """Record what the provider said. A repeated callback is recorded once; a status never
-    moves backwards. Returns whether anything changed."""
+    moves backwards. A receipt for a message not handed over (still queued, e.g. to be tried
+    again, or being sent) is ignored: it cannot be about an attempt we know of, and taking it
+    would keep the message from ever being sent. Returns whether anything changed."""
     now = timezone.now()
+    if not OutboundMessage.objects.filter(pk=message.pk, status__in=HANDED_OVER).exists():
+        logger.info("Receipt for message %s ignored: it has not been sent", message.pk)
+        return False
     try:
         with transaction.atomic():
             MessageEvent.objects.create(
@@ -503,7 +529,13 @@ def message_status_callback(
         fields["delivered_at"] = now
     if status == MessageStatus.FAILED:
         fields["error"] = (detail or provider_status)[:300]
-    return _advance(message.pk, status, **fields)
+    # From "sent" only, in the same compare-and-set: a message queued again since the check
+    # above is left to be sent.
+    return status != MessageStatus.SENT and bool(
+        OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENT).update(
+            status=status, **fields
+        )
+    )
 
 
 # Reminders --------------------------------------------------------------------------------
