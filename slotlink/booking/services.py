@@ -276,6 +276,8 @@ def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> N
     token = booking_link_token(link)
     if token is None:
         raise BookingError("This link cannot be read back any more; send a new one instead.")
+    if channel == Channel.SMS and patient.do_not_sms:
+        raise BookingError("This patient's record says not to contact them by SMS.")
     to = patient.email if channel == Channel.EMAIL else patient.mobile
     if not to:
         raise BookingError(

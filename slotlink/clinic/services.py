@@ -67,6 +67,7 @@ STAFF_CANCELLED = "Appointment cancelled by staff"
 STAFF_DELETED = "Appointment deleted from the diary"
 
 
+@transaction.atomic
 def appointment_taken_away(
     *, appointment: Appointment, user: User | None, reason: str, now: datetime | None = None
 ) -> None:

@@ -251,3 +251,16 @@ def test_staff_see_why_nothing_was_sent(reminders: Clinic) -> None:
     assert "Not sent: patient asked not to be contacted by SMS" in care_pathway
     assert "No texts are sent to this patient" in care_pathway
     assert "Send appointment booking SMS" not in care_pathway
+
+
+def test_send_again_by_text_is_refused_for_a_do_not_sms_patient(clinic: Clinic) -> None:
+    link, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    flag_in_the_database(clinic)  # the link is still live: nothing expired it
+
+    response = logged_in(clinic.admin).post(
+        f"/booking-links/{link.pk}/resend/", {"channel": "sms"}, follow=True
+    )
+
+    assert "not to contact them by SMS" in text(response)
+    assert "sent again" not in text(response)
+    assert OutboundMessage.objects.filter(booking_link=link).count() == 1
