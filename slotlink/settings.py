@@ -45,6 +45,9 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 
 # Used only by seed_demo; production refuses to run with demo accounts present.
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "" if PRODUCTION else "slotlink-demo")
+# The staff outbox page shows texts in full (links, codes) only in demo mode: never in
+# production, which refuses to start with it (below).
+DEMO_MODE = env_bool("DEMO_MODE", default=not PRODUCTION)
 
 if PRODUCTION:
     problems = []
@@ -56,6 +59,8 @@ if PRODUCTION:
         problems.append("FIELD_ENCRYPTION_KEYS must be set")
     if DEMO_PASSWORD:
         problems.append("DEMO_PASSWORD must not be set")
+    if DEMO_MODE:
+        problems.append("DEMO_MODE must be off (it shows every text, link and code to staff)")
     if not ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS must be set")
     if not PUBLIC_BASE_URL.startswith("https://"):
@@ -331,8 +336,6 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = 10
-# The staff outbox page, which shows the texts in full, exists only outside production.
-DEMO_MODE = env_bool("DEMO_MODE", default=not PRODUCTION)
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
 

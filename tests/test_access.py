@@ -20,6 +20,7 @@ from slotlink.clinic.models import Appointment, InternalMessage, Role, User
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.services import internal_message_send
 from tests.conftest import Clinic, logged_in
+from tests.factories import BroadcastRuleFactory
 
 TUESDAY_11 = datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
 EVERYONE = (Role.THERAPIST, Role.ADMIN, Role.SUPERUSER)
@@ -86,6 +87,7 @@ PAGE_ROUTES = {
     "clinic:diary": Route(EVERYONE),
     "clinic:appointment_new": Route(EVERYONE),
     "clinic:service_settings": Route(SUPERUSERS),
+    "clinic:notify_callback_token": Route(SUPERUSERS, "post"),
     "booking:rule_list": Route(SUPERUSERS),
     "booking:rule_create": Route(SUPERUSERS),
     "booking:rule_preview": Route(SUPERUSERS, "post"),
@@ -181,7 +183,8 @@ class Records:
 @pytest.fixture
 def records(clinic: Clinic, frozen_now: object) -> Records:
     live, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
-    used, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    second_rule = BroadcastRuleFactory(service=clinic.service, therapists=clinic.therapists)
+    used, _ = booking_link_send(patient=clinic.patient, rule=second_rule, sent_by=clinic.admin)
     appointment = booking_link_book(link=used, start=TUESDAY_11)
     spare = BroadcastRule.objects.create(
         service=clinic.service, title="Unused", appointment_type=clinic.rule.appointment_type

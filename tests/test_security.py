@@ -26,6 +26,7 @@ from slotlink.messaging.models import OutboundMessage
 from slotlink.richtext import render_markdown, sanitise_html
 from slotlink.sms import render_sms, unknown_placeholders
 from tests.conftest import Clinic, logged_in
+from tests.factories import BroadcastRuleFactory
 
 TUESDAY_11 = datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
 
@@ -45,7 +46,8 @@ class Records:
 @pytest.fixture
 def records(clinic: Clinic, frozen_now: object) -> Records:
     live, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
-    used, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    second_rule = BroadcastRuleFactory(service=clinic.service, therapists=clinic.therapists)
+    used, _ = booking_link_send(patient=clinic.patient, rule=second_rule, sent_by=clinic.admin)
     appointment = booking_link_book(link=used, start=TUESDAY_11)
     message = OutboundMessage.objects.filter(booking_link=live).get()
     return Records(clinic.patient.pk, live.pk, used.pk, appointment.pk, message.pk)

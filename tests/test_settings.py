@@ -107,6 +107,9 @@ def test_good_production_settings_pass_djangos_deployment_checks() -> None:
         ({"PUBLIC_BASE_URL": "http://book.example.nhs.uk"}, "must be an https:// address"),
         ({"PUBLIC_BASE_URL": None}, "must be an https:// address"),
         ({"DEMO_PASSWORD": "slotlink-demo"}, "DEMO_PASSWORD must not be set"),
+        # Demo mode shows every text in full on the outbox page: links, codes and all.
+        ({"DEMO_MODE": "true"}, "DEMO_MODE must be off"),
+        ({"DEMO_MODE": "1"}, "DEMO_MODE must be off"),
     ],
 )
 def test_production_refuses_to_start_without_what_it_needs(

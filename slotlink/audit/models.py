@@ -55,6 +55,7 @@ class AuditAction(models.TextChoices):
     VERIFICATION_CODE = "verification.code", "Code from a text checked"
     VERIFICATION_CODE_SENT = "verification.code_sent", "Code texted"
     VERIFICATION_CODE_REFUSED = "verification.code_refused", "Code not texted (limit reached)"
+    MESSAGE_NOT_SENT = "message.not_sent", "Text not sent"
     SETTINGS_CHANGED = "settings.changed", "Settings changed"
     TWO_FACTOR_ENABLED = "account.two_factor_enabled", "Two-factor authentication set up"
     TWO_FACTOR_RESET = "account.two_factor_reset", "Two-factor authentication reset"

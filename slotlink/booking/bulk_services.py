@@ -26,7 +26,7 @@ from slotlink.booking.models import (
     BulkResult,
     BulkStatus,
 )
-from slotlink.booking.services import BookingError, booking_link_send
+from slotlink.booking.services import BookingError, booking_link_send_or_show
 from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import Patient, User
 from slotlink.clinic.selectors import is_valid_nhs_number
@@ -281,8 +281,12 @@ def _send_row(row_id: int, rule: BroadcastRule, sender: User | None) -> bool:
             )
             if live.exists():
                 raise _Skip(BulkFinding.LIVE_LINK.label)
-            link, _ = booking_link_send(patient=row.patient, rule=rule, sent_by=sender, now=now)
-            rows.update(link=link)
+            sent = booking_link_send_or_show(
+                patient=row.patient, rule=rule, sent_by=sender, now=now
+            )
+            if sent.shown_again:  # sent by someone else since the check above
+                raise _Skip(BulkFinding.LIVE_LINK.label)
+            rows.update(link=sent.link)
             return True
     except (BookingError, _Skip) as reason:
         rows.filter(result=BulkResult.PENDING).update(

@@ -226,10 +226,12 @@ STATUS_LABELS = {s: s.value.capitalize() for s in LinkStatus}
 
 
 def _message_status(message: OutboundMessage | None, now: datetime, zone: ZoneInfo) -> str:
-    """ "Queued until 08:00" for a text held back (quiet hours, a retry), so nobody has to
-    guess why it has not gone yet."""
+    """ "Queued until 08:00" for a text held back (quiet hours, a retry), and "Not sent: …"
+    with the reason for one that never went, so nobody has to guess why it has not gone."""
     if message is None:
         return ""
+    if message.status == MessageStatus.CANCELLED and message.error:
+        return f"Not sent: {message.error[0].lower()}{message.error[1:]}"
     if message.status != MessageStatus.QUEUED or message.send_after <= now:
         return message.get_status_display()
     due = message.send_after.astimezone(zone)

@@ -37,7 +37,6 @@ from slotlink.domain.link_lifecycle import (
     USED,
     LinkAction,
     LinkStatus,
-    can,
     next_status,
     sources_of,
 )
@@ -174,24 +173,68 @@ def _transition(link: BookingLink, action: LinkAction, *, actor: Actor, now: dat
     return True
 
 
-@transaction.atomic
+# A second send of one rule to one patient this soon after the first is a double click or a
+# second tab, not a decision: the live link is shown again instead of making a second link
+# and text. Minutes, not longer: a deliberate fresh send a little later is never blocked, and
+# meanwhile "Send again" and "Expire link" are on the page.
+RESEND_GUARD = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LinkSent:
+    link: BookingLink
+    token: str
+    # The live link sent moments ago, returned instead of a new one: nothing was sent now.
+    shown_again: bool = False
+
+
 def booking_link_send(
     *, patient: Patient, rule: BroadcastRule, sent_by: User, now: datetime | None = None
 ) -> tuple[BookingLink, str]:
-    """Create a link for `patient` to book under `rule`, and queue its SMS. Returns the link
-    and its token (the only time the token exists in plain form outside an SMS)."""
+    """booking_link_send_or_show, for callers that need only the link and its token."""
+    sent = booking_link_send_or_show(patient=patient, rule=rule, sent_by=sent_by, now=now)
+    return sent.link, sent.token
+
+
+@transaction.atomic
+def booking_link_send_or_show(
+    *, patient: Patient, rule: BroadcastRule, sent_by: User, now: datetime | None = None
+) -> LinkSent:
+    """Create a link for `patient` to book under `rule`, and queue its SMS; or, when a link
+    for this rule went to this patient less than RESEND_GUARD ago and is still live, return
+    that one and send nothing. The token is returned too (the only time it exists in plain
+    form outside an SMS)."""
     now = now or timezone.now()
     service = patient.service
     if not service.online_booking_enabled:
         raise BookingError("Online appointment booking is switched off for this service.")
     if rule.service_id != service.pk or not rule.active:
         raise BookingError("Choose one of this service's appointment types.")
+    # Sends to one patient queue up on the patient's row: the second of two simultaneous
+    # sends waits here and then finds the first one's link; and the record's flags and
+    # number are read as they are now, not as the page saw them.
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient.service = service
     if not patient.mobile:
         raise BookingError("This patient has no mobile number, so a text cannot be sent.")
     if patient.do_not_sms:
         raise BookingError("This patient's record says not to contact them by SMS.")
     if patient.discharged_at is not None:
         raise BookingError("This patient has been discharged.")
+    recent = (
+        BookingLink.objects.filter(
+            patient=patient,
+            rule=rule,
+            status__in=LIVE,
+            expires_at__gt=now,
+            created_at__gt=now - RESEND_GUARD,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    recent_token = booking_link_token(recent) if recent is not None else None
+    if recent is not None and recent_token is not None:
+        return LinkSent(recent, recent_token, shown_again=True)
     token = new_token()
     link = BookingLink.objects.create(
         service=service,
@@ -214,7 +257,7 @@ def booking_link_send(
         booking_link=link,
         now=now,
     )
-    return link, token
+    return LinkSent(link, token)
 
 
 def _link_text(link: BookingLink, token: str) -> str:
@@ -230,13 +273,22 @@ def _link_text(link: BookingLink, token: str) -> str:
 @transaction.atomic
 def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> None:
     """Send a live link again, by text or by email, e.g. when the patient lost the first."""
+    # The patient's row first, as a change to their record takes it: a resend racing a new
+    # mobile number waits for it, then finds the link expired, and never texts the old
+    # number's link to the new one.
+    patient = Patient.objects.select_for_update().get(pk=link.patient_id)
     link.refresh_from_db(fields=["status"])
     if link.status not in LIVE or timezone.now() >= link.expires_at:
-        raise BookingError("Only a link that can still be used can be sent again.")
+        why = link.events.order_by("-occurred_at", "-pk").values_list("reason", flat=True).first()
+        raise BookingError(
+            f"This link can no longer be used{f' ({why})' if why else ''}, so it cannot be "
+            "sent again. Send a new link instead."
+        )
     token = booking_link_token(link)
     if token is None:
         raise BookingError("This link cannot be read back any more; send a new one instead.")
-    patient = link.patient
+    if channel == Channel.SMS and patient.do_not_sms:
+        raise BookingError("This patient's record says not to contact them by SMS.")
     to = patient.email if channel == Channel.EMAIL else patient.mobile
     if not to:
         raise BookingError(
@@ -629,8 +681,16 @@ def appointment_cancel_by_patient(
 
 
 @transaction.atomic
-def booking_link_delete_for_appointment(*, link_id: int, actor: Actor, now: datetime) -> bool:
-    link = BookingLink.objects.get(pk=link_id)
-    if not can(LinkStatus(link.status), LinkAction.DELETE):
-        return False  # already deleted (or never booked): nothing more to record
-    return _transition(link, LinkAction.DELETE, actor=actor, now=now)
+def booking_link_delete_for_appointment(
+    *, appointment: Appointment, actor: Actor, now: datetime
+) -> bool:
+    """The booking link that made `appointment` moves to deleted, the appointment named in its
+    history. For the rule of when, see slotlink.clinic.services.appointment_taken_away."""
+    if appointment.booking_link_id is None:
+        return False
+    link = BookingLink.objects.get(pk=appointment.booking_link_id)
+    before = _claim(link, LinkAction.DELETE)
+    if before is None:
+        return False  # deleted already: nothing more to record
+    _record(link, before, actor=actor, now=now, appointment=appointment)
+    return True

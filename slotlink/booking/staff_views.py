@@ -17,7 +17,7 @@ from slotlink.booking.services import (
     BookingError,
     booking_link_expire,
     booking_link_resend,
-    booking_link_send,
+    booking_link_send_or_show,
     booking_link_token,
     booking_link_url,
 )
@@ -64,7 +64,7 @@ def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, ob
         "history": [
             LinkRow.of(link, now, appointments.get(link.pk), texts.get(link.pk)) for link in links
         ],
-        "can_send": bool(patient.mobile),
+        "can_send": bool(patient.mobile) and not patient.do_not_sms,
     }
 
 
@@ -106,11 +106,19 @@ def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose the type of appointment to send a link for.")
         return _after_change(request, patient, status=400)
     try:
-        booking_link_send(patient=patient, rule=rule, sent_by=user)
+        sent = booking_link_send_or_show(patient=patient, rule=rule, sent_by=user)
     except BookingError as error:
         messages.error(request, str(error))
         return _after_change(request, patient, status=400)
-    messages.success(request, f"Booking link for {rule.title} sent to {patient.first_name}.")
+    if sent.shown_again:
+        messages.info(
+            request,
+            f"{patient.first_name} was sent a booking link for {rule.title} moments ago and "
+            "it can still be used, so no new text was sent: that link is shown below. To text "
+            "it again, use “Send again by text”.",
+        )
+    else:
+        messages.success(request, f"Booking link for {rule.title} sent to {patient.first_name}.")
     return _after_change(request, patient)
 
 

@@ -5,8 +5,7 @@ from django.db import transaction
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, User
-from slotlink.clinic.services import appointment_save
-from slotlink.messaging.services import appointment_reminders_refresh
+from slotlink.clinic.services import STAFF_CANCELLED, appointment_save, appointment_taken_away
 
 
 @transaction.atomic
@@ -21,7 +20,8 @@ def appointment_create(*, appointment: Appointment, user: User) -> Appointment:
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, reason: str, user: User | None = None) -> bool:
     """Cancel, keeping the appointment in the diary (struck through) with the reason. Its
-    time is free again at once. Returns False if it was already cancelled."""
+    time is free again at once (see appointment_taken_away for the rest). Returns False if it
+    was already cancelled."""
     changed = (
         Appointment.objects.filter(pk=appointment.pk)
         .exclude(status=AppointmentStatus.CANCELLED)
@@ -29,7 +29,6 @@ def appointment_cancel(*, appointment: Appointment, reason: str, user: User | No
     )
     if changed:
         appointment.refresh_from_db(fields=["status", "cancellation_reason"])
-        appointment_reminders_refresh(appointment=appointment)
         audit_record(
             action=AuditAction.APPOINTMENT_CANCELLED,
             by=user or Who.SYSTEM,
@@ -37,4 +36,5 @@ def appointment_cancel(*, appointment: Appointment, reason: str, user: User | No
             patient_id=appointment.patient_id,
             service_id=appointment.service_id,
         )
+        appointment_taken_away(appointment=appointment, user=user, reason=STAFF_CANCELLED)
     return bool(changed)

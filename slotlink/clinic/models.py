@@ -66,6 +66,10 @@ class Service(models.Model):
     )
     # The provider's API key or auth token, encrypted with slotlink.crypto; never shown back.
     sms_secret_encrypted = models.TextField(blank=True)
+    # The SHA-256 of the bearer token GOV.UK Notify sends with this service's delivery
+    # receipts (its own Notify account's callback). Only checked, never read back, so only the
+    # hash is kept; the superuser sees the token once, when it is made.
+    notify_callback_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return self.name

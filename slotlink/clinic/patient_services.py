@@ -12,9 +12,11 @@ from slotlink.booking.models import BookingLink
 from slotlink.booking.services import Actor, booking_link_expire
 from slotlink.clinic.models import Patient, User
 from slotlink.domain.link_lifecycle import LIVE
+from slotlink.messaging.services import patient_texts_follow_number, patient_texts_stop
 
 DISCHARGED = "Patient discharged"
 DO_NOT_SMS = "Patient not to be contacted by SMS"
+MOBILE_CHANGED = "Mobile number changed"
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,9 @@ def patient_record_update(
     *, patient: Patient, change: RecordChange, user: User, now: datetime | None = None
 ) -> int:
     """Save the patient's contact details and flags. When the patient is newly discharged or
-    newly not to be texted, every link they could still book with expires, the reason
-    recorded in its history. Returns how many links expired."""
+    newly not to be texted, or their mobile number changes (a link texted to the old number
+    must not go on working for whoever has it now), every link they could still book with
+    expires, the reason recorded in its history. Returns how many links expired."""
     now = now or timezone.now()
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     was = (locked.mobile, locked.email, locked.discharged_at is not None, locked.do_not_sms)
@@ -43,6 +46,9 @@ def patient_record_update(
         locked.discharged_at = None
     if change.do_not_sms and not locked.do_not_sms:
         reasons.append(DO_NOT_SMS)
+    number_changed = change.mobile != locked.mobile
+    if number_changed:
+        reasons.append(MOBILE_CHANGED)
     locked.do_not_sms = change.do_not_sms
     locked.mobile, locked.email = change.mobile, change.email
     locked.save(update_fields=["discharged_at", "do_not_sms", "mobile", "email"])
@@ -65,6 +71,10 @@ def patient_record_update(
             details={"fields": changed},
             now=now,
         )
+    if DO_NOT_SMS in reasons:
+        patient_texts_stop(patient=locked, by=user, now=now)
+    elif number_changed:
+        patient_texts_follow_number(patient=locked, by=user, now=now)
     patient.refresh_from_db()
     if not reasons:
         return 0

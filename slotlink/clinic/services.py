@@ -1,10 +1,13 @@
 """Write-side operations on the diary."""
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
+from slotlink.booking.models import ActorKind
 from slotlink.booking.services import Actor, booking_link_delete_for_appointment
 from slotlink.clinic.models import (
     TIME_HOLDING,
@@ -47,21 +50,40 @@ def appointment_save(*, appointment: Appointment, user: User) -> Appointment:
             appointment.save()
     except IntegrityError:
         raise DiaryConflict("The therapist already has an appointment at that time.") from None
-    appointment_reminders_refresh(appointment=appointment)
     _audit_save(appointment, before, user)
     if (
-        appointment.booking_link_id is not None
-        and appointment.status == AppointmentStatus.CANCELLED
-        and before is not None
+        before is not None
         and before["status"] in TIME_HOLDING
+        and appointment.status == AppointmentStatus.CANCELLED
     ):
-        # The booking it came from is over: its link must not go on saying "booked".
-        booking_link_delete_for_appointment(
-            link_id=appointment.booking_link_id,
-            actor=Actor.staff(user, "Appointment cancelled by staff"),
-            now=timezone.now(),
-        )
+        appointment_taken_away(appointment=appointment, user=user, reason=STAFF_CANCELLED)
+    else:
+        appointment_reminders_refresh(appointment=appointment)
     return appointment
+
+
+# Why a booking link ended, in its history, when staff took its appointment away.
+STAFF_CANCELLED = "Appointment cancelled by staff"
+STAFF_DELETED = "Appointment deleted from the diary"
+
+
+@transaction.atomic
+def appointment_taken_away(
+    *, appointment: Appointment, user: User | None, reason: str, now: datetime | None = None
+) -> None:
+    """The one rule for an appointment staff have just taken out of the diary, whichever way:
+    cancelled from the diary, its status set to cancelled on its page, or deleted. Call it
+    when the appointment held its time until this change. Its reminders stop, and the booking
+    link that made it (if it was booked online) moves to "deleted" with `reason` in its
+    history: DOMAIN.md deletes the link of an appointment deleted from the diary, and a
+    cancelled appointment has left the diary just the same, so the patient's link shows that
+    it cannot be used rather than a booking that no longer stands. (An appointment that held
+    no time already, e.g. the one a patient moved away from, is not taken away: its link
+    stands for the moved appointment.)"""
+    now = now or timezone.now()
+    appointment_reminders_refresh(appointment=appointment, now=now)
+    actor = Actor.staff(user, reason) if user is not None else Actor(ActorKind.SYSTEM, None, reason)
+    booking_link_delete_for_appointment(appointment=appointment, actor=actor, now=now)
 
 
 _AUDITED_FIELDS = (
@@ -110,7 +132,12 @@ def _audit_save(appointment: Appointment, before: dict[str, object] | None, user
 @transaction.atomic
 def appointment_delete(*, appointment: Appointment, user: User) -> None:
     """Take an appointment out of the diary. It stays on record as cancelled (its clinical
-    contact and history must survive); a booking link that made it is marked deleted."""
+    contact and history must survive); see appointment_taken_away for the rest."""
+    was = (
+        Appointment.objects.select_for_update()
+        .values_list("status", flat=True)
+        .get(pk=appointment.pk)
+    )
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancellation_reason = "Deleted from the diary"
     appointment.save(update_fields=["status", "cancellation_reason"])
@@ -121,13 +148,8 @@ def appointment_delete(*, appointment: Appointment, user: User) -> None:
         patient_id=appointment.patient_id,
         service_id=appointment.service_id,
     )
-    appointment_reminders_refresh(appointment=appointment)
-    if appointment.booking_link_id is not None:
-        booking_link_delete_for_appointment(
-            link_id=appointment.booking_link_id,
-            actor=Actor.staff(user, "Appointment deleted from the diary"),
-            now=timezone.now(),
-        )
+    if was in TIME_HOLDING:
+        appointment_taken_away(appointment=appointment, user=user, reason=STAFF_DELETED)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.clinic.images import CheckedImage
 from slotlink.clinic.models import Service, SettingsChange, User
-from slotlink.crypto import encrypt, new_token
+from slotlink.crypto import encrypt, new_token, token_hash
 
 SERVICE_SETTINGS = "Service settings"
 
@@ -85,3 +85,24 @@ def service_settings_update(
     if old_logo and "logo" in changed:
         transaction.on_commit(lambda: default_storage.delete(old_logo))
     return sorted(changed)
+
+
+@transaction.atomic
+def service_notify_callback_token_rotate(
+    *, service_id: int, user: User, now: datetime | None = None
+) -> str:
+    """A new bearer token for the service's GOV.UK Notify delivery receipts, replacing any
+    earlier one at once. Returns it: the only time it exists outside Notify, since only its
+    hash is kept."""
+    service = Service.objects.select_for_update().get(pk=service_id)
+    token = new_token()
+    service.notify_callback_token_hash = token_hash(token)
+    service.save(update_fields=["notify_callback_token_hash"])
+    settings_change_record(
+        service=service,
+        user=user,
+        subject=SERVICE_SETTINGS,
+        fields=["notify_callback_token"],
+        now=now,
+    )
+    return token

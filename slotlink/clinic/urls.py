@@ -21,4 +21,9 @@ urlpatterns = [
         "appointments/<int:pk>/clinical-contact/", views.clinical_contact, name="clinical_contact"
     ),
     path("settings/", settings_views.service_settings, name="service_settings"),
+    path(
+        "settings/notify-callback-token/",
+        settings_views.notify_callback_token,
+        name="notify_callback_token",
+    ),
 ]

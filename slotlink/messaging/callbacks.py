@@ -1,9 +1,11 @@
 """Delivery receipts from providers. They are authenticated, de-duplicated and always answered
 quickly with 2xx once authenticated: a provider that gets an error retries, and we have
-nothing to gain from that."""
+nothing to gain from that. Whatever a receipt holds, it is matched exactly or not at all, and
+never answered with an error page."""
 
-import hmac
 import json
+import re
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -16,8 +18,18 @@ from slotlink.messaging.services import (
     NOTIFY_STATUSES,
     TWILIO_STATUSES,
     message_status_callback,
+    notify_callback_scope,
     twilio_auth_token,
 )
+
+# What our references and Twilio's message ids look like (URL-safe base64, or the number an
+# older message kept): anything else names no message, and is never handed to the database,
+# which may refuse it (a NUL, a lone surrogate) rather than find nothing.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _identifier(value: Any) -> str:
+    return value if isinstance(value, str) and _IDENTIFIER.fullmatch(value) else ""
 
 
 def _apply(
@@ -30,30 +42,37 @@ def _apply(
         )
 
 
+def _notify_receipt(body: bytes) -> tuple[str, str]:
+    """The receipt's reference and status, or blanks when it has none we could use."""
+    try:
+        receipt = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, too deep, or a number too long to read
+        return "", ""
+    if not isinstance(receipt, dict):
+        return "", ""
+    status = receipt.get("status")
+    return _identifier(receipt.get("reference")), status if isinstance(status, str) else ""
+
+
 @csrf_exempt
 @require_POST
 def notify(request: HttpRequest) -> HttpResponse:
-    expected = settings.NOTIFY_CALLBACK_TOKEN
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    scope = notify_callback_scope(given)
+    if scope is None:
         return HttpResponse(status=401)
-    try:
-        receipt = json.loads(request.body)
-        reference = str(receipt.get("reference") or "")
-        provider_status = str(receipt.get("status") or "")
-    except (ValueError, AttributeError):
-        return HttpResponse(status=204)  # unreadable: nothing we can do with it
+    reference, provider_status = _notify_receipt(request.body)
     message = (
-        OutboundMessage.objects.filter(pk=int(reference)).first() if reference.isdigit() else None
+        OutboundMessage.objects.filter(scope, reference=reference).first() if reference else None
     )
-    _apply(message, provider_status, NOTIFY_STATUSES, f"Notify: {provider_status}")
+    _apply(message, provider_status, NOTIFY_STATUSES, f"Notify: {provider_status[:40]}")
     return HttpResponse(status=204)
 
 
 @csrf_exempt
 @require_POST
 def twilio(request: HttpRequest) -> HttpResponse:
-    sid = request.POST.get("MessageSid", "")[:100]
+    sid = _identifier(request.POST.get("MessageSid", ""))
     message = (
         OutboundMessage.objects.select_related("service").filter(provider_reference=sid).first()
         if sid

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import Appointment, Patient, Service
+from slotlink.crypto import new_token
 
 
 class MessageKind(models.TextChoices):
@@ -55,6 +56,10 @@ class OutboundMessage(models.Model):
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
+    # Our name for the message at the provider, which hands it back in delivery receipts:
+    # random, so a receipt can only name a message whose reference it was given. (Messages
+    # from before it was random keep their number, which the provider already holds.)
+    reference = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
     to = models.CharField(max_length=254)

@@ -6,6 +6,7 @@ many workers run sending tasks only one calls the provider for each message. A f
 may have reached the provider is settled by asking the provider for our reference before
 sending again."""
 
+import hmac
 import logging
 import random
 import time
@@ -13,11 +14,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from slotlink.audit.models import AuditAction, Who
+from slotlink.audit.services import audit_record
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import (
     Appointment,
@@ -25,9 +28,10 @@ from slotlink.clinic.models import (
     InternalMessage,
     Patient,
     Service,
+    SmsProvider,
     User,
 )
-from slotlink.crypto import decrypt, encrypt
+from slotlink.crypto import decrypt, encrypt, token_hash
 from slotlink.formatting import when
 from slotlink.messaging.backends import (
     EmailBackend,
@@ -122,11 +126,16 @@ def message_queue(
     subject: str = "",
     urgent: bool = False,
     not_before: datetime | None = None,
+    for_start: datetime | None = None,
+    reminder_hours: int | None = None,
     now: datetime | None = None,
 ) -> OutboundMessage:
-    """Store a message and enqueue its sending, in the caller's transaction."""
+    """Store a message and enqueue its sending, in the caller's transaction: every message
+    to a patient is queued here. A text to a patient who is not to be contacted by SMS is
+    recorded as not sent, with the reason, and goes nowhere (its text is not kept)."""
     now = now or timezone.now()
     due = max(not_before or now, now)
+    refused = channel == Channel.SMS and patient is not None and patient.do_not_sms
     message = OutboundMessage.objects.create(
         service=service,
         patient=patient,
@@ -136,12 +145,27 @@ def message_queue(
         channel=channel,
         to=to,
         subject=subject,
-        body_encrypted=encrypt(body),
+        body_encrypted="" if refused else encrypt(body),
         urgent=urgent,
         send_after=due if urgent else quiet_hours_end(service, due),
+        for_start=for_start,
+        reminder_hours=reminder_hours,
         created_at=now,
+        status=MessageStatus.CANCELLED if refused else MessageStatus.QUEUED,
+        error=NOT_BY_SMS if refused else "",
     )
-    _enqueue(message)
+    if refused:
+        _audit_not_sent(
+            message.pk,
+            kind,
+            message.patient_id,
+            service.pk,
+            reason=NOT_BY_SMS,
+            by=Who.SYSTEM,
+            now=now,
+        )
+    else:
+        _enqueue(message)
     return message
 
 
@@ -174,6 +198,92 @@ def _ensure_sender(*, at: datetime | None = None) -> None:
 
 def message_body(message: OutboundMessage) -> str:
     return decrypt(message.body_encrypted) or ""
+
+
+# Why a text to a patient was not sent, as staff read it on the outbox and the link's history.
+NOT_BY_SMS = "Patient asked not to be contacted by SMS"
+LINK_EXPIRED_WITH_NUMBER = "The mobile number changed, so the link it carried was expired"
+NO_MOBILE = "No mobile number on record"
+NUMBER_CHANGED = "The patient's mobile number changed after it was queued"
+# Texts carrying a booking link: they go with their link.
+LINK_TEXTS = (MessageKind.BOOKING_LINK, MessageKind.AD_HOC)
+
+
+def _not_sent(
+    messages: QuerySet[OutboundMessage], *, reason: str, by: User | Who, now: datetime
+) -> int:
+    """Cancel the queued ones among `messages`, each recorded with the reason on the message
+    and in the audit log. The rows are locked first, so no sender claims one meanwhile."""
+    with transaction.atomic():
+        held = list(
+            messages.filter(status=MessageStatus.QUEUED)
+            .select_for_update()
+            .values_list("pk", "kind", "patient_id", "service_id")
+        )
+        OutboundMessage.objects.filter(pk__in=[pk for pk, *_ in held]).update(
+            status=MessageStatus.CANCELLED, error=reason
+        )
+        for pk, kind, patient_id, service_id in held:
+            _audit_not_sent(pk, kind, patient_id, service_id, reason=reason, by=by, now=now)
+    return len(held)
+
+
+def _audit_not_sent(
+    pk: int,
+    kind: str,
+    patient_id: int | None,
+    service_id: int,
+    *,
+    reason: str,
+    by: User | Who,
+    now: datetime,
+) -> None:
+    audit_record(
+        action=AuditAction.MESSAGE_NOT_SENT,
+        by=by,
+        object_type="outbound_message",
+        object_id=pk,
+        patient_id=patient_id,
+        service_id=service_id,
+        details={"kind": kind, "reason": reason},
+        now=now,
+    )
+
+
+def patient_texts_stop(*, patient: Patient, by: User, now: datetime) -> int:
+    """The patient is not to be contacted by SMS any more: every text still queued for them
+    is cancelled, with the reason. Returns how many."""
+    queued = OutboundMessage.objects.filter(patient=patient, channel=Channel.SMS)
+    return _not_sent(queued, reason=NOT_BY_SMS, by=by, now=now)
+
+
+def patient_texts_follow_number(*, patient: Patient, by: User, now: datetime) -> None:
+    """After the patient's mobile number changed: texts still queued for them go to the number
+    on record now, never the old one. A booking link's text goes with its link (the change
+    expired it), and with no number left nothing goes."""
+    queued = OutboundMessage.objects.filter(
+        patient=patient, channel=Channel.SMS, status=MessageStatus.QUEUED
+    )
+    _not_sent(queued.filter(kind__in=LINK_TEXTS), reason=LINK_EXPIRED_WITH_NUMBER, by=by, now=now)
+    if patient.mobile:
+        queued.exclude(kind__in=LINK_TEXTS).update(to=patient.mobile)
+    else:
+        _not_sent(queued, reason=NO_MOBILE, by=by, now=now)
+
+
+def _why_not_send(message: OutboundMessage) -> str:
+    """Checked again as each text leaves, whatever was true when it was queued: why it must
+    not go now, or "" if it may."""
+    if _is_stale_reminder(message):
+        return "The appointment moved or was cancelled"
+    patient = message.patient
+    if message.channel != Channel.SMS or patient is None:
+        return ""
+    if patient.do_not_sms:
+        return NOT_BY_SMS
+    if message.to != patient.mobile:
+        return NUMBER_CHANGED
+    return ""
 
 
 def _is_stale_reminder(message: OutboundMessage) -> bool:
@@ -228,19 +338,32 @@ def _claim_due(now: datetime) -> list[OutboundMessage]:
         OutboundMessage.objects.filter(pk__in=ids).update(
             status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now
         )
-    return list(OutboundMessage.objects.select_related("appointment", "service").filter(pk__in=ids))
+    return list(
+        OutboundMessage.objects.select_related("appointment", "service", "patient").filter(
+            pk__in=ids
+        )
+    )
 
 
 def _deliver(message: OutboundMessage, now: datetime) -> bool:
     """Hand one claimed message to its provider; returns whether the provider took it."""
-    if _is_stale_reminder(message):
-        _advance(
-            message.pk, MessageStatus.CANCELLED, error="The appointment moved or was cancelled"
-        )
+    reason = _why_not_send(message)
+    if reason:
+        with transaction.atomic():
+            if _advance(message.pk, MessageStatus.CANCELLED, error=reason) and message.patient:
+                _audit_not_sent(
+                    message.pk,
+                    message.kind,
+                    message.patient_id,
+                    message.service_id,
+                    reason=reason,
+                    by=Who.SYSTEM,
+                    now=now,
+                )
         return False
     backend = backend_for(message)
     outgoing = Outgoing(
-        reference=str(message.pk),
+        reference=message.reference,
         to=message.to,
         body=message_body(message),
         subject=message.subject,
@@ -361,12 +484,36 @@ TWILIO_STATUSES = {
 }
 
 
+# Messages handed to a provider: only these have receipts.
+HANDED_OVER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)
+
+
+def notify_callback_scope(token: str) -> Q | None:
+    """Whose messages a Notify receipt carrying this bearer token may speak of: those of the
+    service whose own callback token it is; for the deployment's token, those of services
+    sending through the deployment's own Notify account. None: nobody's."""
+    if not token:
+        return None
+    own = Service.objects.filter(notify_callback_token_hash=token_hash(token)).first()
+    if own is not None:
+        return Q(service_id=own.pk)
+    shared = settings.NOTIFY_CALLBACK_TOKEN
+    if shared and hmac.compare_digest(token.encode(), shared.encode()):
+        return ~Q(service__sms_provider=SmsProvider.NOTIFY)
+    return None
+
+
 def message_status_callback(
     *, message: OutboundMessage, provider_status: str, status: MessageStatus, detail: str = ""
 ) -> bool:
     """Record what the provider said. A repeated callback is recorded once; a status never
-    moves backwards. Returns whether anything changed."""
+    moves backwards. A receipt for a message not handed over (still queued, e.g. to be tried
+    again, or being sent) is ignored: it cannot be about an attempt we know of, and taking it
+    would keep the message from ever being sent. Returns whether anything changed."""
     now = timezone.now()
+    if not OutboundMessage.objects.filter(pk=message.pk, status__in=HANDED_OVER).exists():
+        logger.info("Receipt for message %s ignored: it has not been sent", message.pk)
+        return False
     try:
         with transaction.atomic():
             MessageEvent.objects.create(
@@ -382,7 +529,13 @@ def message_status_callback(
         fields["delivered_at"] = now
     if status == MessageStatus.FAILED:
         fields["error"] = (detail or provider_status)[:300]
-    return _advance(message.pk, status, **fields)
+    # From "sent" only, in the same compare-and-set: a message queued again since the check
+    # above is left to be sent.
+    return status != MessageStatus.SENT and bool(
+        OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENT).update(
+            status=status, **fields
+        )
+    )
 
 
 # Reminders --------------------------------------------------------------------------------
@@ -414,20 +567,19 @@ def appointment_reminders_refresh(*, appointment: Appointment, now: datetime | N
         ).exists()
         if exists:
             continue
-        message = OutboundMessage.objects.create(
+        message_queue(
             service=service,
-            patient=patient,
-            appointment=appointment,
-            booking_link=appointment.booking_link,
-            kind=MessageKind.REMINDER,
             to=patient.mobile,
-            body_encrypted=encrypt(reminder_text(appointment)),
-            send_after=due,
+            body=reminder_text(appointment),
+            kind=MessageKind.REMINDER,
+            patient=patient,
+            booking_link=appointment.booking_link,
+            appointment=appointment,
+            not_before=due,
             for_start=appointment.start,
             reminder_hours=hours,
-            created_at=now,
+            now=now,
         )
-        _enqueue(message)
 
 
 def reminder_text(appointment: Appointment) -> str:

@@ -21,7 +21,7 @@ from slotlink.clinic.models import Appointment, AppointmentStatus, Source
 from slotlink.clinic.services import appointment_delete
 from slotlink.domain.link_lifecycle import LinkStatus
 from tests.conftest import Clinic
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, PatientFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -448,7 +448,9 @@ def two_patients_and_one_therapist(clinic: Clinic) -> tuple[Client, Client]:
     """Two patients on their links, with one therapist left, so one hold fills a time."""
     clinic.therapists[1].active = False
     clinic.therapists[1].save()
-    return entered(send(clinic)[1]), entered(send(clinic)[1])
+    other = PatientFactory(service=clinic.service)
+    _, other_token = booking_link_send(patient=other, rule=clinic.rule, sent_by=clinic.admin)
+    return entered(send(clinic)[1]), entered(other_token)
 
 
 def test_a_time_another_patient_holds_is_not_offered_and_cannot_be_chosen(

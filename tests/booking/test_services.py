@@ -76,7 +76,7 @@ def test_sent_link_stores_the_tokens_hash_and_ciphertext_but_never_the_token(
 
 
 def test_sent_links_token_has_256_bits_and_is_url_safe(clinic: Clinic) -> None:
-    tokens = {send(clinic)[1] for _ in range(5)}
+    tokens = {send(clinic, patient=PatientFactory(service=clinic.service))[1] for _ in range(5)}
     assert len(tokens) == 5
     for token in tokens:
         assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)  # 43 × 6 bits ≥ 256
@@ -430,10 +430,11 @@ def test_overdue_sweep_expires_only_live_links_past_their_validity(
     short_rule = BroadcastRuleFactory(
         service=clinic.service, therapists=clinic.therapists, link_valid_days=2
     )
+    patients = [PatientFactory(service=clinic.service) for _ in range(2)]
     overdue_sent, _ = send(clinic, rule=short_rule)
-    overdue_accessed, _ = send(clinic, rule=short_rule)
+    overdue_accessed, _ = send(clinic, rule=short_rule, patient=patients[0])
     booking_link_open(link=overdue_accessed)
-    overdue_booked, _ = send(clinic, rule=short_rule)
+    overdue_booked, _ = send(clinic, rule=short_rule, patient=patients[1])
     booking_link_book(link=overdue_booked, start=TUESDAY_11)
     not_yet_due, _ = send(clinic)  # valid for 14 days
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from slotlink.accounts.services import two_factor_required
+from slotlink.booking.models import BroadcastRule
 from slotlink.booking.services import booking_link_send, booking_link_url
 from slotlink.clinic.models import User
 from tests.conftest import IN_CI, Clinic, make_clinic, skip_or_fail, totp_code, totp_device
@@ -138,10 +139,12 @@ def browser_clinic(transactional_db: None) -> Clinic:
     return clinic
 
 
-def send_link(clinic: Clinic, sent_by: User | None = None) -> str:
+def send_link(
+    clinic: Clinic, sent_by: User | None = None, rule: BroadcastRule | None = None
+) -> str:
     """A link sent without the staff pages, for tests about what the patient sees."""
     _, token = booking_link_send(
-        patient=clinic.patient, rule=clinic.rule, sent_by=sent_by or clinic.admin
+        patient=clinic.patient, rule=rule or clinic.rule, sent_by=sent_by or clinic.admin
     )
     return booking_link_url(token)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
-from slotlink.booking.models import BookingLink
+from slotlink.booking.models import BookingLink, BroadcastRule
 from slotlink.clinic.models import Appointment, Source
 from tests.browser.conftest import assert_accessible, log_in, send_link
 from tests.conftest import Clinic, run_tasks
@@ -222,7 +222,8 @@ def test_expiring_a_live_link_shows_the_patient_the_cannot_be_used_page(
 ) -> None:
     clinic = browser_clinic
     first_link = send_link(clinic)
-    second_link = send_link(clinic)
+    # Another rule: the same one again within minutes would show the first link again.
+    second_link = send_link(clinic, rule=BroadcastRule.objects.get(title="CBT – face to face"))
     second = BookingLink.objects.latest("pk")
 
     log_in(staff_page, clinic.admin)

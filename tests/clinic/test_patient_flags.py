@@ -30,7 +30,8 @@ def text(response: Any) -> str:
 
 
 def record_form(patient: Patient, **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"mobile": "07700 900123", "email": patient.email}
+    # The patient's own number unless a test changes it: a new number expires links too.
+    data: dict[str, Any] = {"mobile": patient.mobile, "email": patient.email}
     data.update({name: value for name, value in changes.items() if value is not None})
     return data
 
@@ -40,11 +41,15 @@ def edit_url(clinic: Clinic) -> str:
 
 
 def links(clinic: Clinic, count: int) -> list[BookingLink]:
-    second_rule = BroadcastRuleFactory(service=clinic.service, therapists=clinic.therapists)
-    rules = [clinic.rule, second_rule]
+    """Live links for the patient, each for a rule of its own (the same rule again within
+    minutes would show the first link again: tests/booking/test_send_twice.py)."""
     return [
-        booking_link_send(patient=clinic.patient, rule=rules[i % 2], sent_by=clinic.admin)[0]
-        for i in range(count)
+        booking_link_send(
+            patient=clinic.patient,
+            rule=BroadcastRuleFactory(service=clinic.service, therapists=clinic.therapists),
+            sent_by=clinic.admin,
+        )[0]
+        for _ in range(count)
     ]
 
 

@@ -70,7 +70,7 @@ def test_notify_accepts_a_text_with_our_reference_and_the_body(clinic, frozen_no
     assert notify.accepted == [
         {
             "id": message.provider_reference,
-            "reference": str(message.pk),
+            "reference": message.reference,
             "to": clinic.patient.mobile,
             "body": "Hello Alex, your appointment is on Tuesday at 9am.",
         }
@@ -185,7 +185,7 @@ def test_a_worker_killed_after_the_provider_accepted_does_not_send_twice(
     notify.accept(
         {
             "id": "accepted-before-the-crash",
-            "reference": str(message.pk),
+            "reference": message.reference,
             "to": message.to,
             "body": "…",
         }
@@ -248,4 +248,4 @@ def test_a_services_own_provider_settings_take_precedence(clinic, frozen_now, se
         messages_send_due()
 
         assert refreshed(message).provider == "notify"
-        assert fake.accepted[0]["reference"] == str(message.pk)
+        assert fake.accepted[0]["reference"] == message.reference

@@ -26,6 +26,7 @@ from slotlink.messaging.services import (
 )
 from slotlink.messaging.tasks import send_due_messages
 from tests.conftest import logged_in, run_tasks
+from tests.factories import PatientFactory
 
 
 def queue(clinic, body: str, **fields) -> OutboundMessage:
@@ -67,14 +68,15 @@ def test_many_workers_running_the_same_task_send_it_once(clinic, counting):
     for thread in threads:
         thread.join(30)
 
-    assert counting == [str(message.pk)]
+    assert counting == [message.reference]
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
 
 
 def test_the_worker_sends_every_queued_link_text(clinic, frozen_now, counting):
     for _ in range(5):
-        booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+        patient = PatientFactory(service=clinic.service)
+        booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
 
     run_tasks()
 
@@ -88,7 +90,8 @@ def waiting_senders() -> int:
 
 def test_a_burst_of_texts_waits_for_one_sending_task(clinic, frozen_now, counting):
     for _ in range(30):
-        booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+        patient = PatientFactory(service=clinic.service)
+        booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
 
     assert waiting_senders() == 1
     run_tasks()
@@ -181,7 +184,7 @@ def test_texts_queued_while_two_workers_run_are_each_sent_once(clinic, needs_pos
     """Real django-tasks-db workers (two threads) running while three threads queue texts:
     every text is sent, none twice. (The tests above pin the narrow race down exactly.)"""
     queuing_done = threading.Event()
-    queued: list[int] = []
+    queued: list[str] = []
 
     def queuer(n: int) -> None:
         try:
@@ -189,7 +192,7 @@ def test_texts_queued_while_two_workers_run_are_each_sent_once(clinic, needs_pos
                 with transaction.atomic():
                     message = queue(clinic, f"Text {n}-{i}", kind=MessageKind.AD_HOC, urgent=True)
                     time.sleep(0.002)  # hold the transaction open while workers look
-                queued.append(message.pk)
+                queued.append(message.reference)
         finally:
             connections.close_all()
 
@@ -223,7 +226,7 @@ def test_texts_queued_while_two_workers_run_are_each_sent_once(clinic, needs_pos
         thread.join(60)
 
     assert len(queued) == 60
-    assert sorted(counting) == sorted(str(pk) for pk in queued)
+    assert sorted(counting) == sorted(queued)
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
 
 
@@ -263,7 +266,7 @@ def test_the_database_going_away_mid_batch_loses_and_duplicates_nothing(
 
     statuses = OutboundMessage.objects.values_list("status", flat=True)
     assert set(statuses) == {MessageStatus.SENT}
-    assert sorted(sends) == sorted(str(m.pk) for m in messages)  # one send each, no more
+    assert sorted(sends) == sorted(m.reference for m in messages)  # one send each, no more
     # Each row records the provider's id from its one acceptance: nothing was sent again.
     assert sorted(OutboundMessage.objects.values_list("provider_reference", flat=True)) == sorted(
         accepted.values()
@@ -290,7 +293,7 @@ def test_admins_see_failed_messages_and_can_retry_them(clinic, frozen_now, count
     run_tasks()
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
-    assert counting == [str(message.pk)]
+    assert counting == [message.reference]
 
 
 def test_therapists_cannot_see_the_outbox_and_strangers_cannot_retry(clinic, other_clinic):
@@ -386,7 +389,7 @@ def test_workers_claiming_batches_at_once_send_every_message_exactly_once(clinic
     for thread in threads:
         thread.join(60)
 
-    assert sorted(counting) == sorted(str(m.pk) for m in messages)
+    assert sorted(counting) == sorted(m.reference for m in messages)
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
 
 
@@ -400,7 +403,7 @@ def test_one_task_sends_a_batch_of_due_messages_and_leaves_future_ones(
 
     assert messages_send_due() == 3
 
-    assert sorted(counting) == sorted(str(m.pk) for m in due)
+    assert sorted(counting) == sorted(m.reference for m in due)
     later.refresh_from_db()
     assert later.status == MessageStatus.QUEUED
     assert messages_send_due() == 0  # another worker's turn finds nothing left to send

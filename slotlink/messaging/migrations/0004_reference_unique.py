@@ -1,0 +1,19 @@
+from django.db import migrations, models
+
+import slotlink.crypto
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("messaging", "0003_fill_references"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="outboundmessage",
+            name="reference",
+            field=models.CharField(
+                default=slotlink.crypto.new_token, editable=False, max_length=64, unique=True
+            ),
+        ),
+    ]
