@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from slotlink.inputs import record_id
 from slotlink.messaging.models import OutboundMessage
 from slotlink.messaging.services import (
     NOTIFY_STATUSES,
@@ -43,9 +44,8 @@ def notify(request: HttpRequest) -> HttpResponse:
         provider_status = str(receipt.get("status") or "")
     except (ValueError, AttributeError):
         return HttpResponse(status=204)  # unreadable: nothing we can do with it
-    message = (
-        OutboundMessage.objects.filter(pk=int(reference)).first() if reference.isdigit() else None
-    )
+    pk = record_id(reference)
+    message = OutboundMessage.objects.filter(pk=pk).first() if pk else None
     _apply(message, provider_status, NOTIFY_STATUSES, f"Notify: {provider_status}")
     return HttpResponse(status=204)
 
