@@ -342,7 +342,13 @@ def crowd(port: int, tokens: list[str]) -> tuple[Tally, float]:
         thread.join(
             timeout=max(1.0, PHASE_DEADLINE_S + REQUEST_TIMEOUT_S - (time.perf_counter() - began))
         )
-    return tally, time.perf_counter() - began
+    elapsed = time.perf_counter() - began
+    # Every patient tallies an outcome, errors included; one missing is still walking or died
+    # outside the walk, and the figures would silently leave it out.
+    missing = len(tokens) - sum(tally.outcomes.values())
+    if missing or any(thread.is_alive() for thread in threads):
+        raise RuntimeError(f"{missing} patients never finished (stuck past the deadline, or died)")
+    return tally, elapsed
 
 
 def yardstick(port: int) -> float:
@@ -350,12 +356,15 @@ def yardstick(port: int) -> float:
     no query) from the same server and the same kind of client."""
     tally = Tally()
     per_client = YARDSTICK_REQUESTS // YARDSTICK_CLIENTS
+    errors: list[Exception] = []
 
     def hammer() -> None:
         browser = Browser(port, tally)
         try:
             for _ in range(per_client):
                 browser.page("/login/")
+        except Exception as error:  # reported below: a failed client would skew the rate
+            errors.append(error)
         finally:
             browser.close()
 
@@ -366,6 +375,8 @@ def yardstick(port: int) -> float:
     for thread in threads:
         thread.join(timeout=120)
     elapsed = time.perf_counter() - began
+    if errors or any(thread.is_alive() for thread in threads):
+        raise RuntimeError(f"the yardstick's clients failed or hung: {errors[:3]}")
     return len(tally.latencies_ms) / elapsed
 
 

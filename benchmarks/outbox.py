@@ -113,7 +113,8 @@ def run(vendor: str) -> dict[str, object]:
             for _ in range(WORKERS)
         ]
         for worker in workers:
-            worker.wait(timeout=900)
+            if worker.wait(timeout=900) != 0:
+                raise RuntimeError(f"a db_worker exited with {worker.returncode}")
         elapsed = time.perf_counter() - began
         outcome = subprocess.run(
             [PYTHON, "-m", "benchmarks.outbox", "--report"],

@@ -1,16 +1,24 @@
-"""Brief write contention ("database is locked" on SQLite, a deadlock on PostgreSQL) is
-retried, and if it persists the person sees a calm "try again" page, never an error."""
+"""Brief write contention ("database is locked" on SQLite; a deadlock or a lock wait timed
+out on PostgreSQL) is retried, and if it persists the person sees a calm "try again" page,
+never an error, and within a few seconds."""
 
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-_RETRYABLE_PGCODES = {"40001", "40P01"}  # serialization failure, deadlock detected
+# serialization failure, deadlock detected, lock_timeout reached
+_CONTENTION_PGCODES = {"40001", "40P01", "55P03"}
+
+# The longest a request waits for locks, retries included, before the "busy" page: well
+# inside the 30 to 60 seconds after which proxies and load balancers give up and show a
+# gateway error of their own. Each lock wait itself is bounded by DATABASE_LOCK_WAIT_SECONDS.
+WAIT_BUDGET_SECONDS = 5.0
 
 
 def is_contention(error: BaseException) -> bool:
@@ -19,25 +27,34 @@ def is_contention(error: BaseException) -> bool:
     if "database is locked" in str(error) or "database table is locked" in str(error):
         return True
     cause = error.__cause__
-    return getattr(cause, "sqlstate", None) in _RETRYABLE_PGCODES
+    return getattr(cause, "sqlstate", None) in _CONTENTION_PGCODES
 
 
 def retry_on_contention(
     view: Callable[..., HttpResponse], attempts: int = 4, pause: float = 0.05
 ) -> Callable[..., HttpResponse]:
     """Run a view again when its transaction lost to contention. Safe because each of our
-    POST views makes one atomic change, rolled back whole when it fails."""
+    POST views makes one atomic change, rolled back whole when it fails. Another try is made
+    only if it could wait out a whole lock wait within WAIT_BUDGET_SECONDS: a lock held on
+    and on gets the busy page, not a queue of waits."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        for attempt in range(attempts - 1):
+        deadline = time.monotonic() + WAIT_BUDGET_SECONDS
+        tries = 0
+        while True:
             try:
                 return view(request, *args, **kwargs)
             except OperationalError as error:
-                if not is_contention(error):
+                delay = pause * 2**tries
+                tries += 1
+                if (
+                    not is_contention(error)
+                    or tries == attempts
+                    or time.monotonic() + delay + settings.DATABASE_LOCK_WAIT_SECONDS > deadline
+                ):
                     raise
-                time.sleep(pause * 2**attempt)
-        return view(request, *args, **kwargs)
+                time.sleep(delay)
 
     return wrapper
 

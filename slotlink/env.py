@@ -4,6 +4,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from slotlink.inputs import MAX_ID, whole_number
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -28,10 +30,10 @@ def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    number = whole_number(raw, -MAX_ID, MAX_ID)
+    if number is None:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}")
+    return number
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

@@ -8,6 +8,10 @@ def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def day_month_year(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def short_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 

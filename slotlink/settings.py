@@ -140,12 +140,23 @@ TEMPLATES = [
 ]
 
 
+# How long one statement waits for a lock another transaction holds before it fails
+# ("database is locked" on SQLite, lock_timeout on PostgreSQL). slotlink/contention.py retries
+# within its budget of a few seconds and then shows the "busy" page, so a held lock never
+# keeps anyone waiting past a proxy's time-out. (PostgreSQL gets it as a connection option;
+# behind PgBouncer in transaction mode, set it on the role: ALTER ROLE … SET lock_timeout.)
+DATABASE_LOCK_WAIT_SECONDS = 3
+
+
 def _database() -> dict[str, object]:
     url = env_str("DATABASE_URL")
     if url:
-        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
-        config["CONN_HEALTH_CHECKS"] = True
-        return config
+        parsed = dj_database_url.parse(url, conn_max_age=60)
+        options = dict(parsed.get("OPTIONS", {}))
+        options["options"] = (
+            f"-c lock_timeout={DATABASE_LOCK_WAIT_SECONDS}s {options.get('options', '')}".strip()
+        )
+        return {**parsed, "CONN_HEALTH_CHECKS": True, "OPTIONS": options}
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
@@ -153,7 +164,7 @@ def _database() -> dict[str, object]:
             # Writers take the lock when the transaction begins, so a transaction that reads
             # then writes can never be overtaken between its check and its insert.
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": DATABASE_LOCK_WAIT_SECONDS,
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             ),

@@ -50,7 +50,7 @@ def secret_text(device: TOTPDevice) -> str:
 
 def _verify(user: User, device: TOTPDevice, token: str) -> bool:
     token = token.strip().replace(" ", "")
-    if not (token.isdigit() and len(token) == device.digits):
+    if not (token.isascii() and token.isdigit() and len(token) == device.digits):
         # Still counted as a failure, so malformed guesses are throttled like wrong ones.
         with transaction.atomic():
             TOTPDevice.objects.select_for_update().get(pk=device.pk).throttle_increment()

@@ -37,6 +37,7 @@ from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Role
 from slotlink.contention import retry_on_contention
 from slotlink.formatting import staff_datetime
+from slotlink.inputs import record_id
 
 admins = staff_required(Role.ADMIN, Role.SUPERUSER)
 ROWS_PER_PAGE = 500
@@ -91,7 +92,8 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
 def bulk_selection(request: HttpRequest) -> HttpResponse:
     """From the ticked rows of a patient search: ask which rule, then preview."""
     user = staff_user(request)
-    patient_ids = [int(raw) for raw in request.POST.getlist("patient") if raw.isdigit()][:500]
+    chosen = (record_id(raw) for raw in request.POST.getlist("patient"))
+    patient_ids = [pk for pk in chosen if pk is not None][:500]
     if not patient_ids:
         messages.error(request, "Tick at least one patient to invite.")
         return redirect("clinic:patient_search")

@@ -64,10 +64,6 @@ def _live_link_patients(rule: BroadcastRule, now: datetime) -> set[int]:
     )
 
 
-def _valid(number: str) -> bool:
-    return len(number) == 10 and number.isdigit() and is_valid_nhs_number(number)
-
-
 def _finding(patient: _Facts | None, live: set[int]) -> BulkFinding:
     if patient is None:
         return BulkFinding.UNKNOWN
@@ -99,7 +95,7 @@ def bulk_invitation_prepare_upload(
     whether it is a fresh preview (False: this list was already confirmed for this rule)."""
     now = now or timezone.now()
     service_id = service_id_of(user)
-    wanted = sorted({e.nhs_number for e in entries if _valid(e.nhs_number)})
+    wanted = sorted({e.nhs_number for e in entries if is_valid_nhs_number(e.nhs_number)})
     by_number: dict[str, _Facts] = {}
     for start in range(0, len(wanted), _CHUNK):
         found = Patient.objects.filter(
@@ -111,7 +107,7 @@ def bulk_invitation_prepare_upload(
     rows = []
     for entry in entries:
         patient = None
-        if not _valid(entry.nhs_number):
+        if not is_valid_nhs_number(entry.nhs_number):
             finding = BulkFinding.INVALID
         elif entry.nhs_number in seen:
             finding = BulkFinding.DUPLICATE

@@ -3,7 +3,7 @@ appointment (through a manage link), and the page either shows when the patient 
 step. Each flow names its own URLs."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +29,13 @@ from slotlink.booking.selectors import (
     rule_offer,
 )
 from slotlink.booking.services import SlotTaken, slot_hold_acquire, slot_hold_release
-from slotlink.clinic.models import Service
+from slotlink.clinic.models import (
+    APPOINTMENT_DAYS_AHEAD,
+    APPOINTMENT_DAYS_BACK,
+    Service,
+    appointment_days,
+)
+from slotlink.inputs import iso_day, iso_instant, record_id
 
 
 @dataclass(frozen=True)
@@ -105,23 +111,25 @@ def times_page(
     )
 
 
+def _day(link: BookingLink, raw: str) -> date | None:
+    """A day from a URL or a form, if an appointment could fall on it."""
+    return iso_day(raw, *appointment_days(timezone.localdate(timezone=link.service.zone)))
+
+
 def day_page(
     request: HttpRequest,
     link: BookingLink,
-    iso_day: str,
+    raw_day: str,
     flow: Flow,
     *,
     exclude: datetime | None = None,
 ) -> HttpResponse:
-    try:
-        chosen_day = date.fromisoformat(iso_day)
-    except ValueError:
-        return redirect(flow.times)
-    starts = _offered(link, exclude, day=chosen_day)
+    chosen_day = _day(link, raw_day)
+    starts = _offered(link, exclude, day=chosen_day) if chosen_day else []
     day_times: DayOfTimes | None = next(
         (d for d in group_days(starts, link.service.zone) if d.day == chosen_day), None
     )
-    if day_times is None:
+    if chosen_day is None or day_times is None:
         messages.info(request, "There are no free times left on that day. Choose another day.")
         return redirect(flow.times)
     if link.rule.show_therapists:
@@ -143,13 +151,13 @@ def day_page(
 
 
 def parse_start(raw: object) -> datetime | None:
-    if not isinstance(raw, str) or not raw or len(raw) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+    """A start time chosen (or kept in the session), if an appointment could start then."""
+    now = timezone.now()
+    return iso_instant(
+        raw,
+        now - timedelta(days=APPOINTMENT_DAYS_BACK),
+        now + timedelta(days=APPOINTMENT_DAYS_AHEAD),
+    )
 
 
 def _parse_choice(raw: str | None) -> tuple[datetime | None, int | None]:
@@ -158,15 +166,8 @@ def _parse_choice(raw: str | None) -> tuple[datetime | None, int | None]:
     start = parse_start(instant)
     if not therapist:
         return start, None
-    return (start, int(therapist)) if therapist.isdigit() and len(therapist) < 12 else (None, None)
-
-
-def _is_iso_day(raw: str) -> bool:
-    try:
-        date.fromisoformat(raw)
-    except ValueError:
-        return False
-    return True
+    therapist_id = record_id(therapist)
+    return (start, therapist_id) if therapist_id else (None, None)
 
 
 def choose_time(
@@ -184,7 +185,7 @@ def choose_time(
         return redirect(flow.times)
     if start is None:
         back = request.POST.get("day", "")
-        if _is_iso_day(back):
+        if _day(link, back):
             return redirect(reverse(flow.day, args=[back]) + "?error=choose")
         return redirect(flow.times)
     try:

@@ -1,7 +1,8 @@
 """The admin dashboard: this week's booking links per rule, as a small chart and a table."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET
 from slotlink.booking.admin_presenters import duration_words, week_chart, week_label
 from slotlink.booking.admin_selectors import rule_weeks
 from slotlink.clinic.access import staff_required, staff_user
+from slotlink.clinic.forms import day_asked_for
 from slotlink.clinic.models import Role
 from slotlink.clinic.selectors import week_start
 
@@ -21,10 +23,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     assert user.service is not None  # noqa: S101 - staff_required
     zone = user.service.zone
     today = timezone.localdate(timezone=zone)
-    try:
-        monday = week_start(date.fromisoformat(request.GET.get("week") or ""))
-    except ValueError:
-        monday = week_start(today)
+    day, problem = day_asked_for(request.GET.get("week"), today)
+    if problem:
+        messages.warning(request, problem)
+    monday = week_start(day)
     start = datetime.combine(monday, time(0), tzinfo=zone)
     end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)
     weeks = rule_weeks(user, start, end)

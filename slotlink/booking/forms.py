@@ -7,14 +7,15 @@ from django.conf import settings
 
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import AppointmentType, Service, Team, Therapist
+from slotlink.fields import RecordsChoiceField, WholeNumberField
 from slotlink.richtext import clean_markdown_source, insecure_links
 from slotlink.sms import MAX_SEGMENTS, PLACEHOLDERS, sms_template_length, unknown_placeholders
 
 PLACEHOLDER_LIST = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
 
 
-def _minutes(label: str, low: int, high: int, **kwargs: Any) -> forms.IntegerField:
-    return forms.IntegerField(label=label, min_value=low, max_value=high, **kwargs)
+def _minutes(label: str, low: int, high: int, **kwargs: Any) -> WholeNumberField:
+    return WholeNumberField(label=label, min_value=low, max_value=high, **kwargs)
 
 
 class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
@@ -57,6 +58,7 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
         0,
         24 * 14,
     )
+    max_reschedules = _minutes("Most times one booking may be moved", 0, 20)
 
     class Meta:
         model = BroadcastRule
@@ -105,6 +107,7 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             "confirmation_content": "Shown after booking. Markdown, as above.",
             "information_content": "Shown with the appointment on the manage page. Markdown.",
         }
+        field_classes = {"therapists": RecordsChoiceField}
         widgets = {
             "therapists": forms.CheckboxSelectMultiple,
             "sms_template": forms.Textarea(attrs={"rows": 4}),

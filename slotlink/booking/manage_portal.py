@@ -56,6 +56,7 @@ from slotlink.booking.services import (
 from slotlink.clientip import client_ip
 from slotlink.clinic.models import TIME_HOLDING, Appointment
 from slotlink.contention import retry_on_contention
+from slotlink.fields import WholeNumberField
 from slotlink.formatting import clock, when
 from slotlink.middleware import without_referrer
 
@@ -164,9 +165,9 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class BirthDateForm(forms.Form):
-    day = forms.IntegerField(required=False, min_value=1, max_value=31)
-    month = forms.IntegerField(required=False, min_value=1, max_value=12)
-    year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
+    day = WholeNumberField(required=False, min_value=1, max_value=31)
+    month = WholeNumberField(required=False, min_value=1, max_value=12)
+    year = WholeNumberField(required=False, min_value=1900, max_value=2100)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -26,6 +26,7 @@ from slotlink.booking.staff_views import HtmxHttpRequest
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import AppointmentType, Role, Service
 from slotlink.contention import retry_on_contention
+from slotlink.inputs import whole_number
 from slotlink.sms import PLACEHOLDERS
 
 superuser_only = staff_required(Role.SUPERUSER)
@@ -123,11 +124,8 @@ def _sample_start(service: Service) -> datetime:
 
 
 def _int(raw: object, default: int) -> int:
-    try:
-        value = int(str(raw))
-    except ValueError:
-        return default
-    return value if 0 < value <= 10_000 else default
+    value = whole_number(str(raw), 1, 10_000)
+    return default if value is None else value
 
 
 @require_POST

@@ -28,6 +28,7 @@ from slotlink.clinic.selectors import patients_for
 from slotlink.contention import retry_on_contention
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.formatting import staff_datetime
+from slotlink.inputs import record_id
 from slotlink.messaging.models import Channel
 from slotlink.messaging.presenters import MessageRow
 
@@ -101,7 +102,7 @@ def _audit_viewed(user: User, patient: Patient, page: str) -> None:
 def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     patient = get_object_or_404(patients_for(user), pk=pk)
-    rule = rules_for(user).filter(pk=_int_or_none(request.POST.get("rule")) or 0).first()
+    rule = rules_for(user).filter(pk=record_id(request.POST.get("rule")) or 0).first()
     if rule is None:
         messages.error(request, "Choose the type of appointment to send a link for.")
         return _after_change(request, patient, status=400)
@@ -192,10 +193,3 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "tab": "care_pathway",
         },
     )
-
-
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw or "")
-    except ValueError:
-        return None

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.diary_presenters import day_label, one_day, therapist_weeks
 from slotlink.clinic.diary_services import appointment_cancel, appointment_create
+from slotlink.clinic.forms import day_asked_for
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
@@ -24,11 +25,13 @@ from slotlink.clinic.models import (
     Therapist,
     User,
     WorkingPattern,
+    appointment_days,
 )
 from slotlink.clinic.record_forms import CancelForm, NewAppointmentForm
 from slotlink.clinic.selectors import appointments_for, therapists_for, week_start
 from slotlink.clinic.services import DiaryConflict
 from slotlink.contention import retry_on_contention
+from slotlink.inputs import iso_day, record_id
 
 
 @dataclass(frozen=True)
@@ -55,30 +58,25 @@ class DiaryChoice:
         return "?" + urlencode(params)
 
 
-def _parse_day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-
-
 def _choice(request: HttpRequest, user: User, today: date) -> DiaryChoice:
     therapists = list(therapists_for(user))
     teams = Team.objects.filter(service_id=service_id_of(user))
-    team = teams.filter(pk=_int(request.GET.get("team"))).first()
+    team = teams.filter(pk=record_id(request.GET.get("team")) or 0).first()
     therapist = None
     if team is not None:
         member_ids = set(team.therapists.values_list("pk", flat=True))
         members = [t for t in therapists if t.pk in member_ids]
     else:
-        wanted = _int(request.GET.get("therapist"))
+        wanted = record_id(request.GET.get("therapist"))
         therapist = next((t for t in therapists if t.pk == wanted), None)
         if therapist is None and therapists:
             own = next((t for t in therapists if t.user_id == user.pk), None)
             therapist = own or therapists[0]
         members = [therapist] if therapist else []
     # "week" (a Monday, or any day of the week) is the older parameter; "date" any day.
-    day = _parse_day(request.GET.get("date")) or _parse_day(request.GET.get("week")) or today
+    day, problem = day_asked_for(request.GET.get("date") or request.GET.get("week"), today)
+    if problem:
+        messages.warning(request, problem)
     return DiaryChoice(
         therapist=therapist,
         team=team,
@@ -86,10 +84,6 @@ def _choice(request: HttpRequest, user: User, today: date) -> DiaryChoice:
         day=day,
         by_day=request.GET.get("view") == "day",
     )
-
-
-def _int(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else 0
 
 
 @require_GET
@@ -148,9 +142,10 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     assert user.service is not None  # noqa: S101 - staff_required
     query = request.GET.get("q", "")
+    today = timezone.localdate(timezone=user.service.zone)
     initial = {
-        "therapist": _int(request.GET.get("therapist")) or None,
-        "date": _parse_day(request.GET.get("date")),
+        "therapist": record_id(request.GET.get("therapist")),
+        "date": iso_day(request.GET.get("date"), *appointment_days(today)),
         "start_time": request.GET.get("time") or None,
         "duration_minutes": 60,
     }

@@ -1,19 +1,45 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from slotlink.clinic.access import service_id_of
-from slotlink.clinic.models import Appointment, AppointmentType, ClinicalContact, Therapist, User
+from slotlink.clinic.models import (
+    Appointment,
+    AppointmentType,
+    ClinicalContact,
+    Therapist,
+    User,
+    appointment_days,
+)
+from slotlink.fields import ClockField, DayField, WholeNumberField
+from slotlink.formatting import day_month_year
+from slotlink.inputs import iso_day
+
+
+def day_asked_for(raw: str | None, today: date) -> tuple[date, str]:
+    """The day a diary or dashboard link asks for (2026-12-08); today if it asks for none, or
+    for one no appointment could fall on, with the reason to show."""
+    if not raw:
+        return today, ""
+    earliest, latest = appointment_days(today)
+    day = iso_day(raw, earliest, latest)
+    if day is None:
+        return today, (
+            f"Choose a date from {day_month_year(earliest)} to {day_month_year(latest)}. "
+            "Showing today instead."
+        )
+    return day, ""
 
 
 class AppointmentForm(forms.ModelForm[Appointment]):
     """Staff edit an appointment in the service's local time."""
 
     # A date input only understands ISO dates; the en-GB default (27/11/2026) shows it empty.
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start_time = forms.TimeField(label="Start", widget=forms.TimeInput(attrs={"type": "time"}))
-    duration_minutes = forms.IntegerField(label="Duration (minutes)", min_value=5, max_value=480)
+    date = DayField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_time = ClockField(label="Start", widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = WholeNumberField(label="Duration (minutes)", min_value=5, max_value=480)
 
     class Meta:
         model = Appointment
@@ -28,6 +54,7 @@ class AppointmentForm(forms.ModelForm[Appointment]):
         assert isinstance(type_field, forms.ModelChoiceField)  # noqa: S101
         therapist_field.queryset = Therapist.objects.filter(service_id=service_id_of(user))
         type_field.queryset = AppointmentType.objects.filter(service_id=service_id_of(user))
+        earliest, latest = appointment_days(timezone.localdate(timezone=self.zone))
         if self.instance.pk and self.zone:
             local = self.instance.start.astimezone(self.zone)
             self.initial.update(
@@ -35,6 +62,11 @@ class AppointmentForm(forms.ModelForm[Appointment]):
                 start_time=local.time(),
                 duration_minutes=self.instance.duration_minutes,
             )
+            # The day it already has stays allowed, however long ago it was made.
+            earliest, latest = min(earliest, local.date()), max(latest, local.date())
+        day_field = self.fields["date"]
+        assert isinstance(day_field, DayField)  # noqa: S101 - declared above
+        day_field.limit(earliest, latest)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

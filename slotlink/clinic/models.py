@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractUser
@@ -254,6 +254,21 @@ class AppointmentStatus(models.TextChoices):
 
 # Statuses whose appointment occupies the therapist's time.
 TIME_HOLDING = [AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED, AppointmentStatus.DNA]
+
+# How far from today an appointment's day may be. Services book weeks or months ahead (a rule
+# offers at most a year) and staff record an appointment a little late, never years; a day
+# outside this is a slip (2062 for 2026, or 9999-12-31) that would otherwise be saved. It also
+# keeps every date sum far from Python's years 1 and 9999, where a day more does not exist.
+APPOINTMENT_DAYS_BACK = 366
+APPOINTMENT_DAYS_AHEAD = 2 * 366
+
+
+def appointment_days(today: date) -> tuple[date, date]:
+    """The first and last day an appointment may fall on, seen from `today`."""
+    return (
+        today - timedelta(days=APPOINTMENT_DAYS_BACK),
+        today + timedelta(days=APPOINTMENT_DAYS_AHEAD),
+    )
 
 
 class Source(models.TextChoices):

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from slotlink.clinic.forms import AppointmentForm
 from slotlink.clinic.models import Patient, User
 from slotlink.clinic.selectors import patient_search, patients_for
+from slotlink.inputs import record_id
 
 
 class PatientRecordForm(forms.Form):
@@ -76,12 +77,10 @@ class PatientChoiceField(forms.ModelChoiceField[Patient]):
     def to_python(self, value: Any) -> Patient | None:
         if value in self.empty_values:
             return None
-        try:
-            return self.scope.get(pk=int(value))
-        except (ValueError, TypeError, Patient.DoesNotExist):
-            raise forms.ValidationError(
-                "Choose a patient from the list.", code="invalid_choice"
-            ) from None
+        patient = self.scope.filter(pk=record_id(str(value)) or 0).first()
+        if patient is None:
+            raise forms.ValidationError("Choose a patient from the list.", code="invalid_choice")
+        return patient
 
     def label_from_instance(self, obj: Patient) -> str:
         number = obj.nhs_number
@@ -104,9 +103,8 @@ class NewAppointmentForm(AppointmentForm):
         found = list(patient_search(user, patient_query).values_list("pk", flat=True)[:50])
         if len(found) == 1 and not self.is_bound:
             self.initial["patient"] = found[0]  # one match: chosen already
-        chosen = str(self.data.get("patient") if self.is_bound else "")
-        chosen_pk = int(chosen) if chosen.isdigit() and len(chosen) < 12 else 0
-        shown = scope.filter(pk__in=[*found, chosen_pk])
+        chosen = record_id(self.data.get("patient")) if self.is_bound else None
+        shown = scope.filter(pk__in=[*found, chosen or 0])
         self.fields["patient"] = PatientChoiceField(
             scope=scope,
             shown=shown,

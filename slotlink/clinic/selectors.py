@@ -24,6 +24,9 @@ def appointments_for(user: User) -> QuerySet[Appointment]:
     )
 
 
+_NHS_NUMBER = re.compile(r"[0-9]{10}")
+
+
 def _as_date(text: str) -> date | None:
     for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d.%m.%Y"):
         try:
@@ -35,14 +38,15 @@ def _as_date(text: str) -> date | None:
 
 def patient_search(user: User, text: str) -> QuerySet[Patient]:
     """By NHS number (spaces allowed), date of birth (dd/mm/yyyy) or name (any words)."""
-    text = text.strip()[:100]
+    # PostgreSQL text cannot hold NUL, and no name has one.
+    text = text.replace("\x00", "").strip()[:100]
     patients = patients_for(user)
     if not text:
         return patients.none()
     digits = re.sub(r"[\s-]", "", text)
-    if digits.isdigit() and len(digits) == 10:
+    if _NHS_NUMBER.fullmatch(digits):
         return patients.filter(nhs_number=digits)
-    born = _as_date(text)
+    born = _as_date(text) if text.isascii() else None
     if born is not None:
         return patients.filter(date_of_birth=born)
     for word in text.split()[:4]:
@@ -51,7 +55,8 @@ def patient_search(user: User, text: str) -> QuerySet[Patient]:
 
 
 def is_valid_nhs_number(text: str) -> bool:
-    return bool(nhs_number.is_valid(text))
+    """Ten digits 0 to 9 with the right check digit."""
+    return bool(_NHS_NUMBER.fullmatch(text)) and bool(nhs_number.is_valid(text))
 
 
 def week_start(day: date) -> date:

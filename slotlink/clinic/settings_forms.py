@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import UploadedFile
 
 from slotlink.clinic.images import CheckedImage, looks_like_svg, sniff_image
 from slotlink.clinic.models import Service, SmsProvider
+from slotlink.fields import ClockField
+from slotlink.inputs import MAX_ID, whole_number
 
 LOGO_MAX_BYTES = 200 * 1024
 LOGO_MAX_PIXELS = 1000  # on either side; the header shows it at most 200 × 48
@@ -82,6 +84,7 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
             "quiet_from": "Texts that fall due in quiet hours wait until they end.",
             "sms_provider": "Empty: Slotlink's own provider.",
         }
+        field_classes = {"quiet_from": ClockField, "quiet_until": ClockField}
         widgets = {
             "quiet_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -112,7 +115,8 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
             number = phonenumbers.parse(phone, "GB")
         except phonenumbers.NumberParseException:
             number = None
-        if number is None or not phonenumbers.is_possible_number(number):
+        # Shown to patients as typed, so in the digits they read (phonenumbers takes others).
+        if number is None or not phone.isascii() or not phonenumbers.is_possible_number(number):
             raise forms.ValidationError("Enter a UK phone number, for example 0113 496 0123.")
         return phone
 
@@ -133,9 +137,9 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
     def clean_reminder_hours(self) -> list[int]:
         raw: str = self.cleaned_data["reminder_hours"]
         parts = [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
-        if not all(part.isdigit() for part in parts):
+        if any(whole_number(part, 0, MAX_ID) is None for part in parts):
             raise forms.ValidationError("Enter whole numbers of hours separated by commas.")
-        hours = [int(part) for part in parts]
+        hours = [int(part) for part in parts]  # the digits 0 to 9 only, checked just above
         if any(h < 1 or h > MAX_REMINDER_HOURS for h in hours):
             raise forms.ValidationError(
                 f"Each reminder must be between 1 and {MAX_REMINDER_HOURS} hours before."

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 import pytest
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from slotlink.clinic.models import TIME_HOLDING, Appointment, AppointmentStatus,
 from slotlink.clinic.services import appointment_delete, appointment_save
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
+from tests.concurrency import concurrently
 from tests.conftest import make_clinic
 from tests.factories import PatientFactory
 
@@ -147,17 +147,12 @@ def test_fifty_simultaneous_wrong_guesses_get_no_more_than_five_judged():
     barrier = threading.Barrier(50)
 
     def guess(client):
-        barrier.wait()
-        try:
-            client.post("/manage/verify/", born_form(date(1980, 1, 1)))
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=60)
+        client.post("/manage/verify/", born_form(date(1980, 1, 1)))
 
-    threads = [threading.Thread(target=guess, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    with concurrently(timeout=60) as threads:
+        for client in clients:
+            threads.start(guess, client)
 
     manage = ManageLink.objects.get()
     # Each claimed its turn before being judged: five were, the rest were refused unjudged.
@@ -397,20 +392,12 @@ def test_a_reschedule_and_another_patients_booking_of_the_same_slot_one_wins_cle
     results = {}
 
     def run(name, client, url):
-        barrier.wait()
-        try:
-            results[name] = client.post(url)["Location"]
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=60)
+        results[name] = client.post(url)["Location"]
 
-    threads = [
-        threading.Thread(target=run, args=("mover", mover, "/manage/change/confirm/")),
-        threading.Thread(target=run, args=("booker", booker, "/book/confirm/")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    with concurrently(timeout=60) as threads:
+        threads.start(run, "mover", mover, "/manage/change/confirm/")
+        threads.start(run, "booker", booker, "/book/confirm/")
 
     outcomes = Counter(results.values())
     assert outcomes in (

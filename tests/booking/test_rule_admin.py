@@ -250,7 +250,7 @@ def test_an_inactive_therapist_is_not_offered(clinic: Clinic, superuser_client: 
             {"therapists": [], "team": ""},
             "Choose at least one therapist or a team, or no times are offered.",
         ),
-        ({"link_valid_days": 0}, "Ensure this value is greater than or equal to 1."),
+        ({"link_valid_days": 0}, "Enter a whole number from 1 to 90."),
     ],
 )
 def test_the_form_refuses_a_rule_that_cannot_work_and_says_why(

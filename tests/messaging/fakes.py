@@ -148,6 +148,8 @@ def fake_server(handler: type[_Handler]) -> Iterator[FakeProvider]:
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(10)
+        assert not thread.is_alive(), "the fake provider did not stop"
 
 
 def fake_notify() -> Any:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 from django.core import mail
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
@@ -25,6 +25,7 @@ from slotlink.messaging.services import (
     messages_send_due,
 )
 from slotlink.messaging.tasks import send_due_messages
+from tests.concurrency import concurrently
 from tests.conftest import logged_in, run_tasks
 from tests.factories import PatientFactory
 
@@ -56,17 +57,12 @@ def test_many_workers_running_the_same_task_send_it_once(clinic, counting):
     barrier = threading.Barrier(8)
 
     def worker():
-        barrier.wait()
-        try:
-            messages_send_due()
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=30)
+        messages_send_due()
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    with concurrently(timeout=30) as threads:
+        for _ in range(8):
+            threads.start(worker)
 
     assert counting == [message.reference]
     message.refresh_from_db()
@@ -145,11 +141,9 @@ def test_a_worker_cannot_start_the_waiting_sender_before_the_new_text_is_committ
         def worker_claims():
             with transaction.atomic():
                 claimed.append(DBTaskResult.objects.ready().get_locked())
-            connections.close_all()
 
-        thread = threading.Thread(target=worker_claims)
-        thread.start()
-        thread.join(10)
+        with concurrently(timeout=10) as threads:
+            threads.start(worker_claims)
     assert claimed == [None]
     assert waiting_senders() == 1
     run_tasks()
@@ -167,15 +161,13 @@ def test_a_text_queued_while_a_worker_claims_the_waiting_sender_gets_a_new_one(
         with transaction.atomic():
             DBTaskResult.objects.ready().get_locked()
             locked.set()
-            release.wait(10)
-        connections.close_all()
+            assert release.wait(10)
 
-    thread = threading.Thread(target=worker_claiming)
-    thread.start()
-    locked.wait(10)
-    queue(clinic, "Second", kind=MessageKind.AD_HOC, urgent=True)
-    release.set()
-    thread.join(10)
+    with concurrently(timeout=10) as threads:
+        threads.start(worker_claiming)
+        assert locked.wait(10)
+        queue(clinic, "Second", kind=MessageKind.AD_HOC, urgent=True)
+        release.set()
     assert waiting_senders() == 2
 
 
@@ -187,43 +179,34 @@ def test_texts_queued_while_two_workers_run_are_each_sent_once(clinic, needs_pos
     queued: list[str] = []
 
     def queuer(n: int) -> None:
-        try:
-            for i in range(20):
-                with transaction.atomic():
-                    message = queue(clinic, f"Text {n}-{i}", kind=MessageKind.AD_HOC, urgent=True)
-                    time.sleep(0.002)  # hold the transaction open while workers look
-                queued.append(message.reference)
-        finally:
-            connections.close_all()
+        for i in range(20):
+            with transaction.atomic():
+                message = queue(clinic, f"Text {n}-{i}", kind=MessageKind.AD_HOC, urgent=True)
+                time.sleep(0.002)  # hold the transaction open while workers look
+            queued.append(message.reference)
 
     def worker(n: int) -> None:
-        try:
-            while True:
-                last = queuing_done.is_set()
-                Worker(
-                    queue_names=["default"],
-                    interval=0.001,
-                    batch=True,
-                    backend_name="default",
-                    startup_delay=False,
-                    max_tasks=None,
-                    worker_id=f"test-worker-{n}",
-                    excluded_queue_names=[],
-                ).run()
-                if last:
-                    return
-        finally:
-            connections.close_all()
+        while True:
+            last = queuing_done.is_set()
+            Worker(
+                queue_names=["default"],
+                interval=0.001,
+                batch=True,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=None,
+                worker_id=f"test-worker-{n}",
+                excluded_queue_names=[],
+            ).run()
+            if last:
+                return
 
-    queuers = [threading.Thread(target=queuer, args=(n,)) for n in range(3)]
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
-    for thread in queuers + workers:
-        thread.start()
-    for thread in queuers:
-        thread.join(60)
-    queuing_done.set()
-    for thread in workers:
-        thread.join(60)
+    with concurrently(timeout=60) as threads:
+        queuers = [threads.start(queuer, n) for n in range(3)]
+        for n in range(2):
+            threads.start(worker, n)
+        threads.join(*queuers)
+        queuing_done.set()
 
     assert len(queued) == 60
     assert sorted(counting) == sorted(queued)
@@ -377,17 +360,12 @@ def test_workers_claiming_batches_at_once_send_every_message_exactly_once(clinic
     barrier = threading.Barrier(6)
 
     def worker() -> None:
-        barrier.wait()
-        try:
-            messages_send_due()
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=60)
+        messages_send_due()
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    with concurrently(timeout=60) as threads:
+        for _ in range(6):
+            threads.start(worker)
 
     assert sorted(counting) == sorted(m.reference for m in messages)
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}

@@ -7,6 +7,7 @@ from django.utils import timezone
 from slotlink.audit.retention import RETENTION_EVERY, retention_apply
 from slotlink.booking.models import SlotHold
 from slotlink.booking.services import booking_links_expire_overdue
+from slotlink.inputs import bounded_argument
 from slotlink.messaging.services import messages_recover
 
 
@@ -18,7 +19,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--every", type=int, default=0, help="Repeat every N seconds")
+        parser.add_argument(
+            "--every",
+            type=bounded_argument(0, 24 * 60 * 60),
+            default=0,
+            help="Repeat every N seconds (0: run once)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         retention_last = None

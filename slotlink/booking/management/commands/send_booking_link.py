@@ -5,13 +5,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from slotlink.booking.models import BroadcastRule
 from slotlink.booking.services import BookingError, booking_link_send, booking_link_url
 from slotlink.clinic.models import Patient, Role, User
+from slotlink.inputs import MAX_ID, bounded_argument
 
 
 class Command(BaseCommand):
     help = "Send a booking link to a patient, as the 'Send appointment booking SMS' button does."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--patient", type=int, required=True, help="Patient id")
+        parser.add_argument(
+            "--patient", type=bounded_argument(1, MAX_ID), required=True, help="Patient id"
+        )
         parser.add_argument("--rule", required=True, help="Broadcast rule title")
         parser.add_argument("--as-user", help="Username recorded as the sender (default: an admin)")
 

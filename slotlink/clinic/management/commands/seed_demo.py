@@ -5,15 +5,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from slotlink.accounts.demo import DEMO_CODE_COMMAND, DEMO_TOTP_KEY, demo_two_factor
 from slotlink.clinic.demo import DEMO_LOGINS, seed_demo_service, seed_large_service
+from slotlink.inputs import bounded_argument
 
 
 class Command(BaseCommand):
     help = "Load the demo service (idempotent), or with --therapists a larger one for benchmarks."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--therapists", type=int)
-        parser.add_argument("--patients", type=int, default=500)
-        parser.add_argument("--weeks", type=int, default=8)
+        parser.add_argument("--therapists", type=bounded_argument(1, 5000))
+        parser.add_argument("--patients", type=bounded_argument(1, 100_000), default=500)
+        # Appointments lie at most two years ahead (APPOINTMENT_DAYS_AHEAD).
+        parser.add_argument("--weeks", type=bounded_argument(1, 104), default=8)
         parser.add_argument(
             "--booked", type=float, default=0.6, help="Share of working time booked"
         )
@@ -22,12 +24,12 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("Demo data is never loaded in production.")
         if options["therapists"] is not None:
-            if not 1 <= options["therapists"] <= 5000 or not 0 <= options["booked"] <= 1:
-                raise CommandError("--therapists must be 1 to 5000 and --booked 0 to 1.")
+            if not 0 <= options["booked"] <= 1:
+                raise CommandError("--booked must be from 0 to 1.")
             service = seed_large_service(
                 therapists=options["therapists"],
-                patients=max(1, options["patients"]),
-                weeks=max(1, options["weeks"]),
+                patients=options["patients"],
+                weeks=options["weeks"],
                 booked=options["booked"],
             )
             self.stdout.write(f"Created {service.name} (service id {service.pk}).")
