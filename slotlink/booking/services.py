@@ -119,6 +119,14 @@ def _require(link: BookingLink, step: Step, now: datetime, start: datetime | Non
         raise (LinkNotUsable if refusal.link_ended else StepRefused)(refusal.reason)
 
 
+def _reread(link: BookingLink) -> None:
+    """The link's status, patient and service as they are now, not as the caller loaded them:
+    a service judges the patient's step on the record as it stands (a discharge or the
+    service's switch may have changed since the page read them)."""
+    fresh = BookingLink.objects.select_related("patient", "service").get(pk=link.pk)
+    link.status, link.patient, link.service = fresh.status, fresh.patient, fresh.service
+
+
 def booking_link_url(token: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/b/{token}"
 
@@ -412,6 +420,7 @@ def slot_hold_acquire(
     free then (or the time or therapist is not one the rule offers), StepRefused when the
     patient may not book or move now."""
     now = now or timezone.now()
+    _reread(link)
     if link.status in USED:
         current = link_appointment(link)
         _require(link, Step.MOVE, now, current.start if current else None)
@@ -483,7 +492,7 @@ def booking_link_book(
     `start` any more, LinkNotUsable when the link can no longer book, StepRefused when the
     patient may not book now."""
     now = now or timezone.now()
-    link.refresh_from_db(fields=["status"])
+    _reread(link)
     if link.status in USED:
         existing = link_appointment(link)
         if existing is not None:

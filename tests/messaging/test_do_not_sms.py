@@ -163,11 +163,14 @@ def test_no_verification_code_is_texted_to_a_do_not_sms_patient(
     book(clinic)
     flag_in_the_database(clinic)
 
-    manage_send_code(manage=ManageLink.objects.get())
+    assert manage_send_code(manage=ManageLink.objects.get()) is False
     send_everything_due(provider)
 
-    code = OutboundMessage.objects.get(kind=MessageKind.VERIFICATION)
-    assert_recorded_not_sent(code)
+    # Refused before it reaches the outbox (the manage flow tells the patient to call), and
+    # the refusal is on record with why.
+    assert not OutboundMessage.objects.filter(kind=MessageKind.VERIFICATION).exists()
+    refusal = AuditEvent.objects.get(action=AuditAction.VERIFICATION_CODE_REFUSED)
+    assert refusal.details["can_be_texted"] is False
     assert provider == []
 
 
