@@ -18,18 +18,17 @@ setup: $(STAMP)
 migrate: setup
 	$(PY) manage.py migrate --noinput
 
-# Serves the demo on SQLite, with a background worker sending texts (to the outbox) and the
-# once-a-minute housekeeping.
+# Serves the demo on SQLite, with a background worker sending texts (to the outbox) and running
+# the once-a-minute housekeeping.
 run: migrate
 	$(PY) manage.py seed_demo
 	@echo "Slotlink is at http://127.0.0.1:8000/  (Ctrl+C stops it)"
-	@$(PY) manage.py db_worker --interval 0.5 --no-reload & worker=$$!; \
-	  $(PY) manage.py housekeeping --every 60 >/dev/null & keeper=$$!; \
-	  trap "kill $$worker $$keeper 2>/dev/null" EXIT INT TERM; \
+	@$(PY) manage.py worker --interval 0.5 & worker=$$!; \
+	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
 worker: migrate
-	$(PY) manage.py db_worker
+	$(PY) manage.py worker
 
 lint: setup
 	$(BIN)/ruff check slotlink tests benchmarks

@@ -83,9 +83,14 @@ INSTALLED_APPS = [
     "slotlink.messaging",
     "slotlink.audit",
     "slotlink.accounts",
+    "slotlink.ops",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics, answered before anything else (see ops.middleware).
+    "slotlink.ops.middleware.ProbeMiddleware",
+    # Then every other request gets an id, a log line and its metrics.
+    "slotlink.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -279,16 +284,26 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# "json" (one object per line, for a log collector) or "plain" (for a person at a terminal).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_tokens": {"()": "slotlink.logfilters.RedactTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "slotlink.logfilters.JsonLines"},
+    },
+    "filters": {
+        "redact_tokens": {"()": "slotlink.logfilters.RedactTokens"},
+        "request_context": {"()": "slotlink.logfilters.RequestContext"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_tokens", "request_context"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -358,3 +373,22 @@ RETENTION_DAYS = {
     # The audit log itself.
     "audit_events": _retention_days("RETENTION_AUDIT_DAYS", 8 * 365),
 }
+
+
+# Running it (slotlink/ops, docs/deploy.md). Workers run housekeeping this often; /readyz fails
+# when no worker has begun a run for READY_WORKER_MAX_AGE_SECONDS (a period, plus a margin for a
+# worker busy with another task), or a due text has waited READY_OUTBOX_MAX_LAG_SECONDS.
+def _seconds(name: str, default: int) -> int:
+    seconds = env_int(name, default)
+    if seconds < 1:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, 1 or more, not {seconds}")
+    return seconds
+
+
+HOUSEKEEPING_EVERY_SECONDS = _seconds("HOUSEKEEPING_EVERY_SECONDS", 60)
+READY_WORKER_MAX_AGE_SECONDS = _seconds("READY_WORKER_MAX_AGE_SECONDS", 90)
+READY_OUTBOX_MAX_LAG_SECONDS = _seconds("READY_OUTBOX_MAX_LAG_SECONDS", 300)
+# /metrics answers only a bearer of this token, and not at all when it is empty.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long")

@@ -54,6 +54,7 @@ from slotlink.clinic.models import TIME_HOLDING, Appointment
 from slotlink.contention import retry_on_contention
 from slotlink.formatting import clock, when
 from slotlink.middleware import without_referrer
+from slotlink.requestlog import log_service
 
 SESSION_MANAGE = "manage_link_id"
 SESSION_VERIFIED_UNTIL = "manage_verified_until"
@@ -75,6 +76,7 @@ def _session_manage(request: HttpRequest) -> ManageLink | None:
     except ManageLink.DoesNotExist:
         return None
     share_service(manage.booking_link)
+    log_service(manage.booking_link.service_id)
     return manage
 
 

@@ -26,6 +26,7 @@ from slotlink.booking.models import (
 )
 from slotlink.crypto import decrypt, encrypt, new_token, token_hash
 from slotlink.domain.link_lifecycle import USED, LinkStatus
+from slotlink.metrics import LOCKOUTS, PATIENT_VERIFICATION
 
 LINK_MAX_FAILURES = 5
 CLIENT_MAX_FAILURES = 20
@@ -91,9 +92,10 @@ def _client_failed(key: str, now: datetime) -> None:
             failures=0, window_started_at=now
         )
         ClientThrottle.objects.filter(key=key).update(failures=F("failures") + 1)
-        ClientThrottle.objects.filter(key=key, failures__gte=CLIENT_MAX_FAILURES).update(
+        if ClientThrottle.objects.filter(key=key, failures__gte=CLIENT_MAX_FAILURES).update(
             locked_until=now + LOCK_FOR, failures=0, window_started_at=now
-        )
+        ):
+            transaction.on_commit(LOCKOUTS.labels(PATIENT_VERIFICATION).inc)
 
 
 def _link_failed(manage: ManageLink, now: datetime) -> None:
@@ -101,9 +103,10 @@ def _link_failed(manage: ManageLink, now: datetime) -> None:
     each failure locks the link again; only a success resets the count."""
     with transaction.atomic():
         ManageLink.objects.filter(pk=manage.pk).update(failed_attempts=F("failed_attempts") + 1)
-        ManageLink.objects.filter(pk=manage.pk, failed_attempts__gte=LINK_MAX_FAILURES).update(
+        if ManageLink.objects.filter(pk=manage.pk, failed_attempts__gte=LINK_MAX_FAILURES).update(
             locked_until=now + LOCK_FOR
-        )
+        ):
+            transaction.on_commit(LOCKOUTS.labels(PATIENT_VERIFICATION).inc)
 
 
 def _link_locked(manage: ManageLink, now: datetime) -> bool:
