@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 from slotlink import logfilters
@@ -33,6 +34,11 @@ def log_service(service_id: int | None) -> None:
     """Name the service this request is about, for its log line: staff requests are named from
     the user; a patient's page calls this once it knows the link."""
     logfilters.service_id.set(service_id)
+
+
+def _forget_request(**kwargs: object) -> None:
+    logfilters.request_id.set(None)
+    logfilters.service_id.set(None)
 
 
 def _request_id(request: HttpRequest) -> str:
@@ -59,39 +65,41 @@ def _staff_service(request: HttpRequest) -> int | None:
 
 
 class RequestLogMiddleware:
+    """First after the probes. The request's id and service stay set until the response is
+    finished, not only until this middleware returns: Django logs a failed response ("Not
+    Found: …") after the whole middleware chain has run, and that line belongs to the request
+    too."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        request_finished.connect(_forget_request, dispatch_uid="slotlink.requestlog")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         rid = _request_id(request)
-        rid_token = logfilters.request_id.set(rid)
-        service_token = logfilters.service_id.set(None)
-        try:
-            response = self.get_response(request)
-            seconds = time.perf_counter() - started
-            if logfilters.service_id.get() is None:
-                log_service(_staff_service(request))
-            method = request.method if request.method in _METHODS else "OTHER"
-            route = _route(request)
-            HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
-            HTTP_REQUEST_SECONDS.labels(route, method).observe(seconds)
-            duration_ms = round(seconds * 1000, 1)
-            logger.info(
-                "%s %s %s %.1fms",
-                method,
-                route,
-                response.status_code,
-                duration_ms,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": duration_ms,
-                },
-            )
-            response[REQUEST_ID_HEADER] = rid
-            return response
-        finally:
-            logfilters.service_id.reset(service_token)
-            logfilters.request_id.reset(rid_token)
+        logfilters.request_id.set(rid)
+        logfilters.service_id.set(None)
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        if logfilters.service_id.get() is None:
+            log_service(_staff_service(request))
+        method = request.method if request.method in _METHODS else "OTHER"
+        route = _route(request)
+        HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+        HTTP_REQUEST_SECONDS.labels(route, method).observe(seconds)
+        duration_ms = round(seconds * 1000, 1)
+        logger.info(
+            "%s %s %s %.1fms",
+            method,
+            route,
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+            },
+        )
+        response[REQUEST_ID_HEADER] = rid
+        return response
