@@ -60,6 +60,10 @@ if PRODUCTION:
         problems.append("ALLOWED_HOSTS must be set")
     if not PUBLIC_BASE_URL.startswith("https://"):
         problems.append("PUBLIC_BASE_URL must be an https:// address")
+    # Uploaded logos: every app server must read what any one of them wrote, and a redeploy
+    # must not lose them, so not a directory inside the code (docs/deploy.md).
+    if not Path(env_str("MEDIA_DIR")).is_absolute():
+        problems.append("MEDIA_DIR must be an absolute path on storage every app server shares")
     if not {"admin", "superuser"} <= set(env_list("OTP_REQUIRED_FOR", ["admin", "superuser"])):
         problems.append("OTP_REQUIRED_FOR must include admin and superuser")
     if problems:
@@ -198,7 +202,8 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts them (an image collects them when built; see scripts/serve).
+STATIC_ROOT = BASE_DIR / env_str("STATIC_ROOT", "staticfiles")
 # The project package is not an installed app, so its own static files need naming here.
 STATICFILES_DIRS = [BASE_DIR / "slotlink" / "static"]
 STORAGES = {
