@@ -353,6 +353,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = 10
 # The staff outbox page, which shows the texts in full, exists only outside production.
 DEMO_MODE = env_bool("DEMO_MODE", default=not PRODUCTION)
+# Uploaded logos. Production serves them from the proxy (deploy/nginx.conf), not from Django.
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
 
