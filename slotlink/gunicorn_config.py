@@ -27,19 +27,33 @@ accesslog = None
 errorlog = "-"
 loglevel = env_str("LOG_LEVEL", "INFO").lower()
 if env_str("LOG_FORMAT", "json" if env_str("SLOTLINK_ENV") == "production" else "plain") == "json":
+    # gunicorn's own lines (starting, a worker timing out) as JSON too. The whole dictionary,
+    # not just the changes: gunicorn replaces its defaults' sections with these.
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "slotlink.logfilters.JsonLines"}},
         "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            },
             "error_console": {
                 "class": "logging.StreamHandler",
                 "formatter": "json",
                 "stream": "ext://sys.stderr",
-            }
+            },
         },
-        "loggers": {"gunicorn.error": {"handlers": ["error_console"], "propagate": False}},
+        "root": {"level": "INFO", "handlers": ["console"]},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"handlers": [], "propagate": False},
+        },
     }
+# gunicorn's control socket defaults to one path in $HOME, which two app servers on one machine
+# would share; nothing here uses it (signals do: TERM stops, HUP reloads).
+control_socket_disable = True
 # Django sees the client's scheme from X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) itself.
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
