@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate lint typecheck bench bench-load worker clean prod-local prod-local-stop
+.PHONY: run test setup migrate lint typecheck bench bench-load worker clean prod-local prod-local-stop backup-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ prod-local: setup
 
 prod-local-stop:
 	$(PY) -m deploy.prod_local stop
+
+# Dump the PostgreSQL database DATABASE_URL names, restore it into a scratch database and
+# compare every table's rows and the triggers (docs/deploy.md, "Backups").
+backup-check: setup
+	$(PY) -m deploy.backup_check
 
 # Both create, migrate and drop throwaway databases of their own: neither touches db.sqlite3
 # nor the database DATABASE_URL names (only its server). See docs/benchmarks.md.

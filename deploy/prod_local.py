@@ -287,7 +287,7 @@ class ProdLocal:
         )
 
     def _step(self, name: str, *command: str) -> str:
-        result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        result = subprocess.run(
             [PYTHON, str(ROOT / "manage.py"), *command],
             cwd=ROOT,
             env=self.settings_env(),
@@ -303,7 +303,7 @@ class ProdLocal:
 
     def _spawn(self, name: str, command: list[str], **env: str) -> None:
         with self.log(name).open("ab") as log:
-            child = subprocess.Popen(  # noqa: S603 - our own scripts and Debian's nginx
+            child = subprocess.Popen(
                 command,
                 cwd=ROOT,
                 env={**self.settings_env(), **env},
@@ -376,7 +376,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _run(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
     if result.returncode != 0:
         raise ProdLocalError(f"{' '.join(command[:3])}… failed:\n{result.stdout}{result.stderr}")
 

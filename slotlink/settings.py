@@ -29,6 +29,9 @@ PRODUCTION = ENVIRONMENT == "production"
 # Development only: production refuses to start with it (below).
 _DEV_SECRET_KEY = "development-only-not-secret-slotlink-key-0123456789abcdef"  # noqa: S105  # nosec B105
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
+# Earlier keys, still accepted for what they signed (sessions, password reset links) while a new
+# SECRET_KEY takes over: see docs/deploy.md, "Rotating keys".
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_VARIABLES = {
     "SLOTLINK_ENV",
     "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
     "DEBUG",
     "ALLOWED_HOSTS",
     "FIELD_ENCRYPTION_KEYS",

@@ -15,14 +15,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from slotlink.audit.retention import RETENTION_EVERY, retention_apply
-from slotlink.booking.models import SlotHold
+from slotlink.booking.models import BookingLink, ManageLink, SlotHold
 from slotlink.booking.services import booking_links_expire_overdue
+from slotlink.clinic.models import Service
+from slotlink.crypto import reencrypt
+from slotlink.messaging.models import OutboundMessage
 from slotlink.messaging.services import messages_recover
 from slotlink.metrics import LOCKOUTS, STAFF_LOGIN
 from slotlink.ops.models import PeriodicJob
@@ -100,6 +103,50 @@ def task_results_prune(*, now: datetime | None = None) -> int:
     )
     deleted, _ = DBTaskResult.objects.filter(pk__in=list(old)).delete()
     return deleted
+
+
+# Every value stored encrypted with FIELD_ENCRYPTION_KEYS.
+ENCRYPTED_FIELDS: list[tuple[type[Model], str]] = [
+    (BookingLink, "token_encrypted"),
+    (ManageLink, "token_encrypted"),
+    (OutboundMessage, "body_encrypted"),
+    (Service, "sms_secret_encrypted"),
+]
+ROTATE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    reencrypted: int
+    unreadable: int
+
+
+def encrypted_values_rotate() -> RotationReport:
+    """Re-encrypt every stored value with the first of FIELD_ENCRYPTION_KEYS, a batch at a
+    time, so that the keys after it can be retired. Each value is replaced only if it is still
+    what was read (compare-and-set), so a value changed meanwhile is never overwritten."""
+    reencrypted = unreadable = 0
+    for model, field in ENCRYPTED_FIELDS:
+        last = 0
+        while True:
+            batch = list(
+                model._default_manager.filter(pk__gt=last)
+                .exclude(**{field: ""})
+                .order_by("pk")
+                .values_list("pk", field)[:ROTATE_BATCH]
+            )
+            if not batch:
+                break
+            last = batch[-1][0]
+            for pk, value in batch:
+                rotated = reencrypt(value)
+                if rotated is None:
+                    unreadable += 1
+                elif rotated != value:
+                    reencrypted += model._default_manager.filter(pk=pk, **{field: value}).update(
+                        **{field: rotated}
+                    )
+    return RotationReport(reencrypted, unreadable)
 
 
 def count_staff_lockout(**kwargs: object) -> None:
