@@ -11,6 +11,8 @@ written once to the state directory.
     python -m deploy.prod_local run     # start, say where it serves; Ctrl+C stops everything
     python -m deploy.prod_local start   # start and return; `stop` stops it
     python -m deploy.prod_local stop    # stop what a start left running
+    python -m deploy.prod_local manage send_booking_link --patient 1 --rule "…"
+                                        # a manage.py command, with the profile's settings
 
 Tests and benchmarks use ProdLocal directly. Every process it starts is recorded (pid and start
 time) in the state directory and stopped by that record only, process group by process group,
@@ -46,6 +48,7 @@ READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
 # What the children inherit from this process's environment; everything else they are given.
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+TRIAL_RULE = "Trial assessment – telephone"  # slotlink.ops.trial, which needs Django to import
 
 
 class ProdLocalError(RuntimeError):
@@ -471,6 +474,10 @@ def _signals_stop(site: ProdLocal) -> Iterator[None]:
 def main(argv: list[str]) -> int:
     action = argv[1] if len(argv) > 1 else "run"
     site = from_environment()
+    if action == "manage":
+        # Any manage.py command against the running profile (its database, secrets, address).
+        command = [PYTHON, str(ROOT / "manage.py"), *argv[2:]]
+        os.execve(PYTHON, command, site.settings_env())  # noqa: S606  # nosec B606
     if action == "stop":
         stopped = site.stop()
         print(f"Stopped {', '.join(stopped)}." if stopped else "Nothing was running.")
@@ -493,7 +500,9 @@ def main(argv: list[str]) -> int:
         f"    curl --cacert {site.certificate} {site.base_url}/readyz\n"
         f"  Staff logins (random, made once): {site.logins_file}\n"
         f"  Logs (JSON lines): {site.logs}/\n"
-        f"  Send a booking link: see docs/deploy.md, 'A production-like install here'\n",
+        "  Send a booking link:\n"
+        "    .venv/bin/python -m deploy.prod_local manage send_booking_link --patient 1 "
+        f'--rule "{TRIAL_RULE}"\n',
         flush=True,
     )
     if action == "start":
