@@ -121,3 +121,10 @@ def test_every_variable_in_env_example_is_explained_in_the_deploy_guide() -> Non
     guide = (ROOT / "docs" / "deploy.md").read_text()
     unexplained = {name for name in example_names() if f"`{name}`" not in guide}
     assert not unexplained, f"docs/deploy.md does not explain {sorted(unexplained)}"
+
+
+def test_prod_local_names_the_trial_rule_the_trial_service_makes() -> None:
+    from deploy import prod_local
+    from slotlink.ops import trial
+
+    assert prod_local.TRIAL_RULE == trial.TRIAL_RULE
