@@ -35,12 +35,12 @@ def keys(settings) -> Iterator[object]:
 
 def stored() -> list[str]:
     return [
-        *BookingLink.objects.values_list("token_encrypted", flat=True),
-        *ManageLink.objects.values_list("token_encrypted", flat=True),
-        *OutboundMessage.objects.values_list("body_encrypted", flat=True),
-        *Service.objects.exclude(sms_secret_encrypted="").values_list(
-            "sms_secret_encrypted", flat=True
-        ),
+        *BookingLink.objects.order_by("pk").values_list("token_encrypted", flat=True),
+        *ManageLink.objects.order_by("pk").values_list("token_encrypted", flat=True),
+        *OutboundMessage.objects.order_by("pk").values_list("body_encrypted", flat=True),
+        *Service.objects.exclude(sms_secret_encrypted="")
+        .order_by("pk")
+        .values_list("sms_secret_encrypted", flat=True),
     ]
 
 
