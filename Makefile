@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate lint typecheck bench bench-load worker clean
+.PHONY: run test setup migrate lint typecheck bench bench-load worker clean prod-local prod-local-stop backup-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,34 +18,47 @@ setup: $(STAMP)
 migrate: setup
 	$(PY) manage.py migrate --noinput
 
-# Serves the demo on SQLite, with a background worker sending texts (to the outbox) and the
-# once-a-minute housekeeping.
+# Serves the demo on SQLite, with a background worker sending texts (to the outbox) and running
+# the once-a-minute housekeeping.
 run: migrate
 	$(PY) manage.py seed_demo
 	@echo "Slotlink is at http://127.0.0.1:8000/  (Ctrl+C stops it)"
-	@$(PY) manage.py db_worker --interval 0.5 --no-reload & worker=$$!; \
-	  $(PY) manage.py housekeeping --every 60 >/dev/null & keeper=$$!; \
-	  trap "kill $$worker $$keeper 2>/dev/null" EXIT INT TERM; \
+	@$(PY) manage.py worker --interval 0.5 & worker=$$!; \
+	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
 worker: migrate
-	$(PY) manage.py db_worker
+	$(PY) manage.py worker
 
 lint: setup
-	$(BIN)/ruff check slotlink tests benchmarks
-	$(BIN)/ruff format --check slotlink tests benchmarks
+	$(BIN)/ruff check slotlink tests benchmarks deploy
+	$(BIN)/ruff format --check slotlink tests benchmarks deploy
 
 typecheck: setup
-	$(BIN)/mypy slotlink
+	$(BIN)/mypy slotlink deploy
 
 test: setup
-	$(BIN)/ruff check slotlink tests benchmarks
-	$(BIN)/mypy slotlink
+	$(BIN)/ruff check slotlink tests benchmarks deploy
+	$(BIN)/mypy slotlink deploy
 	# On a scratch database: the check must not depend on what a real one has applied.
 	DATABASE_URL= SQLITE_PATH=:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/bandit -q -r slotlink -c pyproject.toml
 	$(PY) scripts/dependency_audit.py
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# Production, here: PostgreSQL, production settings with throwaway secrets (.prod-local/), two
+# gunicorn app servers (scripts/serve), two workers (scripts/worker) and Debian's nginx with TLS,
+# installed when missing. Ctrl+C stops it all; so does make prod-local-stop. See docs/deploy.md.
+prod-local: setup
+	$(PY) -m deploy.prod_local run
+
+prod-local-stop:
+	$(PY) -m deploy.prod_local stop
+
+# Dump the PostgreSQL database DATABASE_URL names, restore it into a scratch database and
+# compare every table's rows and the triggers (docs/deploy.md, "Backups").
+backup-check: setup
+	$(PY) -m deploy.backup_check
 
 # Both create, migrate and drop throwaway databases of their own: neither touches db.sqlite3
 # nor the database DATABASE_URL names (only its server). See docs/benchmarks.md.
@@ -56,4 +69,4 @@ bench-load: setup
 	$(PY) -m benchmarks.load
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache .prod-local-test

@@ -26,6 +26,21 @@ def decrypt(cipher: str) -> str | None:
         return None
 
 
+def reencrypt(cipher: str) -> str | None:
+    """The value encrypted with the first key, for rotating keys: unchanged when the first key
+    already reads it, None when no key does."""
+    try:
+        Fernet(settings.FIELD_ENCRYPTION_KEYS[0].encode()).decrypt(cipher.encode())
+    except (InvalidToken, ValueError):
+        pass
+    else:
+        return cipher
+    try:
+        return _fernet().rotate(cipher.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
 def new_token() -> str:
     """256 bits from the OS's CSPRNG, URL-safe (43 characters)."""
     return secrets.token_urlsafe(32)

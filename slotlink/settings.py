@@ -29,6 +29,9 @@ PRODUCTION = ENVIRONMENT == "production"
 # Development only: production refuses to start with it (below).
 _DEV_SECRET_KEY = "development-only-not-secret-slotlink-key-0123456789abcdef"  # noqa: S105  # nosec B105
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
+# Earlier keys, still accepted for what they signed (sessions, password reset links) while a new
+# SECRET_KEY takes over: see docs/deploy.md, "Rotating keys".
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 
@@ -65,6 +68,10 @@ if PRODUCTION:
         problems.append("ALLOWED_HOSTS must be set")
     if not PUBLIC_BASE_URL.startswith("https://"):
         problems.append("PUBLIC_BASE_URL must be an https:// address")
+    # Uploaded logos: every app server must read what any one of them wrote, and a redeploy
+    # must not lose them, so not a directory inside the code (docs/deploy.md).
+    if not Path(env_str("MEDIA_DIR")).is_absolute():
+        problems.append("MEDIA_DIR must be an absolute path on storage every app server shares")
     if not {"admin", "superuser"} <= set(env_list("OTP_REQUIRED_FOR", ["admin", "superuser"])):
         problems.append("OTP_REQUIRED_FOR must include admin and superuser")
     if problems:
@@ -88,9 +95,14 @@ INSTALLED_APPS = [
     "slotlink.messaging",
     "slotlink.audit",
     "slotlink.accounts",
+    "slotlink.ops",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics, answered before anything else (see ops.middleware).
+    "slotlink.ops.middleware.ProbeMiddleware",
+    # Then every other request gets an id, a log line and its metrics.
+    "slotlink.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -209,7 +221,8 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts them (an image collects them when built; see scripts/serve).
+STATIC_ROOT = BASE_DIR / env_str("STATIC_ROOT", "staticfiles")
 # The project package is not an installed app, so its own static files need naming here.
 STATICFILES_DIRS = [BASE_DIR / "slotlink" / "static"]
 STORAGES = {
@@ -295,16 +308,26 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# "json" (one object per line, for a log collector) or "plain" (for a person at a terminal).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_tokens": {"()": "slotlink.logfilters.RedactTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "slotlink.logfilters.JsonLines"},
+    },
+    "filters": {
+        "redact_tokens": {"()": "slotlink.logfilters.RedactTokens"},
+        "request_context": {"()": "slotlink.logfilters.RequestContext"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_tokens", "request_context"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -347,6 +370,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = 10
+# Uploaded logos. Production serves them from the proxy (deploy/nginx.conf), not from Django.
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
 
@@ -372,3 +396,22 @@ RETENTION_DAYS = {
     # The audit log itself.
     "audit_events": _retention_days("RETENTION_AUDIT_DAYS", 8 * 365),
 }
+
+
+# Running it (slotlink/ops, docs/deploy.md). Workers run housekeeping this often; /readyz fails
+# when no worker has begun a run for READY_WORKER_MAX_AGE_SECONDS (a period, plus a margin for a
+# worker busy with another task), or a due text has waited READY_OUTBOX_MAX_LAG_SECONDS.
+def _seconds(name: str, default: int) -> int:
+    seconds = env_int(name, default)
+    if seconds < 1:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, 1 or more, not {seconds}")
+    return seconds
+
+
+HOUSEKEEPING_EVERY_SECONDS = _seconds("HOUSEKEEPING_EVERY_SECONDS", 60)
+READY_WORKER_MAX_AGE_SECONDS = _seconds("READY_WORKER_MAX_AGE_SECONDS", 90)
+READY_OUTBOX_MAX_LAG_SECONDS = _seconds("READY_OUTBOX_MAX_LAG_SECONDS", 300)
+# /metrics answers only a bearer of this token, and not at all when it is empty.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long")

@@ -245,8 +245,6 @@ def test_a_notify_receipt_with_an_odd_reference_is_answered_and_changes_nothing(
 @pytest.mark.parametrize(
     ("arguments", "complaint"),
     [
-        (["housekeeping", "--every", "99999999999999"], "--every"),
-        (["housekeeping", "--every", "-1"], "--every"),
         (["seed_demo", "--therapists", "5", "--weeks", "100000"], "--weeks"),
         (["seed_demo", "--therapists", "5", "--patients", "²"], "--patients"),
         (["send_booking_link", "--patient", "١", "--rule", "x"], "--patient"),

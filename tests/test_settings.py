@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_VARIABLES = {
     "SLOTLINK_ENV",
     "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
     "DEBUG",
     "ALLOWED_HOSTS",
     "FIELD_ENCRYPTION_KEYS",
@@ -39,6 +40,12 @@ SETTINGS_VARIABLES = {
     "RETENTION_THROTTLE_DAYS",
     "RETENTION_LOGIN_RECORD_DAYS",
     "RETENTION_AUDIT_DAYS",
+    "MEDIA_DIR",
+    "LOG_FORMAT",
+    "METRICS_TOKEN",
+    "HOUSEKEEPING_EVERY_SECONDS",
+    "READY_WORKER_MAX_AGE_SECONDS",
+    "READY_OUTBOX_MAX_LAG_SECONDS",
 }
 SETUP = "import django; django.setup(); print('started')"
 
@@ -53,6 +60,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         FIELD_ENCRYPTION_KEYS=f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
         ALLOWED_HOSTS="book.example.nhs.uk",
         PUBLIC_BASE_URL="https://book.example.nhs.uk",
+        MEDIA_DIR="/srv/slotlink/media",
     )
     for name, value in overrides.items():
         if value is None:
@@ -110,6 +118,8 @@ def test_good_production_settings_pass_djangos_deployment_checks() -> None:
         # Demo mode shows every text in full on the outbox page: links, codes and all.
         ({"DEMO_MODE": "true"}, "DEMO_MODE must be off"),
         ({"DEMO_MODE": "1"}, "DEMO_MODE must be off"),
+        ({"MEDIA_DIR": None}, "MEDIA_DIR must be an absolute path on storage every app server"),
+        ({"MEDIA_DIR": "media"}, "MEDIA_DIR must be an absolute path on storage every app server"),
     ],
 )
 def test_production_refuses_to_start_without_what_it_needs(
@@ -136,6 +146,9 @@ def test_production_lists_every_problem_at_once() -> None:
         ({"SLOTLINK_ENV": "staging"}, "SLOTLINK_ENV must be development or production"),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false, not 'maybe'"),
         ({"SESSION_IDLE_SECONDS": "ten"}, "SESSION_IDLE_SECONDS must be a whole number"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or plain"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must be at least 32 characters"),
+        ({"READY_WORKER_MAX_AGE_SECONDS": "0"}, "READY_WORKER_MAX_AGE_SECONDS must be a number"),
     ],
 )
 def test_unreadable_settings_stop_the_start_with_a_clear_message(

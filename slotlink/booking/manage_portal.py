@@ -59,6 +59,7 @@ from slotlink.contention import retry_on_contention
 from slotlink.fields import WholeNumberField
 from slotlink.formatting import clock, when
 from slotlink.middleware import without_referrer
+from slotlink.requestlog import log_service
 
 SESSION_MANAGE = "manage_link_id"
 # Each holds {"link": manage link id, "until": ISO instant}: a step passed for that link only,
@@ -85,6 +86,7 @@ def _session_manage(request: HttpRequest) -> ManageLink | None:
     except ManageLink.DoesNotExist:
         return None
     share_service(manage.booking_link)
+    log_service(manage.booking_link.service_id)
     return manage
 
 

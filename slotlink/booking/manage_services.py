@@ -36,6 +36,7 @@ from slotlink.booking.models import (
 )
 from slotlink.clinic.models import Patient
 from slotlink.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.metrics import LOCKOUTS, PATIENT_VERIFICATION
 
 LINK_MAX_FAILURES = 5
 CLIENT_MAX_FAILURES = 20
@@ -191,9 +192,21 @@ def _claim_attempt(manage: ManageLink | None, made_up: str, client: str, now: da
         if link_claimed and _claim_throttle(
             client, limit=CLIENT_MAX_FAILURES, window=True, now=now
         ):
+            _count_lockout(manage, client, now)
             return True
         transaction.set_rollback(True)
         return False
+
+
+def _count_lockout(manage: ManageLink | None, client: str, now: datetime) -> None:
+    """For the metrics: this claim was the one that locked its link or its client (a lock is
+    set to exactly `now + LOCK_FOR` by the claim that reaches the limit)."""
+    until = now + LOCK_FOR
+    locked = _throttle(client).filter(locked_until=until).exists() or (
+        manage is not None and _link_rows(manage).filter(locked_until=until).exists()
+    )
+    if locked:
+        transaction.on_commit(LOCKOUTS.labels(PATIENT_VERIFICATION).inc)
 
 
 def _passed(manage: ManageLink, client: str) -> None:

@@ -46,6 +46,7 @@ from slotlink.contention import retry_on_contention
 from slotlink.domain.link_lifecycle import USED
 from slotlink.formatting import clock, when
 from slotlink.middleware import without_referrer
+from slotlink.requestlog import log_service
 
 SESSION_LINK = "booking_link_id"
 SESSION_START = BOOK.start_key
@@ -76,6 +77,7 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
     except BookingLink.DoesNotExist:
         return None
     share_service(link)
+    log_service(link.service_id)
     return link
 
 
@@ -113,6 +115,7 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     link = booking_link_find(token)
     if link is None:
         return _unusable(request)
+    log_service(link.service_id)
     if not (link_can_book(link, timezone.now()) or link.status in USED):
         return _unusable(request, link.service)
     request.session.cycle_key()

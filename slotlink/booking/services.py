@@ -47,6 +47,7 @@ from slotlink.messaging.services import (
     internal_message_send,
     message_queue,
 )
+from slotlink.metrics import BOOKINGS
 from slotlink.sms import render_sms
 
 
@@ -532,6 +533,7 @@ def booking_link_book(
     ClinicalContact.objects.create(appointment=appointment)
     _send_confirmation(link, appointment, now, changed=False)
     appointment_reminders_refresh(appointment=appointment, now=now)
+    transaction.on_commit(BOOKINGS.inc)
     return appointment
 
 

@@ -1,0 +1,47 @@
+# Slotlink's image: one image for the app servers (the entry point, scripts/serve) and the
+# workers (compose.yaml runs scripts/worker instead). Settings come from the environment at run
+# time (.env.example, docs/deploy.md); nothing secret is baked in.
+#
+# Dependencies: from requirements.lock, with hashes, when the repository has one (issue 14 adds
+# it: pip then refuses any file whose hash differs); until then, the exact versions pinned in
+# pyproject.toml.
+
+FROM python:3.11-slim AS dependencies
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /build
+COPY pyproject.toml requirements.lock* ./
+RUN python -m venv /venv \
+    && if [ -f requirements.lock ]; then \
+        /venv/bin/pip install --require-hashes --no-deps -r requirements.lock; \
+    else \
+        python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > pinned.txt \
+        && /venv/bin/pip install -r pinned.txt; \
+    fi
+
+FROM python:3.11-slim
+ENV PATH=/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SLOTLINK_ENV=production \
+    SERVE_BIND=0.0.0.0:8000 \
+    STATIC_ROOT=/app/staticfiles \
+    MEDIA_DIR=/srv/media
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin slotlink \
+    && mkdir -p /srv/media \
+    && chown slotlink /srv/media
+COPY --from=dependencies /venv /venv
+WORKDIR /app
+COPY manage.py ./
+COPY scripts ./scripts
+COPY slotlink ./slotlink
+# Static files are collected once, here, with production's storage (hashed names, compressed),
+# so app servers start without writing any. Production settings insist on secrets: these are
+# made up for this step only and thrown away with it.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    FIELD_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+    ALLOWED_HOSTS=build.invalid PUBLIC_BASE_URL=https://build.invalid \
+    python manage.py collectstatic --noinput --verbosity 0
+
+USER slotlink
+EXPOSE 8000
+ENTRYPOINT ["scripts/serve"]

@@ -1,0 +1,64 @@
+"""gunicorn's settings for an app server, read from the environment (scripts/serve passes this
+module to gunicorn: `-c python:slotlink.gunicorn_config`). See docs/deploy.md for sizing."""
+
+import os
+
+from prometheus_client import multiprocess
+
+from slotlink.env import env_int, env_str
+
+wsgi_app = "slotlink.wsgi:application"
+bind = [env_str("SERVE_BIND", "127.0.0.1:8000")]
+workers = env_int("WEB_WORKERS", 2)
+threads = env_int("WEB_THREADS", 4)
+worker_class = "gthread"
+# A request still running after this long is stuck: its worker is killed and replaced.
+timeout = env_int("WEB_TIMEOUT", 30)
+graceful_timeout = env_int("WEB_GRACEFUL_TIMEOUT", 30)
+# Longer than the proxy keeps idle connections to us (deploy/nginx.conf: 4 s), so the proxy
+# always closes first and never sends a request down a connection we are closing.
+keepalive = env_int("WEB_KEEPALIVE", 5)
+# Workers are replaced after this many requests (with jitter, so not all at once).
+max_requests = env_int("WEB_MAX_REQUESTS", 2000)
+max_requests_jitter = max(1, max_requests // 10)
+# No access log: it would write raw paths, and /b/<token> carries a secret. Django's request
+# log (slotlink.requestlog) names routes instead.
+accesslog = None
+errorlog = "-"
+loglevel = env_str("LOG_LEVEL", "INFO").lower()
+if env_str("LOG_FORMAT", "json" if env_str("SLOTLINK_ENV") == "production" else "plain") == "json":
+    # gunicorn's own lines (starting, a worker timing out) as JSON too. The whole dictionary,
+    # not just the changes: gunicorn replaces its defaults' sections with these.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "slotlink.logfilters.JsonLines"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            },
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+        },
+        "root": {"level": "INFO", "handlers": ["console"]},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
+# gunicorn's control socket defaults to one path in $HOME, which two app servers on one machine
+# would share; nothing here uses it (signals do: TERM stops, HUP reloads).
+control_socket_disable = True
+# Django sees the client's scheme from X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) itself.
+forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Prometheus: a worker that exited stops counting towards live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -1,0 +1,130 @@
+"""The deploy files hold together. There is no container engine here, so the image and compose
+file cannot be built or run in CI: these tests check what can be checked without one (the
+image's entry point is scripts/serve, which the other tests run for real), and that every
+setting is in .env.example and explained in docs/deploy.md."""
+
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+
+from deploy.prod_local import NginxTemplate
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DOCKERFILE = ROOT / "Dockerfile"
+COMPOSE = ROOT / "compose.yaml"
+NGINX = ROOT / "deploy" / "nginx.conf"
+INSTRUCTIONS = {
+    "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
+    "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+}  # fmt: skip
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """(instruction, arguments), with continued lines joined and comments dropped."""
+    logical, current = [], ""
+    for line in DOCKERFILE.read_text().splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line.rstrip("\\").rstrip() + " "
+        if not line.rstrip().endswith("\\"):
+            logical.append(current.strip())
+            current = ""
+    assert not current, "a continued line runs off the end"
+    return [(text.split(None, 1)[0], text.split(None, 1)[1]) for text in logical]
+
+
+def test_the_dockerfile_is_well_formed_and_runs_scripts_serve_as_a_user() -> None:
+    steps = dockerfile()
+    assert {instruction for instruction, _ in steps} <= INSTRUCTIONS
+    froms = [args for instruction, args in steps if instruction == "FROM"]
+    assert all(args.startswith("python:3.11-slim") for args in froms)
+    final = steps[max(i for i, (instruction, _) in enumerate(steps) if instruction == "FROM") :]
+    users = [args for instruction, args in final if instruction == "USER"]
+    assert users and users[-1] not in {"root", "0"}
+    assert ("ENTRYPOINT", '["scripts/serve"]') in final
+    assert "pip install --require-hashes" in DOCKERFILE.read_text()
+
+
+def test_everything_the_dockerfile_copies_exists_and_is_not_ignored() -> None:
+    ignored = {
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }  # fmt: skip
+    for instruction, args in dockerfile():
+        if instruction != "COPY" or args.startswith("--from"):
+            continue
+        *sources, _ = shlex.split(args)
+        for source in sources:
+            if source.endswith("*"):  # optional: requirements.lock, once there is one
+                continue
+            assert (ROOT / source).exists(), source
+            assert source not in ignored, source
+    for secret in (".env", ".venv", ".git", ".prod-local*", "db.sqlite3*"):
+        assert secret in ignored
+
+
+def test_the_compose_file_runs_two_app_servers_two_workers_a_migration_step_and_the_proxy() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    assert set(services) == {"db", "migrate", "app", "worker", "proxy"}
+    for name in ("migrate", "app", "worker"):
+        assert services[name]["build"] == "." and services[name]["image"] == "slotlink:latest"
+        assert services[name]["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+        assert services[name]["environment"]["MEDIA_DIR"] == "/srv/media"
+        assert "media:/srv/media" in services[name]["volumes"]
+    assert services["app"]["deploy"]["replicas"] == 2
+    assert services["worker"]["deploy"]["replicas"] == 2
+    assert "entrypoint" not in services["app"]  # the image's: scripts/serve
+    assert services["worker"]["entrypoint"] == ["scripts/worker"]
+    assert services["migrate"]["entrypoint"][-2:] == ["migrate", "--noinput"]
+    for name in ("app", "worker"):
+        needs = services[name]["depends_on"]["migrate"]
+        assert needs == {"condition": "service_completed_successfully"}
+    assert "media:/srv/media:ro" in services["proxy"]["volumes"]
+
+
+def test_the_proxy_and_prod_local_fill_in_every_name_the_nginx_template_uses() -> None:
+    used = set(re.findall(r"\$\{(SLOTLINK_[A-Z_]+)\}", NGINX.read_text()))
+    assert used
+    proxy = yaml.safe_load(COMPOSE.read_text())["services"]["proxy"]
+    assert used == {name for name in proxy["environment"] if name.startswith("SLOTLINK_")}
+    assert proxy["environment"]["NGINX_ENVSUBST_FILTER"] == "^SLOTLINK_"
+    mounted = "./deploy/nginx.conf:/etc/nginx/templates/slotlink.conf.template:ro"
+    assert mounted in proxy["volumes"]
+    # Every other $ in the template is one of nginx's own variables, which must survive.
+    rendered = NginxTemplate(NGINX.read_text()).substitute(dict.fromkeys(used, "X"))
+    assert "${" not in rendered
+    assert "$proxy_add_x_forwarded_for" in rendered and "$request_id" in rendered
+
+
+def settings_read() -> set[str]:
+    names: set[str] = set()
+    for source in (ROOT / "slotlink" / "settings.py", ROOT / "slotlink" / "gunicorn_config.py"):
+        text = source.read_text()
+        names |= set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z_]+)"', text))
+        names |= set(re.findall(r'_(?:retention_days|seconds)\(\s*"([A-Z_]+)"', text))
+    return names
+
+
+def example_names() -> set[str]:
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^#?\s?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+
+
+def test_every_setting_is_in_env_example() -> None:
+    missing = settings_read() - example_names()
+    assert not missing, f"read from the environment but not in .env.example: {sorted(missing)}"
+
+
+def test_every_variable_in_env_example_is_explained_in_the_deploy_guide() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    unexplained = {name for name in example_names() if f"`{name}`" not in guide}
+    assert not unexplained, f"docs/deploy.md does not explain {sorted(unexplained)}"
+
+
+def test_prod_local_names_the_trial_rule_the_trial_service_makes() -> None:
+    from deploy import prod_local
+    from slotlink.ops import trial
+
+    assert prod_local.TRIAL_RULE == trial.TRIAL_RULE
