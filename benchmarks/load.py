@@ -121,8 +121,8 @@ def count() -> None:
 
     from slotlink.booking.models import BookingLink
     from slotlink.clinic.models import TIME_HOLDING, Appointment, Source
-    from slotlink.crypto import token_hash
     from slotlink.domain.link_lifecycle import USED
+    from slotlink.lib.crypto import token_hash
 
     told_booked = json.load(sys.stdin)["booked_tokens"]
     holding = Appointment.objects.filter(status__in=TIME_HOLDING)

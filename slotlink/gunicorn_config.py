@@ -5,7 +5,7 @@ import os
 
 from prometheus_client import multiprocess
 
-from slotlink.env import env_int, env_str
+from slotlink.lib.env import env_int, env_str
 
 wsgi_app = "slotlink.wsgi:application"
 bind = [env_str("SERVE_BIND", "127.0.0.1:8000")]
@@ -22,7 +22,7 @@ keepalive = env_int("WEB_KEEPALIVE", 5)
 max_requests = env_int("WEB_MAX_REQUESTS", 2000)
 max_requests_jitter = max(1, max_requests // 10)
 # No access log: it would write raw paths, and /b/<token> carries a secret. Django's request
-# log (slotlink.requestlog) names routes instead.
+# log (slotlink.lib.requestlog) names routes instead.
 accesslog = None
 errorlog = "-"
 loglevel = env_str("LOG_LEVEL", "INFO").lower()
@@ -32,7 +32,7 @@ if env_str("LOG_FORMAT", "json" if env_str("SLOTLINK_ENV") == "production" else 
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "slotlink.logfilters.JsonLines"}},
+        "formatters": {"json": {"()": "slotlink.lib.logfilters.JsonLines"}},
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",

@@ -15,7 +15,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from slotlink.env import env_bool, env_int, env_list, env_str
+from slotlink.lib.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -102,11 +102,11 @@ MIDDLEWARE = [
     # First: /healthz, /readyz and /metrics, answered before anything else (see ops.middleware).
     "slotlink.ops.middleware.ProbeMiddleware",
     # Then every other request gets an id, a log line and its metrics.
-    "slotlink.requestlog.RequestLogMiddleware",
+    "slotlink.lib.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "slotlink.middleware.SessionKeepAliveMiddleware",
+    "slotlink.lib.middleware.SessionKeepAliveMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -116,8 +116,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "slotlink.middleware.NoStoreMiddleware",
-    "slotlink.contention.ContentionMiddleware",
+    "slotlink.lib.middleware.NoStoreMiddleware",
+    "slotlink.lib.contention.ContentionMiddleware",
     # Last, as django-axes asks: it turns its lock-out into the page below.
     "axes.middleware.AxesMiddleware",
 ]
@@ -153,7 +153,7 @@ TEMPLATES = [
 
 
 # How long one statement waits for a lock another transaction holds before it fails
-# ("database is locked" on SQLite, lock_timeout on PostgreSQL). slotlink/contention.py retries
+# ("database is locked" on SQLite, lock_timeout on PostgreSQL). slotlink/lib/contention.py retries
 # within its budget of a few seconds and then shows the "busy" page, so a held lock never
 # keeps anyone waiting past a proxy's time-out. (PostgreSQL gets it as a connection option;
 # behind PgBouncer in transaction mode, set it on the role: ALTER ROLE … SET lock_timeout.)
@@ -267,7 +267,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "slotlink.accounts.views.locked_out"
-AXES_CLIENT_IP_CALLABLE = "slotlink.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "slotlink.lib.clientip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
 AXES_VERBOSE = False
 if AXES_FAILURE_LIMIT < 1:
@@ -317,11 +317,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "slotlink.logfilters.JsonLines"},
+        "json": {"()": "slotlink.lib.logfilters.JsonLines"},
     },
     "filters": {
-        "redact_tokens": {"()": "slotlink.logfilters.RedactTokens"},
-        "request_context": {"()": "slotlink.logfilters.RequestContext"},
+        "redact_tokens": {"()": "slotlink.lib.logfilters.RedactTokens"},
+        "request_context": {"()": "slotlink.lib.logfilters.RequestContext"},
     },
     "handlers": {
         "console": {

@@ -17,7 +17,7 @@ from django.utils import timezone
 from slotlink.booking.selectors import rule_available_times
 from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import Appointment
-from slotlink.contention import (
+from slotlink.lib.contention import (
     WAIT_BUDGET_SECONDS,
     ContentionMiddleware,
     is_contention,
@@ -52,7 +52,7 @@ def test_only_lock_contention_counts(error, expected):
 
 
 def test_a_view_that_meets_a_lock_is_run_again_and_succeeds(monkeypatch):
-    monkeypatch.setattr("slotlink.contention.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("slotlink.lib.contention.time.sleep", lambda seconds: None)
     calls = []
 
     def view(request):
@@ -95,7 +95,7 @@ def test_lasting_contention_shows_the_busy_page_with_retry_after():
 
 # A write lock someone else holds: the whole wait for the "busy" page is bounded.
 
-# The budget (slotlink/contention.py) plus a second for the page itself on a loaded machine;
+# The budget (slotlink/lib/contention.py) plus a second for the page itself on a loaded machine;
 # far below the 20 seconds one lock wait took before, and the 80 of four tries.
 BUSY_PAGE_WITHIN = WAIT_BUDGET_SECONDS + 1
 # The holder lets go after this long whatever happens, so the test fails fast, not after 80 s.
@@ -176,8 +176,8 @@ def test_retries_stop_once_another_wait_would_pass_the_budget(monkeypatch, setti
     """A view that keeps losing gives up when one more whole lock wait would not fit in the
     budget, however many tries are left."""
     clock = [0.0]
-    monkeypatch.setattr("slotlink.contention.time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("slotlink.contention.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("slotlink.lib.contention.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("slotlink.lib.contention.time.sleep", lambda seconds: None)
     settings.DATABASE_LOCK_WAIT_SECONDS = 2
     calls = []
 

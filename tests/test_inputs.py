@@ -1,4 +1,4 @@
-"""The shared readers of numbers and dates (slotlink/inputs.py): whatever they are given they
+"""The shared readers of numbers and dates (slotlink/lib/inputs.py): whatever they are given they
 answer a value within the bounds, written in the digits 0 to 9, or None; they never raise."""
 
 import argparse
@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slotlink.inputs import MAX_ID, bounded_argument, iso_day, iso_instant, record_id, whole_number
+from slotlink.lib.inputs import (
+    MAX_ID,
+    bounded_argument,
+    iso_day,
+    iso_instant,
+    record_id,
+    whole_number,
+)
 
 EARLIEST, LATEST = date(2025, 12, 6), date(2028, 12, 8)
 FIRST, LAST = datetime(2025, 12, 6, tzinfo=UTC), datetime(2028, 12, 8, tzinfo=UTC)

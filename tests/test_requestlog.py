@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from slotlink.booking.selectors import rule_available_times
 from slotlink.booking.services import booking_link_send
-from slotlink.logfilters import JsonLines, RedactTokens
+from slotlink.lib.logfilters import JsonLines, RedactTokens
 from tests.booking.test_manage import book, born_form, manage_token, open_manage
 from tests.conftest import Clinic, logged_in
 

@@ -21,10 +21,10 @@ from slotlink.booking.models import BookingLink
 from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, Role
 from slotlink.domain.link_lifecycle import LinkStatus
-from slotlink.logfilters import RedactTokens
+from slotlink.lib.logfilters import RedactTokens
+from slotlink.lib.richtext import render_markdown, sanitise_html
+from slotlink.lib.sms import render_sms, unknown_placeholders
 from slotlink.messaging.models import OutboundMessage
-from slotlink.richtext import render_markdown, sanitise_html
-from slotlink.sms import render_sms, unknown_placeholders
 from tests.conftest import Clinic, logged_in
 from tests.factories import BroadcastRuleFactory
 

@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from slotlink.env import env_bool, env_int, env_list, env_str
+from slotlink.lib.env import env_bool, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parent.parent
 # Everything settings.py reads, so the tests' own environment cannot leak into the child.

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from slotlink.audit.models import AuditAction, AuditEvent, Who
-from slotlink.formatting import staff_datetime
+from slotlink.lib.formatting import staff_datetime
 
 
 def _words(name: str) -> str:

@@ -19,9 +19,9 @@ from slotlink.booking.models import (
 from slotlink.booking.presenters import duration_text
 from slotlink.clinic.models import Medium, Service
 from slotlink.clinic.presenters import nhs_number_text
-from slotlink.formatting import staff_datetime, when
-from slotlink.richtext import render_markdown
-from slotlink.sms import sms_template_length
+from slotlink.lib.formatting import staff_datetime, when
+from slotlink.lib.richtext import render_markdown
+from slotlink.lib.sms import sms_template_length
 
 
 @dataclass(frozen=True)

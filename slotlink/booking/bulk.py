@@ -35,9 +35,9 @@ from slotlink.booking.services import BookingError
 from slotlink.booking.staff_views import HtmxHttpRequest
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Role
-from slotlink.contention import retry_on_contention
-from slotlink.formatting import staff_datetime
-from slotlink.inputs import record_id
+from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.formatting import staff_datetime
+from slotlink.lib.inputs import record_id
 
 admins = staff_required(Role.ADMIN, Role.SUPERUSER)
 ROWS_PER_PAGE = 500

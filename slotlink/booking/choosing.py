@@ -35,7 +35,7 @@ from slotlink.clinic.models import (
     Service,
     appointment_days,
 )
-from slotlink.inputs import iso_day, iso_instant, record_id
+from slotlink.lib.inputs import iso_day, iso_instant, record_id
 
 
 @dataclass(frozen=True)

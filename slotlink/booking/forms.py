@@ -7,9 +7,9 @@ from django.conf import settings
 
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import AppointmentType, Service, Team, Therapist
-from slotlink.fields import RecordsChoiceField, WholeNumberField
-from slotlink.richtext import clean_markdown_source, insecure_links
-from slotlink.sms import MAX_SEGMENTS, PLACEHOLDERS, sms_template_length, unknown_placeholders
+from slotlink.lib.fields import RecordsChoiceField, WholeNumberField
+from slotlink.lib.richtext import clean_markdown_source, insecure_links
+from slotlink.lib.sms import MAX_SEGMENTS, PLACEHOLDERS, sms_template_length, unknown_placeholders
 
 PLACEHOLDER_LIST = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
 

@@ -53,13 +53,13 @@ from slotlink.booking.services import (
     link_appointment,
     slot_hold_of,
 )
-from slotlink.clientip import client_ip
 from slotlink.clinic.models import TIME_HOLDING, Appointment
-from slotlink.contention import retry_on_contention
-from slotlink.fields import WholeNumberField
-from slotlink.formatting import clock, when
-from slotlink.middleware import without_referrer
-from slotlink.requestlog import log_service
+from slotlink.lib.clientip import client_ip
+from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.fields import WholeNumberField
+from slotlink.lib.formatting import clock, when
+from slotlink.lib.middleware import without_referrer
+from slotlink.lib.requestlog import log_service
 
 SESSION_MANAGE = "manage_link_id"
 # Each holds {"link": manage link id, "until": ISO instant}: a step passed for that link only,

@@ -35,8 +35,8 @@ from slotlink.booking.models import (
     ManageLink,
 )
 from slotlink.clinic.models import Patient
-from slotlink.crypto import decrypt, encrypt, new_token, token_hash
-from slotlink.metrics import LOCKOUTS, PATIENT_VERIFICATION
+from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.lib.metrics import LOCKOUTS, PATIENT_VERIFICATION
 
 LINK_MAX_FAILURES = 5
 CLIENT_MAX_FAILURES = 20

@@ -42,11 +42,11 @@ from slotlink.booking.services import (
     slot_hold_of,
 )
 from slotlink.clinic.models import TIME_HOLDING, Service
-from slotlink.contention import retry_on_contention
 from slotlink.domain.link_lifecycle import USED
-from slotlink.formatting import clock, when
-from slotlink.middleware import without_referrer
-from slotlink.requestlog import log_service
+from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.formatting import clock, when
+from slotlink.lib.middleware import without_referrer
+from slotlink.lib.requestlog import log_service
 
 SESSION_LINK = "booking_link_id"
 SESSION_START = BOOK.start_key

@@ -11,9 +11,9 @@ from slotlink.booking.models import BookingLink, BroadcastRule
 from slotlink.booking.patient_steps import Step
 from slotlink.clinic.models import Appointment, Medium
 from slotlink.domain.link_lifecycle import LinkStatus, effective_status
-from slotlink.formatting import clock, short_date, staff_datetime, when
+from slotlink.lib.formatting import clock, short_date, staff_datetime, when
+from slotlink.lib.richtext import render_markdown
 from slotlink.messaging.models import MessageStatus, OutboundMessage
-from slotlink.richtext import render_markdown
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from slotlink.booking.rule_services import (
 from slotlink.booking.staff_views import HtmxHttpRequest
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import AppointmentType, Role, Service
-from slotlink.contention import retry_on_contention
-from slotlink.inputs import whole_number
-from slotlink.sms import PLACEHOLDERS
+from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.inputs import whole_number
+from slotlink.lib.sms import PLACEHOLDERS
 
 superuser_only = staff_required(Role.SUPERUSER)
 

@@ -31,7 +31,6 @@ from slotlink.clinic.models import (
     Source,
     User,
 )
-from slotlink.crypto import decrypt, encrypt, new_token, token_hash
 from slotlink.domain.link_lifecycle import (
     LIVE,
     USED,
@@ -40,15 +39,16 @@ from slotlink.domain.link_lifecycle import (
     next_status,
     sources_of,
 )
-from slotlink.formatting import when
+from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.lib.formatting import when
+from slotlink.lib.metrics import BOOKINGS
+from slotlink.lib.sms import render_sms
 from slotlink.messaging.models import Channel, MessageKind
 from slotlink.messaging.services import (
     appointment_reminders_refresh,
     internal_message_send,
     message_queue,
 )
-from slotlink.metrics import BOOKINGS
-from slotlink.sms import render_sms
 
 
 class BookingError(Exception):

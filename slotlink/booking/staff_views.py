@@ -25,10 +25,10 @@ from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Patient, User
 from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import patients_for
-from slotlink.contention import retry_on_contention
 from slotlink.domain.link_lifecycle import LIVE
-from slotlink.formatting import staff_datetime
-from slotlink.inputs import record_id
+from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.formatting import staff_datetime
+from slotlink.lib.inputs import record_id
 from slotlink.messaging.models import Channel
 from slotlink.messaging.presenters import MessageRow
 

@@ -30,8 +30,8 @@ from slotlink.clinic.models import (
 from slotlink.clinic.record_forms import CancelForm, NewAppointmentForm
 from slotlink.clinic.selectors import appointments_for, therapists_for, week_start
 from slotlink.clinic.services import DiaryConflict
-from slotlink.contention import retry_on_contention
-from slotlink.inputs import iso_day, record_id
+from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.inputs import iso_day, record_id
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from slotlink.clinic.models import (
     User,
     appointment_days,
 )
-from slotlink.fields import ClockField, DayField, WholeNumberField
-from slotlink.formatting import day_month_year
-from slotlink.inputs import iso_day
+from slotlink.lib.fields import ClockField, DayField, WholeNumberField
+from slotlink.lib.formatting import day_month_year
+from slotlink.lib.inputs import iso_day
 
 
 def day_asked_for(raw: str | None, today: date) -> tuple[date, str]:

@@ -64,7 +64,7 @@ class Service(models.Model):
         blank=True,
         help_text="GOV.UK Notify: the template ID. Twilio: the account SID.",
     )
-    # The provider's API key or auth token, encrypted with slotlink.crypto; never shown back.
+    # The provider's API key or auth token, encrypted with slotlink.lib.crypto; never shown back.
     sms_secret_encrypted = models.TextField(blank=True)
     # The SHA-256 of the bearer token GOV.UK Notify sends with this service's delivery
     # receipts (its own Notify account's callback). Only checked, never read back, so only the

@@ -17,7 +17,7 @@ from slotlink.clinic.models import (
     Source,
     WorkingPattern,
 )
-from slotlink.crypto import decrypt
+from slotlink.lib.crypto import decrypt
 
 
 def nhs_number_text(number: str) -> str:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from slotlink.clinic.forms import AppointmentForm
 from slotlink.clinic.models import Patient, User
 from slotlink.clinic.selectors import patient_search, patients_for
-from slotlink.inputs import record_id
+from slotlink.lib.inputs import record_id
 
 
 class PatientRecordForm(forms.Form):

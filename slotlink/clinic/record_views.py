@@ -9,7 +9,7 @@ from slotlink.clinic.patient_services import RecordChange, patient_record_update
 from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.record_forms import PatientRecordForm
 from slotlink.clinic.selectors import patients_for
-from slotlink.contention import retry_on_contention
+from slotlink.lib.contention import retry_on_contention
 
 
 @retry_on_contention

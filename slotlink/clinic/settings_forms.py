@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import UploadedFile
 
 from slotlink.clinic.images import CheckedImage, looks_like_svg, sniff_image
 from slotlink.clinic.models import Service, SmsProvider
-from slotlink.fields import ClockField
-from slotlink.inputs import MAX_ID, whole_number
+from slotlink.lib.fields import ClockField
+from slotlink.lib.inputs import MAX_ID, whole_number
 
 LOGO_MAX_BYTES = 200 * 1024
 LOGO_MAX_PIXELS = 1000  # on either side; the header shows it at most 200 × 48

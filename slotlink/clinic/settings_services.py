@@ -13,7 +13,7 @@ from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.clinic.images import CheckedImage
 from slotlink.clinic.models import Service, SettingsChange, User
-from slotlink.crypto import encrypt, new_token, token_hash
+from slotlink.lib.crypto import encrypt, new_token, token_hash
 
 SERVICE_SETTINGS = "Service settings"
 

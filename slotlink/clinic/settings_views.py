@@ -15,7 +15,7 @@ from slotlink.clinic.settings_services import (
     service_notify_callback_token_rotate,
     service_settings_update,
 )
-from slotlink.contention import retry_on_contention
+from slotlink.lib.contention import retry_on_contention
 
 
 @retry_on_contention

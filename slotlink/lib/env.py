@@ -4,7 +4,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from slotlink.inputs import MAX_ID, whole_number
+from slotlink.lib.inputs import MAX_ID, whole_number
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -1,13 +1,13 @@
 """Form fields for numbers, days and clock times that read only the digits 0 to 9, within
-bounds the error message names (see slotlink/inputs.py for why Django's own are too wide)."""
+bounds the error message names (see slotlink/lib/inputs.py for why Django's own are too wide)."""
 
 from datetime import date, time
 from typing import Any
 
 from django import forms
 
-from slotlink.formatting import day_month_year
-from slotlink.inputs import record_id, whole_number
+from slotlink.lib.formatting import day_month_year
+from slotlink.lib.inputs import record_id, whole_number
 
 
 def _ascii(value: Any) -> None:

@@ -1,6 +1,6 @@
 """Numbers and dates as people type them, URLs carry them and command lines give them: read
 strictly and only within stated bounds, else None. Every such input in Slotlink goes through
-here (forms through slotlink/fields.py).
+here (forms through slotlink/lib/fields.py).
 
 Python's own parsers are wider than they look. int() takes "١٢" (Arabic-Indic digits), "1_0"
 and " 12 "; "²".isdigit() is True yet int("²") raises; date.fromisoformat takes 0001-01-01

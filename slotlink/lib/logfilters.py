@@ -12,7 +12,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 _TOKEN_PATH = re.compile(r"/(b|m)/[A-Za-z0-9_\-]{8,}")
 
-# Set for the length of a request by slotlink.requestlog.RequestLogMiddleware.
+# Set for the length of a request by slotlink.lib.requestlog.RequestLogMiddleware.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 service_id: ContextVar[int | None] = ContextVar("service_id", default=None)
 

@@ -4,7 +4,7 @@ The paths /b/<token> and /m/<token> carry secrets, so a request is described by 
 URL pattern it matched (``booking:enter``), never by what was typed. Each request has an id:
 the one the proxy sent in X-Request-ID when it looks like an id, else a fresh one; it is echoed
 in the response so a person reporting a problem can quote it, and every line logged while the
-request is answered carries it (slotlink.logfilters.RequestContext)."""
+request is answered carries it (slotlink.lib.logfilters.RequestContext)."""
 
 import logging
 import re
@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
-from slotlink import logfilters
-from slotlink.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+from slotlink.lib import logfilters
+from slotlink.lib.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 logger = logging.getLogger("slotlink.request")
 
@@ -72,7 +72,7 @@ class RequestLogMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        request_finished.connect(_forget_request, dispatch_uid="slotlink.requestlog")
+        request_finished.connect(_forget_request, dispatch_uid="slotlink.lib.requestlog")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()

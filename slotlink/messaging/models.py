@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import Appointment, Patient, Service
-from slotlink.crypto import new_token
+from slotlink.lib.crypto import new_token
 
 
 class MessageKind(models.TextChoices):

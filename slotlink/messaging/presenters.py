@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from slotlink.formatting import staff_datetime
+from slotlink.lib.formatting import staff_datetime
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_body
 

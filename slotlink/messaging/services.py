@@ -31,8 +31,8 @@ from slotlink.clinic.models import (
     SmsProvider,
     User,
 )
-from slotlink.crypto import decrypt, encrypt, token_hash
-from slotlink.formatting import when
+from slotlink.lib.crypto import decrypt, encrypt, token_hash
+from slotlink.lib.formatting import when
 from slotlink.messaging.backends import (
     EmailBackend,
     MessageBackend,

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.models import InternalMessage, Role
-from slotlink.formatting import staff_datetime
+from slotlink.lib.formatting import staff_datetime
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.presenters import MessageRow
 from slotlink.messaging.services import STUCK_AFTER, internal_message_read, message_retry

@@ -24,10 +24,10 @@ from slotlink.audit.retention import RETENTION_EVERY, retention_apply
 from slotlink.booking.models import BookingLink, ManageLink, SlotHold
 from slotlink.booking.services import booking_links_expire_overdue
 from slotlink.clinic.models import Service
-from slotlink.crypto import reencrypt
+from slotlink.lib.crypto import reencrypt
+from slotlink.lib.metrics import LOCKOUTS, STAFF_LOGIN
 from slotlink.messaging.models import OutboundMessage
 from slotlink.messaging.services import messages_recover
-from slotlink.metrics import LOCKOUTS, STAFF_LOGIN
 from slotlink.ops.models import PeriodicJob
 
 HOUSEKEEPING = "housekeeping"

@@ -18,7 +18,7 @@ from slotlink.audit.retention import retention_apply
 from slotlink.audit.services import audit_record
 from slotlink.booking.models import BookingLink, ClientThrottle, ManageLink
 from slotlink.booking.services import booking_link_book, booking_link_send
-from slotlink.crypto import decrypt
+from slotlink.lib.crypto import decrypt
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_body
 from tests.conftest import Clinic, logged_in, run_tasks

@@ -25,7 +25,7 @@ from slotlink.booking.services import (
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, Source
 from slotlink.clinic.services import appointment_delete
 from slotlink.domain.link_lifecycle import LinkStatus
-from slotlink.formatting import when
+from slotlink.lib.formatting import when
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_body
 from tests.conftest import MONDAY, Clinic, run_tasks

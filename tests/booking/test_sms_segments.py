@@ -3,8 +3,8 @@ allowed on patient pages. Pure functions: no database."""
 
 import pytest
 
-from slotlink.richtext import insecure_links, markdown_links
-from slotlink.sms import is_gsm7, sms_length, sms_template_length, unknown_placeholders
+from slotlink.lib.richtext import insecure_links, markdown_links
+from slotlink.lib.sms import is_gsm7, sms_length, sms_template_length, unknown_placeholders
 
 
 @pytest.mark.parametrize(

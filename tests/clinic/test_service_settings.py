@@ -14,7 +14,7 @@ from django.test import Client
 from slotlink.booking.services import booking_link_send
 from slotlink.clinic.images import looks_like_svg, sniff_image
 from slotlink.clinic.models import Nation, Service, SettingsChange, SmsProvider
-from slotlink.crypto import decrypt
+from slotlink.lib.crypto import decrypt
 from tests.conftest import Clinic, logged_in
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

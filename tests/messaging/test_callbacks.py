@@ -10,7 +10,7 @@ from twilio.request_validator import RequestValidator
 
 from slotlink.clinic.models import Role, Service, SettingsChange, SmsProvider
 from slotlink.clinic.settings_services import service_notify_callback_token_rotate
-from slotlink.crypto import token_hash
+from slotlink.lib.crypto import token_hash
 from slotlink.messaging.models import MessageEvent, MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_queue, messages_send_due
 from tests.conftest import logged_in

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from slotlink.crypto import encrypt
+from slotlink.lib.crypto import encrypt
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_queue, messages_recover, messages_send_due
 from tests.messaging.fakes import NOTIFY_TEST_KEY, fake_notify, fake_twilio

@@ -9,11 +9,11 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 
-from slotlink import crypto
 from slotlink.booking.models import BookingLink, ManageLink
 from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import Service
-from slotlink.crypto import decrypt, encrypt
+from slotlink.lib import crypto
+from slotlink.lib.crypto import decrypt, encrypt
 from slotlink.messaging.models import OutboundMessage
 from tests.booking.test_manage import book
 from tests.conftest import Clinic

@@ -181,7 +181,7 @@ def test_counts_from_every_gunicorn_worker_process_are_added_up(
     """Two processes count into one PROMETHEUS_MULTIPROC_DIR, as gunicorn's workers do; the
     scrape, answered by any one of them, reports the sum."""
     counting = (
-        "import sys; from slotlink.metrics import BOOKINGS, HTTP_REQUESTS; "
+        "import sys; from slotlink.lib.metrics import BOOKINGS, HTTP_REQUESTS; "
         "[BOOKINGS.inc() for _ in range(int(sys.argv[1]))]; "
         "HTTP_REQUESTS.labels('booking:confirm', 'POST', '302').inc(int(sys.argv[1]))"
     )

@@ -4,7 +4,7 @@ slotlink/audit/retention.py and docs/security.md."""
 
 from django.db import migrations
 
-from slotlink.migration_ops import postgres_only
+from slotlink.lib.migration_ops import postgres_only
 
 CREATE = """
 CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from slotlink.migration_ops import postgres_only
+from slotlink.lib.migration_ops import postgres_only
 
 CREATE = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;

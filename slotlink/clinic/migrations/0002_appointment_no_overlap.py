@@ -6,7 +6,7 @@ the same job. See docs/adr/0002-one-slot-one-appointment.md."""
 
 from django.db import migrations
 
-from slotlink.migration_ops import postgres_only
+from slotlink.lib.migration_ops import postgres_only
 
 CREATE = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;

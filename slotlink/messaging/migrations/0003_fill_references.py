@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from slotlink.crypto import new_token
+from slotlink.lib.crypto import new_token
 
 BATCH = 1000
 

@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-import slotlink.crypto
+import slotlink.lib.crypto
 
 
 class Migration(migrations.Migration):
@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
             model_name="outboundmessage",
             name="reference",
             field=models.CharField(
-                default=slotlink.crypto.new_token, editable=False, max_length=64, unique=True
+                default=slotlink.lib.crypto.new_token, editable=False, max_length=64, unique=True
             ),
         ),
     ]

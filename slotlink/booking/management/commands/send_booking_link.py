@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from slotlink.booking.models import BroadcastRule
 from slotlink.booking.services import BookingError, booking_link_send, booking_link_url
 from slotlink.clinic.models import Patient, Role, User
-from slotlink.inputs import MAX_ID, bounded_argument
+from slotlink.lib.inputs import MAX_ID, bounded_argument
 
 
 class Command(BaseCommand):

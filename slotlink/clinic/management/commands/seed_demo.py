@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from slotlink.accounts.demo import DEMO_CODE_COMMAND, DEMO_TOTP_KEY, demo_two_factor
 from slotlink.clinic.demo import DEMO_LOGINS, seed_demo_service, seed_large_service
-from slotlink.inputs import bounded_argument
+from slotlink.lib.inputs import bounded_argument
 
 
 class Command(BaseCommand):

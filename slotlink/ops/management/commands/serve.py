@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
-from slotlink.env import env_bool
+from slotlink.lib.env import env_bool
 
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:slotlink.gunicorn_config"]
 
