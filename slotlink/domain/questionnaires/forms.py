@@ -28,6 +28,7 @@ __all__ = [
     "Question",
     "QuestionKind",
     "Scoring",
+    "canonical_text",
 ]
 
 _KEY = re.compile(r"[a-z0-9_]{1,40}")
@@ -91,16 +92,13 @@ class Question:
         _check_key(self.key, "Question")
         if not canonical_text(self.text):
             raise DefinitionError(f"question {self.key} needs some text")
-        choice = self.kind is QuestionKind.SINGLE_CHOICE
-        if choice != bool(self.options):
-            raise DefinitionError(f"question {self.key}: only a single-choice question has options")
-        if choice:
+        if self.kind is QuestionKind.SINGLE_CHOICE:
             self._check_options()
-        number = self.kind is QuestionKind.NUMBER
-        bounds = (self.minimum, self.maximum)
-        if number:
+        elif self.options:
+            raise DefinitionError(f"question {self.key}: only a single-choice question has options")
+        if self.kind is QuestionKind.NUMBER:
             self._check_number_bounds()
-        elif bounds != (None, None):
+        elif (self.minimum, self.maximum) != (None, None):
             raise DefinitionError(f"question {self.key}: only a number question has bounds")
         if self.kind is QuestionKind.DATE:
             self._check_date_bounds()

@@ -181,7 +181,7 @@ def question(**changes: object) -> Question:
         ({"key": "Q 1"}, "lower-case letters"),
         ({"key": ""}, "lower-case letters"),
         ({"text": "  \n"}, "needs some text"),
-        ({"kind": K.SINGLE_CHOICE}, "only a single-choice question has options"),
+        ({"kind": K.SINGLE_CHOICE}, "at least two options"),
         ({"options": MOOD}, "only a single-choice question has options"),
         ({"kind": K.SINGLE_CHOICE, "options": MOOD[:1]}, "at least two options"),
         ({"kind": K.SINGLE_CHOICE, "options": (MOOD[0], MOOD[0])}, "its own key and label"),
