@@ -21,7 +21,6 @@ from django_tasks_db.models import DBTaskResult
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
-from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
@@ -120,7 +119,8 @@ def message_queue(
     body: str,
     kind: MessageKind,
     patient: Patient | None = None,
-    booking_link: BookingLink | None = None,
+    about_kind: str = "",
+    about_id: int | None = None,
     appointment: Appointment | None = None,
     channel: Channel = Channel.SMS,
     subject: str = "",
@@ -131,15 +131,18 @@ def message_queue(
     now: datetime | None = None,
 ) -> OutboundMessage:
     """Store a message and enqueue its sending, in the caller's transaction: every message
-    to a patient is queued here. A text to a patient who is not to be contacted by SMS is
-    recorded as not sent, with the reason, and goes nowhere (its text is not kept)."""
+    to a patient is queued here. `about_kind` and `about_id` name what it is about, as the
+    caller's app names it (e.g. "booking_link", 42), for finding it from there. A text to a
+    patient who is not to be contacted by SMS is recorded as not sent, with the reason, and
+    goes nowhere (its text is not kept)."""
     now = now or timezone.now()
     due = max(not_before or now, now)
     refused = channel == Channel.SMS and patient is not None and patient.do_not_sms
     message = OutboundMessage.objects.create(
         service=service,
         patient=patient,
-        booking_link=booking_link,
+        about_kind=about_kind,
+        about_id=about_id,
         appointment=appointment,
         kind=kind,
         channel=channel,
@@ -573,7 +576,6 @@ def appointment_reminders_refresh(*, appointment: Appointment, now: datetime | N
             body=reminder_text(appointment),
             kind=MessageKind.REMINDER,
             patient=patient,
-            booking_link=appointment.booking_link,
             appointment=appointment,
             not_before=due,
             for_start=appointment.start,
