@@ -40,7 +40,7 @@ class CountingBackend(OutboxBackend):
 def provider(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     CountingBackend.sent = []
     monkeypatch.setattr(
-        "slotlink.messaging.services.sms_backend", lambda service: CountingBackend()
+        "slotlink.messaging.services.providers.sms_backend", lambda service: CountingBackend()
     )
     return CountingBackend.sent
 
