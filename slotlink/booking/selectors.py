@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from slotlink.booking import diary_reads
 from slotlink.booking.diary_reads import AppointmentRow, Instant, instant
-from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.booking.models import LINK_ABOUT, BookingLink, BroadcastRule
 from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import (
     TIME_HOLDING,
@@ -359,6 +359,16 @@ def current_appointments(links: list[BookingLink]) -> dict[int, Appointment]:
 def link_texts(links: list[BookingLink]) -> dict[int, OutboundMessage]:
     """Link id -> the text that carried it, in one query."""
     texts = OutboundMessage.objects.filter(
-        booking_link__in=links, kind=MessageKind.BOOKING_LINK
+        about_kind=LINK_ABOUT,
+        about_id__in=[link.pk for link in links],
+        kind=MessageKind.BOOKING_LINK,
     ).order_by("created_at")
-    return {message.booking_link_id: message for message in texts if message.booking_link_id}
+    return {message.about_id: message for message in texts if message.about_id is not None}
+
+
+def link_messages(link: BookingLink) -> QuerySet[OutboundMessage]:
+    """Every message about the link: those carrying it, and the confirmations and reminders of
+    the appointments booked through it."""
+    return OutboundMessage.objects.filter(
+        Q(about_kind=LINK_ABOUT, about_id=link.pk) | Q(appointment__booking_link=link)
+    ).order_by("created_at", "pk")

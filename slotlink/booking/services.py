@@ -14,6 +14,7 @@ from slotlink.audit.services import audit_record
 from slotlink.booking.manage_services import manage_link_issue, manage_link_url
 from slotlink.booking.models import (
     DISCREET_SMS_TEMPLATE,
+    LINK_ABOUT,
     ActorKind,
     BookingLink,
     BookingLinkEvent,
@@ -263,7 +264,8 @@ def booking_link_send_or_show(
         body=_link_text(link, token),
         kind=MessageKind.BOOKING_LINK,
         patient=patient,
-        booking_link=link,
+        about_kind=LINK_ABOUT,
+        about_id=link.pk,
         now=now,
     )
     return LinkSent(link, token)
@@ -312,7 +314,8 @@ def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> N
         kind=MessageKind.AD_HOC,
         channel=channel,
         patient=patient,
-        booking_link=link,
+        about_kind=LINK_ABOUT,
+        about_id=link.pk,
         subject=f"Book your appointment with {link.service.name}",
     )
     _audit(
@@ -559,7 +562,8 @@ def _send_confirmation(
         kind=MessageKind.CONFIRMATION,
         body=_confirmation_text(appointment, token, changed=changed),
         patient=link.patient,
-        booking_link=link,
+        about_kind=LINK_ABOUT,
+        about_id=link.pk,
         appointment=appointment,
         urgent=True,
         now=now,

@@ -11,7 +11,13 @@ from django_htmx.middleware import HtmxDetails
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.booking.presenters import EventRow, LinkRow, LivePanel, RuleDetails
-from slotlink.booking.selectors import current_appointments, link_texts, links_for, rules_for
+from slotlink.booking.selectors import (
+    current_appointments,
+    link_messages,
+    link_texts,
+    links_for,
+    rules_for,
+)
 from slotlink.booking.services import (
     Actor,
     BookingError,
@@ -180,7 +186,7 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         for e in events
     ]
     now = timezone.now()
-    texts = [MessageRow.of(m, zone) for m in link.messages.order_by("created_at", "pk")]
+    texts = [MessageRow.of(m, zone) for m in link_messages(link)]
     return render(
         request,
         "booking/staff/link_history.html",

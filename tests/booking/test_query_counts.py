@@ -20,9 +20,9 @@ from slotlink.booking.selectors import (
     rule_slot_query,
 )
 from slotlink.booking.services import booking_link_send, slot_hold_acquire
-from slotlink.clinic.demo import seed_large_service
 from slotlink.clinic.models import DiaryChange, DiaryChangeKind, Role, Service
 from slotlink.domain.availability import TherapistDiary, available_times
+from slotlink.ops.demo import seed_large_service
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from slotlink.booking.models import BookingLink
+from slotlink.booking.models import LINK_ABOUT, BookingLink
 from slotlink.booking.services import (
     RESEND_GUARD,
     Actor,
@@ -114,7 +114,7 @@ def test_send_again_still_texts_the_live_link_again(clinic: Clinic) -> None:
     link = BookingLink.objects.get()
     response = client.post(f"/booking-links/{link.pk}/resend/", {"channel": "sms"}, follow=True)
     assert "The link was sent again by text." in text(response)
-    assert OutboundMessage.objects.filter(booking_link=link).count() == 2
+    assert OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=link.pk).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from slotlink.booking.models import ActorKind, BookingLink, BookingLinkEvent
+from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink, BookingLinkEvent
 from slotlink.booking.services import BookingError, booking_link_book, booking_link_send
 from slotlink.clinic.models import Patient
 from slotlink.clinic.patient_services import DISCHARGED, DO_NOT_SMS
@@ -188,7 +188,7 @@ def test_a_discreet_rules_text_names_neither_the_service_nor_the_appointment(
         sms_template="Hello {first_name}, {service_name} here: {link}",
     )
     link, token = booking_link_send(patient=clinic.patient, rule=rule, sent_by=clinic.admin)
-    body = message_body(OutboundMessage.objects.get(booking_link=link))
+    body = message_body(OutboundMessage.objects.get(about_kind=LINK_ABOUT, about_id=link.pk))
     assert token in body
     for revealing in (clinic.service.name, "Therapies", rule.title, "CBT", "Assessment"):
         assert revealing not in body
@@ -200,5 +200,5 @@ def test_an_ordinary_rule_uses_its_own_text(clinic: Clinic) -> None:
         service=clinic.service, sms_template="Hi {first_name} from {service_name}: {link}"
     )
     link, _ = booking_link_send(patient=clinic.patient, rule=rule, sent_by=clinic.admin)
-    body = message_body(OutboundMessage.objects.get(booking_link=link))
+    body = message_body(OutboundMessage.objects.get(about_kind=LINK_ABOUT, about_id=link.pk))
     assert body.startswith(f"Hi {clinic.patient.first_name} from {clinic.service.name}: ")
