@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate lint typecheck bench bench-load worker clean prod-local prod-local-stop backup-check
+.PHONY: run test setup migrate lint typecheck bench bench-load bench-scale worker clean prod-local prod-local-stop backup-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench: setup
 
 bench-load: setup
 	$(PY) -m benchmarks.load
+
+# One and two app servers behind nginx on PostgreSQL, as make prod-local runs them.
+bench-scale: setup
+	$(PY) -m benchmarks.scale
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache .prod-local-test

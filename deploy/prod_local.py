@@ -274,7 +274,8 @@ class ProdLocal:
             "worker_processes 1;\n"
             f"pid {nginx_dir / 'nginx.pid'};\n"
             f"error_log {self.log('nginx-error')} warn;\n"
-            "events { worker_connections 512; }\n"
+            # Each client connection also holds one to an app server while it is answered.
+            "events { worker_connections 2048; }\n"
             "http {\n"
             "    include /etc/nginx/mime.types;\n"
             "    default_type application/octet-stream;\n"
