@@ -221,6 +221,7 @@ def site_with(instances: int, database: dict[str, str]) -> Iterator[ProdLocal]:
             state=Path(state),
             instances=instances,
             workers=1,
+            ready_timeout_s=600,  # other people's work may slow the start a lot
         )
         try:
             site.start()
