@@ -31,13 +31,13 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
     PYTHON,
     ROOT,
     Timings,
+    database_cpu_s,
     django_env,
     emit,
     load,
@@ -47,7 +47,6 @@ from benchmarks.common import (
 
 PATIENTS = int(os.environ.get("SCALE_DATA_PATIENTS", "1000000"))
 RUNS = 40
-TICKS = os.sysconf("SC_CLK_TCK")
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -64,18 +63,11 @@ def make() -> None:
     print(json.dumps({"seconds": round(time.perf_counter() - began, 1)}))
 
 
-def _cpu_ticks(pid: int) -> int:
-    """CPU time a process (here: this connection's PostgreSQL backend) has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def measure() -> None:
     """In the child: time each page, print one JSON object per page."""
     import django
 
     django.setup()
-    from django.db import connection
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -141,13 +133,10 @@ def measure() -> None:
     for name, rows, actions in pages:
         timings = Timings()
         actions[0]()  # the first of each: connections and code warmed, not timed
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
-        database_began = _cpu_ticks(backend)
+        database_began = database_cpu_s() or 0.0
         for action in actions:
             timings.time(action)
-        database_ms = (_cpu_ticks(backend) - database_began) * 1000 / TICKS / len(actions)
+        database_ms = ((database_cpu_s() or 0.0) - database_began) * 1000 / len(actions)
         print(
             json.dumps(
                 {
