@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate lint typecheck bench bench-load worker clean prod-local prod-local-stop backup-check
+.PHONY: run test setup migrate lint typecheck bench bench-load bench-scale bench-scale-data worker clean prod-local prod-local-stop backup-check
 
 # Installs exactly the dev lock (pip refuses any file whose hash it does not list, pip and
 # setuptools included), then Slotlink itself with nothing more.
@@ -82,6 +82,14 @@ bench: setup
 
 bench-load: setup
 	$(PY) -m benchmarks.load
+
+# One and two app servers behind nginx on PostgreSQL, as make prod-local runs them.
+bench-scale: setup
+	$(PY) -m benchmarks.scale
+
+# Staff pages and housekeeping on a million patients and five million links (PostgreSQL).
+bench-scale-data: setup
+	$(PY) -m benchmarks.scale_data
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache .prod-local-test

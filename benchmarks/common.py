@@ -62,6 +62,24 @@ class Timings:
         }
 
 
+def database_cpu_s() -> float | None:
+    """CPU seconds the PostgreSQL backend serving this process's Django connection has used
+    so far, read from /proc: the server's share of a request, which the wall clock of a busy
+    machine hides. None on SQLite, or when the server is not on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load() -> dict[str, float]:
     """The machine's one-minute load average: figures taken on a busy machine are slower,
     and this says how busy it was."""

@@ -26,6 +26,7 @@ import json
 import os
 import random
 import re
+import ssl
 import statistics
 import subprocess
 import sys
@@ -198,11 +199,22 @@ def _page_name(method: str, path: str) -> str:
 class Browser:
     """One patient's browser: a keep-alive connection and the cookies the site set."""
 
-    def __init__(self, port: int, tally: Tally) -> None:
+    def __init__(self, port: int, tally: Tally, *, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
         self.tally = tally
         self.cookies: dict[str, str] = {}
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+        self.headers = {"Host": f"127.0.0.1:{port}"}
+        self.connection: http.client.HTTPConnection
+        if tls is None:
+            self.connection = http.client.HTTPConnection(
+                "127.0.0.1", port, timeout=REQUEST_TIMEOUT_S
+            )
+        else:
+            # Behind nginx with production settings: CSRF wants the origin a browser sends.
+            self.headers["Origin"] = f"https://127.0.0.1:{port}"
+            self.connection = http.client.HTTPSConnection(
+                "127.0.0.1", port, timeout=REQUEST_TIMEOUT_S, context=tls
+            )
 
     def close(self) -> None:
         self.connection.close()
@@ -211,7 +223,7 @@ class Browser:
         self, method: str, path: str, form: dict[str, str] | None = None
     ) -> tuple[int, str, str]:
         """(status, Location, body) of one request, not following redirects."""
-        headers = {"Host": f"127.0.0.1:{self.port}"}
+        headers = dict(self.headers)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -256,12 +268,43 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
-def _think() -> None:
-    if THINK_S:
-        time.sleep(THINK_S)
+@dataclass(frozen=True)
+class Choosing:
+    """How a crowd of patients picks: by default (a stampede) among the first three days
+    and first four times, so that they race for them, pausing THINK_S between pages."""
+
+    days: int = 3
+    starts: int = 4
+    think_s: tuple[float, float] = (THINK_S, THINK_S)
+    # Each later day offered is this much less likely than the one before (1: all alike).
+    day_decay: float = 1.0
+    # Patients arrive this far apart (0: all at once).
+    arrive_every_s: float = 0.0
+
+    def day(self, days: list[tuple[str, str]], rng: random.Random) -> tuple[str, str]:
+        offered = days[: self.days]
+        weights = [self.day_decay**n for n in range(len(offered))]
+        return rng.choices(offered, weights)[0]
+
+    def start(self, starts: list[str], rng: random.Random) -> str:
+        return rng.choice(starts[: self.starts])
+
+    def think(self, rng: random.Random) -> None:
+        pause = rng.uniform(*self.think_s)
+        if pause:
+            time.sleep(pause)
 
 
-def walk(browser: Browser, token: str, rng: random.Random, deadline: float) -> str:
+STAMPEDE = Choosing()
+
+
+def walk(
+    browser: Browser,
+    token: str,
+    rng: random.Random,
+    deadline: float,
+    choosing: Choosing = STAMPEDE,
+) -> str:
     """One patient's journey; returns how it ended."""
     status, location, _ = browser.send("GET", f"/b/{token}")
     if (status, location) != (302, "/book/"):
@@ -271,7 +314,7 @@ def walk(browser: Browser, token: str, rng: random.Random, deadline: float) -> s
     for _ in range(MAX_ATTEMPTS):
         if time.monotonic() > deadline:
             return "out_of_time"
-        _think()
+        choosing.think(rng)
         times_page = browser.page("/book/times/")
         if lost_race and TAKEN_MESSAGE not in times_page:
             with browser.tally.lock:
@@ -280,9 +323,8 @@ def walk(browser: Browser, token: str, rng: random.Random, deadline: float) -> s
         days = DAY_LINK.findall(times_page)
         if not days:
             return "no_times_left"
-        # The first few days and times: what most patients pick, so they race for them.
-        day_path, day = rng.choice(days[:3])
-        _think()
+        day_path, day = choosing.day(days, rng)
+        choosing.think(rng)
         status, location, html = browser.send("GET", day_path)
         if status == 302:  # the day filled up since the times page
             lost_race = False  # this one is told on the times page too, but differently
@@ -290,15 +332,16 @@ def walk(browser: Browser, token: str, rng: random.Random, deadline: float) -> s
         starts = START_OPTION.findall(html)
         if status != 200 or not starts:
             raise Unexpected(f"GET {day_path} answered {status} {location}")
-        _think()
-        form = {"csrfmiddlewaretoken": _csrf(html), "start": rng.choice(starts[:4]), "day": day}
+        choosing.think(rng)
+        start = choosing.start(starts, rng)
+        form = {"csrfmiddlewaretoken": _csrf(html), "start": start, "day": day}
         status, location, _ = browser.send("POST", "/book/choose/", form)
         if location != "/book/review/":
             with browser.tally.lock:
                 browser.tally.races_lost += 1
             continue
         review = browser.page("/book/review/")
-        _think()
+        choosing.think(rng)
         form = {"csrfmiddlewaretoken": _csrf(review)}
         status, location, _ = browser.send("POST", "/book/confirm/", form)
         if location == "/book/booked/":
@@ -311,13 +354,22 @@ def walk(browser: Browser, token: str, rng: random.Random, deadline: float) -> s
     return "gave_up"
 
 
-def _patient(port: int, token: str, seed: int, tally: Tally, start: threading.Barrier) -> None:
-    browser = Browser(port, tally)
+def _patient(
+    port: int,
+    token: str,
+    seed: int,
+    tally: Tally,
+    start: threading.Barrier,
+    choosing: Choosing,
+    tls: ssl.SSLContext | None,
+) -> None:
+    browser = Browser(port, tally, tls=tls)
     rng = random.Random(seed)
     start.wait(timeout=60)
+    time.sleep(seed * choosing.arrive_every_s)
     deadline = time.monotonic() + PHASE_DEADLINE_S
     try:
-        outcome = walk(browser, token, rng, deadline)
+        outcome = walk(browser, token, rng, deadline, choosing)
     except Exception as error:  # tallied and reported, never hidden
         outcome = f"error: {type(error).__name__}: {error}"[:120]
     finally:
@@ -326,22 +378,31 @@ def _patient(port: int, token: str, seed: int, tally: Tally, start: threading.Ba
         tally.outcomes[outcome] += 1
 
 
-def crowd(port: int, tokens: list[str]) -> tuple[Tally, float]:
+def crowd(
+    port: int,
+    tokens: list[str],
+    *,
+    choosing: Choosing = STAMPEDE,
+    tls: ssl.SSLContext | None = None,
+) -> tuple[Tally, float]:
     """All patients at once; returns the tally and the seconds from first to last."""
     tally = Tally()
     start = threading.Barrier(len(tokens) + 1)
     threads = [
-        threading.Thread(target=_patient, args=(port, token, n, tally, start), daemon=True)
+        threading.Thread(
+            target=_patient,
+            args=(port, token, n, tally, start, choosing, tls),
+            daemon=True,
+        )
         for n, token in enumerate(tokens)
     ]
     for thread in threads:
         thread.start()
     start.wait(timeout=60)
     began = time.perf_counter()
+    longest = len(tokens) * choosing.arrive_every_s + PHASE_DEADLINE_S + REQUEST_TIMEOUT_S
     for thread in threads:
-        thread.join(
-            timeout=max(1.0, PHASE_DEADLINE_S + REQUEST_TIMEOUT_S - (time.perf_counter() - began))
-        )
+        thread.join(timeout=max(1.0, longest - (time.perf_counter() - began)))
     elapsed = time.perf_counter() - began
     # Every patient tallies an outcome, errors included; one missing is still walking or died
     # outside the walk, and the figures would silently leave it out.

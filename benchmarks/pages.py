@@ -11,7 +11,8 @@ confirm step on its own. Prints one JSON object per line, e.g.
 {"name": "times_page", "database": "sqlite", "therapists": 50, "weeks": 8,
  "median_ms": ..., "p95_ms": ..., "runs": ..., "cpu_median_ms": ..., "queries": ...,
  "load1": ...}: wall-clock figures, the CPU this process spent (all of it on SQLite, the
-client's side on PostgreSQL), queries per request and the machine's load average.
+client's side on PostgreSQL), on PostgreSQL the mean CPU of its server backend per request
+("db_cpu_mean_ms", read from /proc), queries per request and the machine's load average.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from benchmarks.common import (
     PYTHON,
     ROOT,
     Timings,
+    database_cpu_s,
     django_env,
     emit,
     load,
@@ -123,8 +125,15 @@ def _time_pages(base: dict[str, object], token: str, day: date, *, only_times: b
             _expect(browser.get(url), 200)
 
         visit()  # warm up: templates, URL resolver, the connection
+        server_began = database_cpu_s()
         timings = repeat(visit, min_runs=MIN_RUNS, max_runs=300, budget_s=PAGE_BUDGET_S)
-        emit({"name": name, **base, **timings.summary(), "queries": _queries(visit), **load()})
+        server_ended = database_cpu_s()
+        server = {}
+        if server_began is not None and server_ended is not None:
+            mean_ms = (server_ended - server_began) * 1000 / len(timings.wall_ms)
+            server = {"db_cpu_mean_ms": round(mean_ms, 2)}
+        summary = {**timings.summary(), **server, "queries": _queries(visit)}
+        emit({"name": name, **base, **summary, **load()})
 
 
 def _time_confirms(base: dict[str, object], tokens: list[str], starts: list[datetime]) -> None:

@@ -88,6 +88,8 @@ class ProdLocal:
     env: dict[str, str] = field(default_factory=dict)
     # Drop and create the database first (tests); otherwise its data outlives restarts.
     fresh_database: bool = False
+    # How long start() waits for every app server to answer /readyz (longer on a busy machine).
+    ready_timeout_s: float = READY_TIMEOUT_S
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
     # Where things are
@@ -170,7 +172,7 @@ class ProdLocal:
             "nginx",
             [nginx, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf"), "-e", "stderr"],
         )
-        self.wait_ready()
+        self.wait_ready(self.ready_timeout_s)
 
     def start_workers(self) -> None:
         for n in range(1, self.workers + 1):
@@ -274,7 +276,9 @@ class ProdLocal:
             "worker_processes 1;\n"
             f"pid {nginx_dir / 'nginx.pid'};\n"
             f"error_log {self.log('nginx-error')} warn;\n"
-            "events { worker_connections 512; }\n"
+            # Hundreds of patients' keep-alive connections (make bench-scale), each also
+            # holding one to an app server while it is answered.
+            "events { worker_connections 2048; }\n"
             "http {\n"
             "    include /etc/nginx/mime.types;\n"
             "    default_type application/octet-stream;\n"

@@ -361,12 +361,17 @@ def booking_link_expire(*, link: BookingLink, actor: Actor, now: datetime | None
     return _transition(link, LinkAction.EXPIRE, actor=actor, now=now)
 
 
+# Links expired a round at most: a round stays short however many fell due at once.
+EXPIRE_BATCH = 500
+
+
 def booking_links_expire_overdue(*, now: datetime | None = None) -> int:
-    """Record the expiry of every live link whose validity has ended; returns how many."""
+    """Record the expiry of live links whose validity has ended, the longest overdue first,
+    up to EXPIRE_BATCH (the next round takes the rest); returns how many."""
     now = now or timezone.now()
     expired = 0
     overdue = BookingLink.objects.filter(status__in=LIVE, expires_at__lte=now)
-    for link in overdue.iterator():
+    for link in overdue.order_by("expires_at")[:EXPIRE_BATCH].iterator():
         if booking_link_expire(
             link=link, actor=Actor(ActorKind.SYSTEM, reason="Validity ended"), now=now
         ):

@@ -47,9 +47,17 @@ def _cutoff(record: str, now: datetime) -> datetime:
     return now - timedelta(days=settings.RETENTION_DAYS[record])
 
 
+# Rows blanked per class and run: the first run on a large database rewrites this many, not
+# millions in one statement; the backlog goes in later runs (hourly), far faster than a busy
+# service adds to it (a million-patient service sends a few hundred links an hour).
+BLANK_BATCH = 10_000
+
+
 def _blank(records: QuerySet[Any], field: str) -> int:
-    """Empty `field` of these records where it is not empty yet; returns how many."""
-    return records.exclude(**{field: ""}).update(**{field: ""})
+    """Empty `field` of up to BLANK_BATCH of these records where it is not empty yet; returns
+    how many."""
+    batch = records.exclude(**{field: ""}).order_by().values("pk")[:BLANK_BATCH]
+    return records.model.objects.filter(pk__in=batch).update(**{field: ""})
 
 
 def _link_tokens(now: datetime) -> int:

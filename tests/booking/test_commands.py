@@ -15,6 +15,7 @@ from slotlink.booking.services import booking_link_open, booking_link_send
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import OutboundMessage
 from tests.conftest import Clinic
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -121,3 +122,18 @@ def test_housekeeping_expires_the_overdue_links_only(
     fresh.refresh_from_db()
     assert (overdue.status, fresh.status) == (LinkStatus.EXPIRED, LinkStatus.SENT)
     assert "Expired 0 links" in command("housekeeping")
+
+
+def test_housekeeping_expires_overdue_links_a_bounded_batch_a_round(
+    clinic: Clinic, frozen_now: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # However many fell due at once (a bulk invitation's thousands), one round stays short;
+    # the next round takes the rest.
+    monkeypatch.setattr("slotlink.booking.services.EXPIRE_BATCH", 2)
+    for patient in PatientFactory.create_batch(3, service=clinic.service):
+        booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
+        frozen_now.shift(timedelta(minutes=1))
+    frozen_now.shift(timedelta(days=clinic.rule.link_valid_days))
+    assert "Expired 2 links" in command("housekeeping")
+    assert "Expired 1 links" in command("housekeeping")
+    assert set(BookingLink.objects.values_list("status", flat=True)) == {LinkStatus.EXPIRED}

@@ -22,6 +22,7 @@ from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessag
 from slotlink.messaging.services import message_body
 from slotlink.ops.retention import retention_apply
 from tests.conftest import Clinic, logged_in, run_tasks
+from tests.factories import PatientFactory
 from tests.test_settings import production_env, start
 
 TUESDAY_11 = datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
@@ -223,3 +224,15 @@ def test_the_background_housekeeping_applies_retention_too(
         status__in=[MessageStatus.SENT, MessageStatus.DELIVERED]
     ).exclude(body_encrypted="")
     assert AuditEvent.objects.filter(action=AuditAction.RETENTION_APPLIED).exists()
+
+
+def test_token_copies_are_blanked_a_bounded_batch_a_run(
+    clinic: Clinic, frozen_now: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first run on a large database must not rewrite millions of rows in one statement.
+    monkeypatch.setattr("slotlink.audit.retention.BLANK_BATCH", 2)
+    for patient in PatientFactory.create_batch(3, service=clinic.service):
+        booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
+    assert removed_now(frozen_now, days=60)["link_tokens"] == 2
+    assert removed_now(frozen_now, hours=1)["link_tokens"] == 1
+    assert not BookingLink.objects.exclude(token_encrypted="").exists()
