@@ -85,8 +85,8 @@ def seed(patients: int) -> None:
     from django.db import connection
 
     from slotlink.booking.services import booking_link_send
-    from slotlink.clinic.demo import seed_large_service
     from slotlink.clinic.models import Role, User
+    from slotlink.ops.demo import seed_large_service
 
     service = seed_large_service(
         therapists=THERAPISTS, patients=patients, weeks=WEEKS, booked=BOOKED

@@ -72,9 +72,9 @@ def measure() -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from slotlink.audit.retention import retention_apply
     from slotlink.booking.models import BookingLink
     from slotlink.clinic.models import Patient, Service, User
+    from slotlink.ops.retention import retention_apply
     from slotlink.ops.services import housekeeping_round
 
     service = Service.objects.filter(name__startswith="Scale ").order_by("-pk").first()

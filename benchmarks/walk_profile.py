@@ -134,8 +134,8 @@ def walks() -> None:
     from django.test import Client
 
     from slotlink.booking.services import booking_link_send
-    from slotlink.clinic.demo import seed_large_service
     from slotlink.clinic.models import Role, User
+    from slotlink.ops.demo import seed_large_service
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)

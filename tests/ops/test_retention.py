@@ -230,7 +230,7 @@ def test_token_copies_are_blanked_a_bounded_batch_a_run(
     clinic: Clinic, frozen_now: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The first run on a large database must not rewrite millions of rows in one statement.
-    monkeypatch.setattr("slotlink.audit.retention.BLANK_BATCH", 2)
+    monkeypatch.setattr("slotlink.ops.retention.BLANK_BATCH", 2)
     for patient in PatientFactory.create_batch(3, service=clinic.service):
         booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
     assert removed_now(frozen_now, days=60)["link_tokens"] == 2

@@ -27,9 +27,9 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.demo import FIRST_NAMES, drama_mobile
 from slotlink.clinic.models import AppointmentType, Role, Service, Therapist, User
 from slotlink.lib.crypto import encrypt
+from slotlink.ops.demo import FIRST_NAMES, drama_mobile
 
 SYLLABLES = ["ash", "bar", "cot", "dun", "el", "fen", "gar", "hol", "ing", "kel", "lan", "mor"]
 SYLLABLES += ["nor", "ock", "pen", "ril", "sam", "ton", "ud", "vel", "wick", "yar", "zel", "by"]
