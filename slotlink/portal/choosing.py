@@ -11,9 +11,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from slotlink.booking.appointments.services import slot_hold_acquire, slot_hold_release
+from slotlink.booking.availability.selectors import (
+    rule_available_times,
+    rule_day_therapists,
+    rule_offer,
+)
+from slotlink.booking.links.services import SlotTaken
+from slotlink.booking.links.steps import Step
 from slotlink.booking.models import BookingLink
-from slotlink.booking.patient_steps import Step
-from slotlink.booking.presenters import (
+from slotlink.clinic.models import (
+    APPOINTMENT_DAYS_AHEAD,
+    APPOINTMENT_DAYS_BACK,
+    Service,
+    appointment_days,
+)
+from slotlink.lib.inputs import iso_day, iso_instant, record_id
+from slotlink.portal.presenters import (
     ANY_DAY,
     STEP_REFUSED_PAGES,
     DayOfTimes,
@@ -23,19 +37,6 @@ from slotlink.booking.presenters import (
     times_of_day,
     with_therapists,
 )
-from slotlink.booking.selectors import (
-    rule_available_times,
-    rule_day_therapists,
-    rule_offer,
-)
-from slotlink.booking.services import SlotTaken, slot_hold_acquire, slot_hold_release
-from slotlink.clinic.models import (
-    APPOINTMENT_DAYS_AHEAD,
-    APPOINTMENT_DAYS_BACK,
-    Service,
-    appointment_days,
-)
-from slotlink.lib.inputs import iso_day, iso_instant, record_id
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,12 @@ class Flow:
 
 
 BOOK = Flow(
-    back="booking:welcome",
-    times="booking:times",
-    day="booking:day",
-    choose="booking:choose",
-    confirm="booking:confirm",
-    review="booking:review",
+    back="book:welcome",
+    times="book:times",
+    day="book:day",
+    choose="book:choose",
+    confirm="book:confirm",
+    review="book:review",
     start_key="booking_start",
     therapist_key="booking_therapist",
 )

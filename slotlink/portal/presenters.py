@@ -7,13 +7,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils.safestring import SafeString
 
-from slotlink.booking.models import BookingLink, BroadcastRule
-from slotlink.booking.patient_steps import Step
+from slotlink.booking.links.steps import Step
+from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import Appointment, Medium
-from slotlink.domain.link_lifecycle import LinkStatus, effective_status
-from slotlink.lib.formatting import clock, short_date, staff_datetime, when
+from slotlink.lib.formatting import clock, duration_text, short_date, when
 from slotlink.lib.richtext import render_markdown
-from slotlink.messaging.models import MessageStatus, OutboundMessage
 
 
 @dataclass(frozen=True)
@@ -33,13 +31,6 @@ STEP_REFUSED_PAGES = {
     Step.MOVE: StepRefusedPage("You cannot change this appointment online", "change it", True),
     Step.CANCEL: StepRefusedPage("You cannot cancel this appointment online", "cancel it", True),
 }
-
-
-def duration_text(minutes: int) -> str:
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "1 hour" if hours == 1 else f"{hours} hours"
-    return f"{minutes} minutes"
 
 
 @dataclass(frozen=True)
@@ -191,110 +182,3 @@ def times_of_day(day: DayOfTimes) -> list[PartOfDay]:
         PartOfDay("Evening", [t for t in day.times if t.hour >= 17]),
     ]
     return [part for part in parts if part.times]
-
-
-@dataclass(frozen=True)
-class RuleDetails:
-    """What a member of staff needs to know about what a link lets the patient book."""
-
-    pk: int
-    title: str
-    appointment_type: str
-    duration: str
-    therapists: str
-    window: str
-    validity: str
-
-    @classmethod
-    def of(cls, rule: BroadcastRule) -> "RuleDetails":
-        names = [t.name for t in rule.therapists.all() if t.active]
-        return cls(
-            pk=rule.pk,
-            title=rule.title,
-            appointment_type=rule.appointment_type.name,
-            duration=duration_text(rule.duration_minutes),
-            therapists=", ".join(names) or "No therapists",
-            window=(
-                f"From {rule.min_notice_hours} hours to {rule.horizon_days} days ahead, "
-                f"starting every {rule.slot_step_minutes} minutes"
-            ),
-            validity=f"{rule.link_valid_days} days",
-        )
-
-
-STATUS_LABELS = {s: s.value.capitalize() for s in LinkStatus}
-
-
-def _message_status(message: OutboundMessage | None, now: datetime, zone: ZoneInfo) -> str:
-    """ "Queued until 08:00" for a text held back (quiet hours, a retry), and "Not sent: …"
-    with the reason for one that never went, so nobody has to guess why it has not gone."""
-    if message is None:
-        return ""
-    if message.status == MessageStatus.CANCELLED and message.error:
-        return f"Not sent: {message.error[0].lower()}{message.error[1:]}"
-    if message.status != MessageStatus.QUEUED or message.send_after <= now:
-        return message.get_status_display()
-    due = message.send_after.astimezone(zone)
-    same_day = due.date() == now.astimezone(zone).date()
-    return f"Queued until {due:%H:%M}" if same_day else f"Queued until {due:%d/%m %H:%M}"
-
-
-@dataclass(frozen=True)
-class LinkRow:
-    pk: int
-    rule: str
-    sent_at: str
-    sent_by: str
-    status: str
-    status_class: str
-    expires_at: str
-    appointment_pk: int | None
-    appointment_when: str
-    message_status: str
-    message_status_class: str
-    message_detail: str
-
-    @classmethod
-    def of(
-        cls,
-        link: BookingLink,
-        now: datetime,
-        appointment: Appointment | None,
-        message: OutboundMessage | None = None,
-    ) -> "LinkRow":
-        zone = link.service.zone
-        status = effective_status(LinkStatus(link.status), link.expires_at, now)
-        return cls(
-            message_status=_message_status(message, now, zone),
-            message_status_class=message.status if message else "",
-            message_detail=message.error if message else "",
-            pk=link.pk,
-            rule=link.rule.title,
-            sent_at=staff_datetime(link.created_at, zone),
-            sent_by=link.sent_by.get_full_name() or link.sent_by.username if link.sent_by else "",
-            status=STATUS_LABELS[status],
-            status_class=status.value,
-            expires_at=staff_datetime(link.expires_at, zone),
-            appointment_pk=appointment.pk if appointment else None,
-            appointment_when=staff_datetime(appointment.start, zone) if appointment else "",
-        )
-
-
-@dataclass(frozen=True)
-class LivePanel:
-    pk: int
-    url: str
-    rule: RuleDetails
-    sent_at: str
-    expires_at: str
-    status: str
-
-
-@dataclass(frozen=True)
-class EventRow:
-    at: str
-    change: str
-    by: str
-    reason: str
-    appointment_pk: int | None
-    appointment_when: str

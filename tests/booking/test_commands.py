@@ -10,8 +10,8 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from slotlink.booking.links.services import booking_link_open, booking_link_send
 from slotlink.booking.models import BookingLink
-from slotlink.booking.services import booking_link_open, booking_link_send
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import OutboundMessage
 from tests.conftest import Clinic

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from slotlink.booking.availability.selectors import _diary_inputs, rule_slot_query
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import SlotHold
-from slotlink.booking.selectors import _diary_inputs, rule_slot_query
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import (
     TIME_HOLDING,
     Appointment,

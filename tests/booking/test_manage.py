@@ -10,14 +10,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from slotlink.booking.manage_services import LINK_MAX_FAILURES
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.manage.services import LINK_MAX_FAILURES
 from slotlink.booking.models import BookingLinkEvent, ManageLink
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import TIME_HOLDING, Appointment, AppointmentStatus, InternalMessage
-from slotlink.clinic.services import appointment_delete, appointment_save
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.records.services.appointments import appointment_delete, appointment_save
 from tests.concurrency import concurrently
 from tests.conftest import make_clinic
 from tests.factories import PatientFactory

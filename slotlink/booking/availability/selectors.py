@@ -12,20 +12,15 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import connection, transaction
-from django.db.models import QuerySet
 
-from slotlink.booking import diary_reads
-from slotlink.booking.diary_reads import AppointmentRow, Instant, instant
-from slotlink.booking.models import BookingLink, BroadcastRule
-from slotlink.clinic.access import service_id_of
+from slotlink.booking.availability import reads
+from slotlink.booking.availability.reads import AppointmentRow, Instant, instant
+from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import (
-    TIME_HOLDING,
-    Appointment,
     DiaryChangeKind,
     Service,
     Source,
     Therapist,
-    User,
 )
 from slotlink.domain.availability import (
     SlotQuery,
@@ -36,7 +31,6 @@ from slotlink.domain.availability import (
     free_therapists,
     offered_days,
 )
-from slotlink.messaging.models import MessageKind, OutboundMessage
 
 Span = tuple[datetime, datetime]
 
@@ -134,7 +128,7 @@ class _DiaryInputs:
         """Each therapist's diary in turn, reading appointments only as they are consumed:
         an engine that stops early drops the iterator, which closes the query's cursor."""
         instants: dict[Instant, datetime] = {}
-        pending = diary_reads.appointment_rows(
+        pending = reads.appointment_rows(
             self.therapist_ids, self.since, self.until, rows_per_fetch=self.rows_per_fetch()
         )
         row = next(pending, None)
@@ -149,7 +143,7 @@ class _DiaryInputs:
 def _diary_inputs(
     rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
 ) -> _DiaryInputs | None:
-    therapist_ids = diary_reads.rule_therapist_ids(rule.pk, rule.service_id, rule.team_id)
+    therapist_ids = reads.rule_therapist_ids(rule.pk, rule.service_id, rule.team_id)
     if not therapist_ids:
         return None
     zone = rule.service.zone
@@ -157,17 +151,17 @@ def _diary_inputs(
     last_day: date = end.astimezone(zone).date()
     since, until = _reading_window(rule, first_day, last_day)
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    for therapist_id, shift in diary_reads.working_patterns(therapist_ids, first_day, last_day):
+    for therapist_id, shift in reads.working_patterns(therapist_ids, first_day, last_day):
         shifts[therapist_id].append(shift)
     extra: dict[int, list[Span]] = defaultdict(list)
     absences: dict[int, list[Span]] = defaultdict(list)
-    for therapist_id, kind, change_start, change_end in diary_reads.diary_changes(
+    for therapist_id, kind, change_start, change_end in reads.diary_changes(
         therapist_ids, since, until
     ):
         target = extra if kind == DiaryChangeKind.EXTRA else absences
         target[therapist_id].append((change_start, change_end))
     holds: dict[int, list[Span]] = defaultdict(list)
-    for therapist_id, hold_start, hold_end in diary_reads.slot_holds(
+    for therapist_id, hold_start, hold_end in reads.slot_holds(
         therapist_ids, since, until, now=now, other_than_link=for_link
     ):
         holds[therapist_id].append((hold_start, hold_end))
@@ -252,7 +246,7 @@ def rule_offer(
 
 
 def _reading_lazily() -> AbstractContextManager[object]:
-    """Where appointments (diary_reads.appointment_rows) really are read lazily. SQLite
+    """Where appointments (reads.appointment_rows) really are read lazily. SQLite
     steps through the rows as they are fetched. PostgreSQL does only inside a transaction:
     outside one, its cursor works the whole result out before handing over the first row.
     (On SQLite a transaction would take the write lock, which a page that only reads must
@@ -325,40 +319,3 @@ def rule_day_therapists(
         start: [(tid, names[tid]) for tid in free_therapists(diaries, query, start)]
         for start in starts
     }
-
-
-def rules_for(user: User) -> QuerySet[BroadcastRule]:
-    return (
-        BroadcastRule.objects.filter(service_id=service_id_of(user), active=True)
-        .select_related("appointment_type")
-        .prefetch_related("therapists")
-    )
-
-
-def links_for(user: User) -> QuerySet[BookingLink]:
-    return (
-        BookingLink.objects.filter(service_id=service_id_of(user))
-        .select_related("rule__appointment_type", "service", "patient__service", "sent_by")
-        .prefetch_related("rule__therapists")
-    )
-
-
-def current_appointments(links: list[BookingLink]) -> dict[int, Appointment]:
-    """Link id -> the appointment it stands for now (a live one if any, else the latest),
-    in one query."""
-    chosen: dict[int, Appointment] = {}
-    rows = Appointment.objects.filter(booking_link__in=links).order_by("created_at", "pk")
-    for appointment in rows:
-        assert appointment.booking_link_id is not None  # noqa: S101 - filtered above
-        held = chosen.get(appointment.booking_link_id)
-        if held is None or held.status not in TIME_HOLDING or appointment.status in TIME_HOLDING:
-            chosen[appointment.booking_link_id] = appointment
-    return chosen
-
-
-def link_texts(links: list[BookingLink]) -> dict[int, OutboundMessage]:
-    """Link id -> the text that carried it, in one query."""
-    texts = OutboundMessage.objects.filter(
-        booking_link__in=links, kind=MessageKind.BOOKING_LINK
-    ).order_by("created_at")
-    return {message.booking_link_id: message for message in texts if message.booking_link_id}

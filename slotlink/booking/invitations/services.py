@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from slotlink.booking.bulk_import import Entry
+from slotlink.booking.invitations.imports import Entry
+from slotlink.booking.links.services import BookingError, booking_link_send_or_show
 from slotlink.booking.models import (
     BookingLink,
     BroadcastRule,
@@ -26,7 +27,6 @@ from slotlink.booking.models import (
     BulkResult,
     BulkStatus,
 )
-from slotlink.booking.services import BookingError, booking_link_send_or_show
 from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import Patient, User
 from slotlink.clinic.selectors import is_valid_nhs_number

@@ -9,30 +9,30 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from slotlink.booking.admin_presenters import (
+from slotlink.booking.invitations.forms import BulkUploadForm, RuleChoiceForm
+from slotlink.booking.invitations.imports import MAX_BYTES, BulkFileError, read_nhs_numbers
+from slotlink.booking.invitations.presenters import (
     BulkListRow,
     BulkProgress,
     BulkRowView,
     FindingCount,
 )
-from slotlink.booking.admin_selectors import (
+from slotlink.booking.invitations.selectors import (
     bulk_finding_counts,
     bulk_invitations_for,
     bulk_result_counts,
     bulk_rows,
 )
-from slotlink.booking.bulk_import import MAX_BYTES, BulkFileError, read_nhs_numbers
-from slotlink.booking.bulk_services import (
+from slotlink.booking.invitations.services import (
     bulk_invitation_confirm,
     bulk_invitation_discard,
     bulk_invitation_prepare_selection,
     bulk_invitation_prepare_upload,
 )
-from slotlink.booking.forms import BulkUploadForm, RuleChoiceForm
+from slotlink.booking.links.selectors import rules_for
+from slotlink.booking.links.services import BookingError
+from slotlink.booking.links.views import HtmxHttpRequest
 from slotlink.booking.models import BulkFinding, BulkInvitation, BulkResult, BulkStatus
-from slotlink.booking.selectors import rules_for
-from slotlink.booking.services import BookingError
-from slotlink.booking.staff_views import HtmxHttpRequest
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Role
 from slotlink.lib.contention import retry_on_contention

@@ -10,9 +10,9 @@ from django_htmx.middleware import HtmxDetails
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
-from slotlink.booking.presenters import EventRow, LinkRow, LivePanel, RuleDetails
-from slotlink.booking.selectors import current_appointments, link_texts, links_for, rules_for
-from slotlink.booking.services import (
+from slotlink.booking.links.presenters import EventRow, LinkRow, LivePanel, RuleDetails
+from slotlink.booking.links.selectors import current_appointments, link_texts, links_for, rules_for
+from slotlink.booking.links.services import (
     Actor,
     BookingError,
     booking_link_expire,

@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from slotlink.booking.admin_presenters import duration_words, week_chart, week_label
-from slotlink.booking.admin_selectors import rule_weeks
+from slotlink.booking.reports.presenters import duration_words, week_chart, week_label
+from slotlink.booking.reports.selectors import rule_weeks
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.forms import day_asked_for
 from slotlink.clinic.models import Role

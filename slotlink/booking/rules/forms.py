@@ -221,27 +221,3 @@ def sms_template_problems(template: str, service: Service) -> list[str]:
             f"{length.encoding}); keep it to {MAX_SEGMENTS}."
         )
     return problems
-
-
-class RuleChoiceForm(forms.Form):
-    """Which of the service's active rules to send."""
-
-    rule = forms.ModelChoiceField(
-        queryset=BroadcastRule.objects.none(),
-        label="Type of appointment link",
-        empty_label="Choose…",
-        error_messages={"required": "Choose the type of appointment link to send."},
-    )
-
-    def __init__(self, *args: Any, rules: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _limit(self.fields["rule"], rules)
-
-
-class BulkUploadForm(RuleChoiceForm):
-    file = forms.FileField(
-        label="CSV file of NHS numbers",
-        help_text="One row per patient, under a heading “NHS number”. At most 10,000 rows, 2 MB.",
-        error_messages={"required": "Choose a CSV file to upload."},
-        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
-    )

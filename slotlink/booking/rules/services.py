@@ -8,8 +8,8 @@ from datetime import datetime
 from django.db import transaction
 from django.forms.models import model_to_dict
 
+from slotlink.booking.links.services import BookingError
 from slotlink.booking.models import BookingLink, BroadcastRule, BulkInvitation
-from slotlink.booking.services import BookingError
 from slotlink.clinic.models import Therapist, User
 from slotlink.clinic.settings_services import settings_change_record
 

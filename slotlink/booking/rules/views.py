@@ -11,18 +11,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from slotlink.booking.admin_presenters import RuleListRow, rule_preview, sms_meter
-from slotlink.booking.admin_selectors import all_rules_for, links_sent_by_rule
-from slotlink.booking.forms import PLACEHOLDER_LIST, BroadcastRuleForm, sms_template_problems
+from slotlink.booking.links.views import HtmxHttpRequest
 from slotlink.booking.models import BroadcastRule
-from slotlink.booking.rule_services import (
+from slotlink.booking.rules.forms import PLACEHOLDER_LIST, BroadcastRuleForm, sms_template_problems
+from slotlink.booking.rules.presenters import RuleListRow, rule_preview, sms_meter
+from slotlink.booking.rules.selectors import all_rules_for, links_sent_by_rule
+from slotlink.booking.rules.services import (
     RuleInUse,
     broadcast_rule_delete,
     broadcast_rule_duplicate,
     broadcast_rule_save,
     broadcast_rule_set_active,
 )
-from slotlink.booking.staff_views import HtmxHttpRequest
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import AppointmentType, Role, Service
 from slotlink.lib.contention import retry_on_contention

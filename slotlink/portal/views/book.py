@@ -13,7 +13,24 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from slotlink.booking.choosing import (
+from slotlink.booking.appointments.services import booking_link_book, slot_hold_of
+from slotlink.booking.links.selectors import link_appointment
+from slotlink.booking.links.services import (
+    LinkNotUsable,
+    SlotTaken,
+    StepRefused,
+    booking_link_find,
+    booking_link_open,
+)
+from slotlink.booking.links.steps import Step, link_can_book, step_refusal
+from slotlink.booking.models import BookingLink
+from slotlink.clinic.models import TIME_HOLDING, Service
+from slotlink.domain.link_lifecycle import USED
+from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.formatting import clock, when
+from slotlink.lib.middleware import without_referrer
+from slotlink.lib.requestlog import log_service
+from slotlink.portal.choosing import (
     BOOK,
     choose_time,
     chosen,
@@ -24,29 +41,11 @@ from slotlink.booking.choosing import (
     time_just_taken,
     times_page,
 )
-from slotlink.booking.manage_portal import MADE_UP_COOKIE
-from slotlink.booking.models import BookingLink
-from slotlink.booking.patient_steps import Step, link_can_book, step_refusal
-from slotlink.booking.presenters import (
+from slotlink.portal.presenters import (
     AppointmentSummary,
     RuleSummary,
 )
-from slotlink.booking.services import (
-    LinkNotUsable,
-    SlotTaken,
-    StepRefused,
-    booking_link_book,
-    booking_link_find,
-    booking_link_open,
-    link_appointment,
-    slot_hold_of,
-)
-from slotlink.clinic.models import TIME_HOLDING, Service
-from slotlink.domain.link_lifecycle import USED
-from slotlink.lib.contention import retry_on_contention
-from slotlink.lib.formatting import clock, when
-from slotlink.lib.middleware import without_referrer
-from slotlink.lib.requestlog import log_service
+from slotlink.portal.views.manage import MADE_UP_COOKIE
 
 SESSION_LINK = "booking_link_id"
 SESSION_START = BOOK.start_key
@@ -91,7 +90,7 @@ def with_live_link(view: LinkView) -> Callable[..., HttpResponse]:
         if link is None:
             return _session_ended(request)
         if link.status in USED:
-            return redirect("booking:booked")
+            return redirect("book:booked")
         refusal = step_refusal(link, Step.BOOK, timezone.now())
         if refusal is not None:
             return _refused(request, link, refusal.reason, link_ended=refusal.link_ended)
@@ -122,7 +121,7 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     request.session[SESSION_LINK] = link.pk
     forget_choice(request, BOOK)
     booking_link_open(link=link)
-    return without_referrer(redirect("booking:welcome"))
+    return without_referrer(redirect("book:welcome"))
 
 
 @require_GET
@@ -163,7 +162,7 @@ def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
 def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
     start, therapist_id = chosen(request, BOOK)
     if start is None:
-        return redirect("booking:times")
+        return redirect("book:times")
     hold = slot_hold_of(link, timezone.now())
     return render(
         request,
@@ -187,10 +186,10 @@ def confirm(request: HttpRequest) -> HttpResponse:
         return _session_ended(request)
     if link.status in USED:
         # A repeated or double-submitted confirm: show the booking already made.
-        return redirect("booking:booked")
+        return redirect("book:booked")
     start, therapist_id = chosen(request, BOOK)
     if start is None:
-        return redirect("booking:times")
+        return redirect("book:times")
     try:
         booking_link_book(link=link, start=start, therapist_id=therapist_id)
     except SlotTaken:
@@ -198,7 +197,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     except StepRefused as refusal:
         return _refused(request, link, str(refusal), link_ended=isinstance(refusal, LinkNotUsable))
     forget_choice(request, BOOK)
-    return redirect("booking:booked")
+    return redirect("book:booked")
 
 
 @require_GET
@@ -211,7 +210,7 @@ def booked(request: HttpRequest) -> HttpResponse:
         return step_refused(request, link.service, Step.SEE, refusal.reason)
     appointment = link_appointment(link) if link.status in USED else None
     if appointment is None:
-        return redirect("booking:welcome")
+        return redirect("book:welcome")
     if appointment.status not in TIME_HOLDING:
         return _unusable(request, link.service)
     return render(

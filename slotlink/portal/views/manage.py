@@ -8,12 +8,11 @@ passed is kept for that link only, and for a short while, not a login."""
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
 import icalendar
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -21,18 +20,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from slotlink.booking.choosing import (
-    MOVE,
-    choose_time,
-    chosen,
-    day_page,
-    forget_choice,
-    share_service,
-    step_refused,
-    time_just_taken,
-    times_page,
+from slotlink.booking.appointments.services import (
+    appointment_cancel_by_patient,
+    appointment_reschedule,
+    slot_hold_of,
 )
-from slotlink.booking.manage_services import (
+from slotlink.booking.links.selectors import link_appointment
+from slotlink.booking.links.services import SlotTaken, StepRefused
+from slotlink.booking.links.steps import Step, change_rights, step_refusal
+from slotlink.booking.manage.services import (
     VERIFIED_FOR,
     Verification,
     client_key,
@@ -43,23 +39,25 @@ from slotlink.booking.manage_services import (
     manage_verify_code,
 )
 from slotlink.booking.models import BookingLink, ManageLink
-from slotlink.booking.patient_steps import Step, change_rights, step_refusal
-from slotlink.booking.presenters import AppointmentSummary, RuleSummary
-from slotlink.booking.services import (
-    SlotTaken,
-    StepRefused,
-    appointment_cancel_by_patient,
-    appointment_reschedule,
-    link_appointment,
-    slot_hold_of,
-)
 from slotlink.clinic.models import TIME_HOLDING, Appointment
 from slotlink.lib.clientip import client_ip
 from slotlink.lib.contention import retry_on_contention
-from slotlink.lib.fields import WholeNumberField
 from slotlink.lib.formatting import clock, when
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
+from slotlink.portal.choosing import (
+    MOVE,
+    choose_time,
+    chosen,
+    day_page,
+    forget_choice,
+    share_service,
+    step_refused,
+    time_just_taken,
+    times_page,
+)
+from slotlink.portal.forms import BirthDateForm, CancelForm, CodeForm
+from slotlink.portal.presenters import AppointmentSummary, RuleSummary
 
 SESSION_MANAGE = "manage_link_id"
 # Each holds {"link": manage link id, "until": ISO instant}: a step passed for that link only,
@@ -166,30 +164,6 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-class BirthDateForm(forms.Form):
-    day = WholeNumberField(required=False, min_value=1, max_value=31)
-    month = WholeNumberField(required=False, min_value=1, max_value=12)
-    year = WholeNumberField(required=False, min_value=1900, max_value=2100)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if self.errors:
-            raise forms.ValidationError("Date of birth must be a real date")
-        parts = (data.get("year"), data.get("month"), data.get("day"))
-        if not any(parts):
-            raise forms.ValidationError("Enter your date of birth")
-        if not all(parts):
-            raise forms.ValidationError("Date of birth must include a day, month and year")
-        try:
-            born = date(*parts)  # type: ignore[arg-type]
-        except ValueError:
-            raise forms.ValidationError("Date of birth must be a real date") from None
-        if born > timezone.localdate():
-            raise forms.ValidationError("Date of birth must be in the past")
-        data["born"] = born
-        return data
-
-
 def _mark_verified(request: HttpRequest, manage: ManageLink) -> None:
     request.session.cycle_key()
     request.session.pop(SESSION_BIRTH_DATE, None)
@@ -250,10 +224,6 @@ def _verify(request: HttpRequest, manage: ManageLink | None, made_up: str) -> Ht
         },
         status=400 if (errors or wrong) else 200,
     )
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(max_length=12, required=False)
 
 
 @require_http_methods(["GET", "POST"])
@@ -458,16 +428,6 @@ def confirm(request: HttpRequest, link: BookingLink) -> HttpResponse:
     forget_choice(request, MOVE)
     messages.success(request, "Your appointment has been changed. We have sent you a text.")
     return redirect("manage:home")
-
-
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        max_length=200,
-        required=True,
-        error_messages={
-            "required": "Tell us why you are cancelling",
-        },
-    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,13 +7,13 @@ from django.utils import timezone
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
+from slotlink.booking.appointments.services import booking_link_delete_for_appointment
+from slotlink.booking.links.services import Actor
 from slotlink.booking.models import ActorKind
-from slotlink.booking.services import Actor, booking_link_delete_for_appointment
 from slotlink.clinic.models import (
     TIME_HOLDING,
     Appointment,
     AppointmentStatus,
-    ClinicalContact,
     User,
 )
 from slotlink.messaging.services import appointment_reminders_refresh
@@ -150,18 +150,3 @@ def appointment_delete(*, appointment: Appointment, user: User) -> None:
     )
     if was in TIME_HOLDING:
         appointment_taken_away(appointment=appointment, user=user, reason=STAFF_DELETED)
-
-
-@transaction.atomic
-def clinical_contact_save(*, contact: ClinicalContact, user: User) -> ClinicalContact:
-    """Save a clinical contact from its form, recording who changed it (not what it says)."""
-    contact.save()
-    appointment = contact.appointment
-    audit_record(
-        action=AuditAction.CLINICAL_CONTACT_UPDATED,
-        by=user,
-        subject=appointment,
-        patient_id=appointment.patient_id,
-        service_id=appointment.service_id,
-    )
-    return contact

@@ -5,7 +5,11 @@ from django.db import transaction
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, User
-from slotlink.clinic.services import STAFF_CANCELLED, appointment_save, appointment_taken_away
+from slotlink.records.services.appointments import (
+    STAFF_CANCELLED,
+    appointment_save,
+    appointment_taken_away,
+)
 
 
 @transaction.atomic

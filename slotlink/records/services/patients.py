@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
+from slotlink.booking.links.services import Actor, booking_link_expire
 from slotlink.booking.models import BookingLink
-from slotlink.booking.services import Actor, booking_link_expire
 from slotlink.clinic.models import Patient, User
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.messaging.services import patient_texts_follow_number, patient_texts_stop
