@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 
-from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
@@ -194,7 +194,9 @@ _EXTRA_LABELS = {
 def _field_label(name: str) -> str:
     if name in _EXTRA_LABELS:
         return _EXTRA_LABELS[name]
-    for model in (Service, BroadcastRule):
+    # Rule changes are recorded here too. By app label, not an import: clinic sits below
+    # booking (docs/adr/0001).
+    for model in (Service, apps.get_model("booking", "BroadcastRule")):
         try:
             found = model._meta.get_field(name)
         except FieldDoesNotExist:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.utils.safestring import SafeString
 
 from slotlink.booking.links.steps import Step
-from slotlink.booking.models import BroadcastRule
+from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
 from slotlink.clinic.models import Appointment, Medium
 from slotlink.lib.formatting import clock, duration_text, short_date, when
 from slotlink.lib.richtext import render_markdown
@@ -182,3 +182,38 @@ def times_of_day(day: DayOfTimes) -> list[PartOfDay]:
         PartOfDay("Evening", [t for t in day.times if t.hour >= 17]),
     ]
     return [part for part in parts if part.times]
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """ "Check your appointment", before booking a time or moving an appointment to it."""
+
+    rule: RuleSummary
+    when: str
+    held_until: str | None
+    therapist: str | None
+    was: str | None  # when moving: the time it moves from
+    other_therapist: tuple[str, str] | None  # when moving to another therapist: (from, to)
+
+    @classmethod
+    def of(
+        cls,
+        link: BookingLink,
+        start: datetime,
+        hold: SlotHold | None,
+        *,
+        therapist_chosen: bool,
+        moving: Appointment | None = None,
+    ) -> "ReviewPage":
+        zone = link.service.zone
+        other = hold is not None and moving is not None and hold.therapist_id != moving.therapist_id
+        return cls(
+            rule=RuleSummary.of(link.rule),
+            when=when(start, zone),
+            held_until=clock(hold.expires_at.astimezone(zone)) if hold else None,
+            therapist=hold.therapist.name if hold and (therapist_chosen or other) else None,
+            was=when(moving.start, zone) if moving else None,
+            other_therapist=(moving.therapist.name, hold.therapist.name)
+            if hold and moving and other
+            else None,
+        )

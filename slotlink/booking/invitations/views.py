@@ -31,12 +31,12 @@ from slotlink.booking.invitations.services import (
 )
 from slotlink.booking.links.selectors import rules_for
 from slotlink.booking.links.services import BookingError
-from slotlink.booking.links.views import HtmxHttpRequest
 from slotlink.booking.models import BulkFinding, BulkInvitation, BulkResult, BulkStatus
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Role
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.formatting import staff_datetime
+from slotlink.lib.htmx import HtmxHttpRequest
 from slotlink.lib.inputs import record_id
 
 admins = staff_required(Role.ADMIN, Role.SUPERUSER)

@@ -16,16 +16,6 @@ from slotlink.clinic.models import (
 from slotlink.messaging.models import MessageKind, OutboundMessage
 
 
-def link_appointment(link: BookingLink) -> Appointment | None:
-    """The appointment a used link currently stands for (the latest, after any reschedule)."""
-    return (
-        link.appointments.select_related("therapist", "appointment_type")
-        .filter(status__in=TIME_HOLDING)
-        .order_by("-created_at")
-        .first()
-    ) or link.appointments.order_by("-created_at").first()
-
-
 def rules_for(user: User) -> QuerySet[BroadcastRule]:
     return (
         BroadcastRule.objects.filter(service_id=service_id_of(user), active=True)
@@ -42,17 +32,26 @@ def links_for(user: User) -> QuerySet[BookingLink]:
     )
 
 
-def current_appointments(links: list[BookingLink]) -> dict[int, Appointment]:
-    """Link id -> the appointment it stands for now (a live one if any, else the latest),
-    in one query."""
+def link_appointments(links: list[BookingLink]) -> dict[int, Appointment]:
+    """Link id -> the appointment the link stands for now: the latest that holds its time
+    (after any reschedule), else the latest of all (e.g. the one cancelled). One query."""
     chosen: dict[int, Appointment] = {}
-    rows = Appointment.objects.filter(booking_link__in=links).order_by("created_at", "pk")
+    rows = (
+        Appointment.objects.filter(booking_link__in=links)
+        .select_related("therapist", "appointment_type")
+        .order_by("created_at", "pk")
+    )
     for appointment in rows:
         assert appointment.booking_link_id is not None  # noqa: S101 - filtered above
         held = chosen.get(appointment.booking_link_id)
         if held is None or held.status not in TIME_HOLDING or appointment.status in TIME_HOLDING:
             chosen[appointment.booking_link_id] = appointment
     return chosen
+
+
+def link_appointment(link: BookingLink) -> Appointment | None:
+    """link_appointments, for one link."""
+    return link_appointments([link]).get(link.pk)
 
 
 def link_texts(links: list[BookingLink]) -> dict[int, OutboundMessage]:

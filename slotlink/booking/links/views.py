@@ -1,17 +1,22 @@
 """The "Online appointment booking" section of the patient record's Care pathway tab."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.booking.links.presenters import EventRow, LinkRow, LivePanel, RuleDetails
-from slotlink.booking.links.selectors import current_appointments, link_texts, links_for, rules_for
+from slotlink.booking.links.selectors import (
+    link_appointment,
+    link_appointments,
+    link_texts,
+    links_for,
+    rules_for,
+)
 from slotlink.booking.links.services import (
     Actor,
     BookingError,
@@ -28,20 +33,17 @@ from slotlink.clinic.selectors import patients_for
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.formatting import staff_datetime
+from slotlink.lib.htmx import HtmxHttpRequest
 from slotlink.lib.inputs import record_id
 from slotlink.messaging.models import Channel
 from slotlink.messaging.presenters import MessageRow
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, object]:
     user = staff_user(request)
     now = timezone.now()
     links = list(links_for(user).filter(patient=patient))
-    appointments = current_appointments(links)
+    appointments = link_appointments(links)
     texts = link_texts(links)
     live = []
     for link in links:
@@ -186,7 +188,7 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "booking/staff/link_history.html",
         {
             "patient": PatientDetails.of(link.patient),
-            "link": LinkRow.of(link, now, current_appointments([link]).get(link.pk)),
+            "link": LinkRow.of(link, now, link_appointment(link)),
             "rule": RuleDetails.of(link.rule),
             "events": rows,
             "texts": texts,

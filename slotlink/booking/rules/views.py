@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from slotlink.booking.links.views import HtmxHttpRequest
 from slotlink.booking.models import BroadcastRule
 from slotlink.booking.rules.forms import PLACEHOLDER_LIST, BroadcastRuleForm, sms_template_problems
 from slotlink.booking.rules.presenters import RuleListRow, rule_preview, sms_meter
@@ -26,6 +25,7 @@ from slotlink.booking.rules.services import (
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import AppointmentType, Role, Service
 from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.htmx import HtmxHttpRequest
 from slotlink.lib.inputs import whole_number
 from slotlink.lib.sms import PLACEHOLDERS
 

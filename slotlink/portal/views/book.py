@@ -27,7 +27,6 @@ from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import TIME_HOLDING, Service
 from slotlink.domain.link_lifecycle import USED
 from slotlink.lib.contention import retry_on_contention
-from slotlink.lib.formatting import clock, when
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
 from slotlink.portal.choosing import (
@@ -43,6 +42,7 @@ from slotlink.portal.choosing import (
 )
 from slotlink.portal.presenters import (
     AppointmentSummary,
+    ReviewPage,
     RuleSummary,
 )
 from slotlink.portal.views.manage import MADE_UP_COOKIE
@@ -164,17 +164,11 @@ def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
     if start is None:
         return redirect("book:times")
     hold = slot_hold_of(link, timezone.now())
+    page = ReviewPage.of(link, start, hold, therapist_chosen=therapist_id is not None)
     return render(
         request,
         "booking/portal/review.html",
-        {
-            "service": link.service,
-            "rule": RuleSummary.of(link.rule),
-            "when": when(start, link.service.zone),
-            "held_until": clock(hold.expires_at.astimezone(link.service.zone)) if hold else None,
-            "therapist": hold.therapist.name if hold and therapist_id else None,
-            "flow": BOOK,
-        },
+        {"service": link.service, "page": page, "flow": BOOK},
     )
 
 

@@ -42,7 +42,6 @@ from slotlink.booking.models import BookingLink, ManageLink
 from slotlink.clinic.models import TIME_HOLDING, Appointment
 from slotlink.lib.clientip import client_ip
 from slotlink.lib.contention import retry_on_contention
-from slotlink.lib.formatting import clock, when
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
 from slotlink.portal.choosing import (
@@ -57,7 +56,7 @@ from slotlink.portal.choosing import (
     times_page,
 )
 from slotlink.portal.forms import BirthDateForm, CancelForm, CodeForm
-from slotlink.portal.presenters import AppointmentSummary, RuleSummary
+from slotlink.portal.presenters import AppointmentSummary, ReviewPage, RuleSummary
 
 SESSION_MANAGE = "manage_link_id"
 # Each holds {"link": manage link id, "until": ISO instant}: a step passed for that link only,
@@ -273,13 +272,10 @@ def _current(link: BookingLink) -> Appointment | None:
     return appointment if appointment and appointment.status in TIME_HOLDING else None
 
 
-def _current_start(link: BookingLink) -> datetime | None:
-    current = _current(link)
-    return current.start if current else None
-
-
 def _may(step: Step) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Only when patient_steps' rule allows `step` now; otherwise say why and whom to call."""
+    """Only when patient_steps' rule allows `step` now; otherwise say why and whom to call.
+    The view is given the appointment the link stands for (None only for Step.SEE), worked
+    out here once for the request."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -291,7 +287,7 @@ def _may(step: Step) -> Callable[[Callable[..., HttpResponse]], Callable[..., Ht
             refusal = step_refusal(link, step, timezone.now(), start)
             if refusal is not None:
                 return step_refused(request, link.service, step, refusal.reason)
-            return view(request, link, **kwargs)
+            return view(request, link, appointment, **kwargs)
 
         return wrapper
 
@@ -301,8 +297,7 @@ def _may(step: Step) -> Callable[[Callable[..., HttpResponse]], Callable[..., Ht
 @require_GET
 @with_verified_link
 @_may(Step.SEE)
-def home(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    appointment = _current(link)
+def home(request: HttpRequest, link: BookingLink, appointment: Appointment | None) -> HttpResponse:
     now = timezone.now()
     if appointment is None or appointment.end <= now:
         return render(
@@ -328,8 +323,9 @@ def home(request: HttpRequest, link: BookingLink) -> HttpResponse:
 @require_GET
 @with_verified_link
 @_may(Step.SEE)
-def calendar(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    appointment = _current(link)
+def calendar(
+    request: HttpRequest, link: BookingLink, appointment: Appointment | None
+) -> HttpResponse:
     if appointment is None:
         return redirect("manage:home")
     event = icalendar.Event()
@@ -353,60 +349,42 @@ def calendar(request: HttpRequest, link: BookingLink) -> HttpResponse:
 @require_GET
 @with_verified_link
 @_may(Step.MOVE)
-def times(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    return times_page(request, link, MOVE, exclude=_current_start(link))
+def times(request: HttpRequest, link: BookingLink, current: Appointment) -> HttpResponse:
+    return times_page(request, link, MOVE, exclude=current.start)
 
 
 @require_GET
 @with_verified_link
 @_may(Step.MOVE)
-def day(request: HttpRequest, link: BookingLink, iso_day: str) -> HttpResponse:
-    return day_page(request, link, iso_day, MOVE, exclude=_current_start(link))
+def day(
+    request: HttpRequest, link: BookingLink, current: Appointment, iso_day: str
+) -> HttpResponse:
+    return day_page(request, link, iso_day, MOVE, exclude=current.start)
 
 
 @require_POST
 @retry_on_contention
 @with_verified_link
 @_may(Step.MOVE)
-def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    current = _current(link)
-    return choose_time(
-        request,
-        link,
-        MOVE,
-        prefer=current.therapist_id if current else None,
-        exclude=current.start if current else None,
-    )
+def choose(request: HttpRequest, link: BookingLink, current: Appointment) -> HttpResponse:
+    return choose_time(request, link, MOVE, prefer=current.therapist_id, exclude=current.start)
 
 
 @require_GET
 @with_verified_link
 @_may(Step.MOVE)
-def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
+def review(request: HttpRequest, link: BookingLink, current: Appointment) -> HttpResponse:
     start, therapist_id = chosen(request, MOVE)
-    current = _current(link)
-    if start is None or current is None:
+    if start is None:
         return redirect("manage:times")
     hold = slot_hold_of(link, timezone.now())
-    zone = link.service.zone
-    other_therapist = hold is not None and hold.therapist_id != current.therapist_id
+    page = ReviewPage.of(
+        link, start, hold, therapist_chosen=therapist_id is not None, moving=current
+    )
     return render(
         request,
         "booking/portal/review.html",
-        {
-            "service": link.service,
-            "rule": RuleSummary.of(link.rule),
-            "when": when(start, zone),
-            "was": when(current.start, zone),
-            "held_until": clock(hold.expires_at.astimezone(zone)) if hold else None,
-            "therapist": hold.therapist.name
-            if hold and (therapist_id or other_therapist)
-            else None,
-            "other_therapist": (current.therapist.name, hold.therapist.name)
-            if hold and other_therapist
-            else None,
-            "flow": MOVE,
-        },
+        {"service": link.service, "page": page, "flow": MOVE},
     )
 
 
@@ -434,10 +412,7 @@ def confirm(request: HttpRequest, link: BookingLink) -> HttpResponse:
 @retry_on_contention
 @with_verified_link
 @_may(Step.CANCEL)
-def cancel(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    appointment = _current(link)
-    if appointment is None:
-        return redirect("manage:home")
+def cancel(request: HttpRequest, link: BookingLink, appointment: Appointment) -> HttpResponse:
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
