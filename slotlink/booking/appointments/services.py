@@ -37,9 +37,11 @@ from slotlink.clinic.models import (
     ClinicalContact,
     Source,
 )
+from slotlink.domain.appointment_lifecycle import appointment_status_change
 from slotlink.domain.link_lifecycle import (
     USED,
     LinkAction,
+    LinkStatus,
 )
 from slotlink.lib.formatting import when
 from slotlink.lib.metrics import BOOKINGS
@@ -177,35 +179,65 @@ def booking_link_book(
         if existing is None:
             raise LinkNotUsable("This link can no longer be used to book.")
         return existing
+    appointment = _book_held_time(
+        link,
+        before,
+        start=start,
+        therapist_id=therapist_id,
+        moving=None,
+        audit=(AuditAction.APPOINTMENT_CREATED, {"source": "online"}),
+        now=now,
+    )
+    transaction.on_commit(BOOKINGS.inc)
+    return appointment
+
+
+def _book_held_time(
+    link: BookingLink,
+    before: LinkStatus | None,
+    *,
+    start: datetime,
+    therapist_id: int | None,
+    moving: Appointment | None,
+    audit: tuple[AuditAction, dict[str, object]],
+    now: datetime,
+) -> Appointment:
+    """What booking and moving share, once the link's step is allowed and claimed: the time
+    held for the patient (taken again if the hold lapsed) becomes an appointment, or
+    SlotTaken when staff or another patient got there first (raising undoes the caller's
+    claim and any change too); then its history, audit, clinical contact, confirmation and
+    reminders. `moving` is the appointment it replaces, already cancelled by the caller."""
     hold = slot_hold_of(link, now)
     if hold is None or hold.start != start:
-        hold = _hold(link=link, start=start, therapist_id=therapist_id, prefer=None, now=now)
+        prefer = moving.therapist_id if moving else None
+        hold = _hold(link=link, start=start, therapist_id=therapist_id, prefer=prefer, now=now)
+    kind = moving or link.rule  # a move keeps the appointment's kind; a booking takes the rule's
     try:
         with transaction.atomic():
             appointment = Appointment.objects.create(
                 service=link.service,
                 therapist_id=hold.therapist_id,
                 patient=link.patient,
-                appointment_type=link.rule.appointment_type,
+                appointment_type=kind.appointment_type,
                 start=hold.start,
                 end=hold.end,
-                medium=link.rule.medium,
-                location=link.rule.location,
+                medium=kind.medium,
+                location=kind.location,
                 source=Source.ONLINE,
                 booking_link=link,
+                rescheduled_from=moving,
             )
     except IntegrityError:
-        # Staff put an appointment there meanwhile. Raising undoes the link's claim too.
         raise SlotTaken("Sorry, that time has just been taken.") from None
     hold.delete()
     link_event_record(link, before, actor=PATIENT, now=now, appointment=appointment)
-    link_audit(
-        AuditAction.APPOINTMENT_CREATED, link, PATIENT, now, appointment, {"source": "online"}
-    )
+    action, details = audit
+    link_audit(action, link, PATIENT, now, appointment, details)
     ClinicalContact.objects.create(appointment=appointment)
-    _send_confirmation(link, appointment, now, changed=False)
-    appointment_reminders_refresh(appointment=appointment, now=now)
-    transaction.on_commit(BOOKINGS.inc)
+    _send_confirmation(link, appointment, now, changed=moving is not None)
+    for changed in (moving, appointment):
+        if changed is not None:
+            appointment_reminders_refresh(appointment=changed, now=now)
     return appointment
 
 
@@ -260,43 +292,18 @@ def appointment_reschedule(
     if current.start == start:
         return current
     step_require(link, Step.MOVE, now, current.start)
-    hold = slot_hold_of(link, now)
-    if hold is None or hold.start != start:
-        hold = _hold(
-            link=link,
-            start=start,
-            therapist_id=therapist_id,
-            prefer=current.therapist_id,
-            now=now,
-        )
-    current.status = AppointmentStatus.CANCELLED
+    current.status = appointment_status_change(current.status, AppointmentStatus.CANCELLED)
     current.cancellation_reason = "Rescheduled by patient"
     current.save(update_fields=["status", "cancellation_reason"])
-    try:
-        with transaction.atomic():
-            moved = Appointment.objects.create(
-                service=link.service,
-                therapist_id=hold.therapist_id,
-                patient=link.patient,
-                appointment_type=current.appointment_type,
-                start=hold.start,
-                end=hold.end,
-                medium=current.medium,
-                location=current.location,
-                source=Source.ONLINE,
-                booking_link=link,
-                rescheduled_from=current,
-            )
-    except IntegrityError:
-        raise SlotTaken("Sorry, that time has just been taken.") from None
-    hold.delete()
-    before = link_claim(link, LinkAction.RESCHEDULE)
-    link_event_record(link, before, actor=PATIENT, now=now, appointment=moved)
-    link_audit(AuditAction.APPOINTMENT_MOVED, link, PATIENT, now, moved, {"moved_from": current.pk})
-    ClinicalContact.objects.create(appointment=moved)
-    appointment_reminders_refresh(appointment=current, now=now)
-    appointment_reminders_refresh(appointment=moved, now=now)
-    _send_confirmation(link, moved, now, changed=True)
+    moved = _book_held_time(
+        link,
+        link_claim(link, LinkAction.RESCHEDULE),
+        start=start,
+        therapist_id=therapist_id,
+        moving=current,
+        audit=(AuditAction.APPOINTMENT_MOVED, {"moved_from": current.pk}),
+        now=now,
+    )
     if moved.therapist_id != current.therapist_id:
         patient = moved.patient.full_name
         _tell_therapist(
@@ -337,7 +344,7 @@ def appointment_cancel_by_patient(
     if current is None or current.status not in TIME_HOLDING:
         raise StepRefused("This appointment can no longer be cancelled online.")
     step_require(link, Step.CANCEL, now, current.start)
-    current.status = AppointmentStatus.CANCELLED
+    current.status = appointment_status_change(current.status, AppointmentStatus.CANCELLED)
     current.cancellation_reason = f"Cancelled by patient: {reason}"[:200]
     current.save(update_fields=["status", "cancellation_reason"])
     # Not the reason itself: the patient typed it, and it may say more than the log should.

@@ -16,11 +16,17 @@ from slotlink.clinic.models import (
     AppointmentStatus,
     User,
 )
+from slotlink.domain.appointment_lifecycle import (
+    StatusChangeNotAllowed,
+    appointment_status_change,
+    can_change,
+)
 from slotlink.messaging.services import appointment_reminders_refresh
 
 
 class DiaryConflict(Exception):
-    """The change would put two appointments in one therapist's time."""
+    """The change cannot go into the diary: it would put two appointments in one therapist's
+    time, or change a status as the appointment life cycle does not allow."""
 
 
 def _overlaps(appointment: Appointment) -> bool:
@@ -45,6 +51,8 @@ def appointment_save(*, appointment: Appointment, user: User) -> Appointment:
     if appointment.pk is None:
         appointment.created_by = user
     before = _audited_values(appointment)
+    if before is not None and not can_change(str(before["status"]), appointment.status):
+        raise DiaryConflict(str(StatusChangeNotAllowed(str(before["status"]), appointment.status)))
     try:
         with transaction.atomic():
             appointment.save()
@@ -138,7 +146,7 @@ def appointment_delete(*, appointment: Appointment, user: User) -> None:
         .values_list("status", flat=True)
         .get(pk=appointment.pk)
     )
-    appointment.status = AppointmentStatus.CANCELLED
+    appointment.status = appointment_status_change(was, AppointmentStatus.CANCELLED)
     appointment.cancellation_reason = "Deleted from the diary"
     appointment.save(update_fields=["status", "cancellation_reason"])
     audit_record(
