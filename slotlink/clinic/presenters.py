@@ -17,6 +17,7 @@ from slotlink.clinic.models import (
     Source,
     WorkingPattern,
 )
+from slotlink.domain.weeks import in_working_week
 from slotlink.lib.crypto import decrypt
 
 
@@ -123,9 +124,7 @@ def _pattern_applies(pattern: WorkingPattern, day: date) -> bool:
         return False
     if pattern.effective_to and day > pattern.effective_to:
         return False
-    first_monday = pattern.effective_from - timedelta(days=pattern.effective_from.weekday())
-    weeks = (day - first_monday).days // 7
-    return weeks % pattern.every_weeks == 0
+    return in_working_week(day.toordinal(), pattern.effective_from.toordinal(), pattern.every_weeks)
 
 
 def _entry(appt: Appointment, zone: ZoneInfo) -> DiaryEntry:

@@ -11,8 +11,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Model
 
-from slotlink.clinic.models import TIME_HOLDING
+from slotlink.booking.models import BroadcastRule, SlotHold
+from slotlink.clinic.models import (
+    TIME_HOLDING,
+    Appointment,
+    DiaryChange,
+    Team,
+    Therapist,
+    WorkingPattern,
+)
 from slotlink.domain.availability import WeeklyShift
 
 # (therapist id, start, end, as instant_sql gives them)
@@ -48,15 +57,35 @@ def _plain(column: str) -> str:
     return column if connection.vendor == "postgresql" else f"CAST({column} AS TEXT)"
 
 
+def _tables() -> dict[str, str]:
+    """Each table by the name its model gives it, quoted, so the reads follow the models."""
+    quote = connection.ops.quote_name
+    models: dict[str, type[Model]] = {
+        "therapists": Therapist,
+        "rule_therapists": BroadcastRule.therapists.through,
+        "team_therapists": Team.therapists.through,
+        "patterns": WorkingPattern,
+        "changes": DiaryChange,
+        "holds": SlotHold,
+        "appointments": Appointment,
+    }
+    return {name: quote(model._meta.db_table) for name, model in models.items()}
+
+
 def _sql(template: str, **lists: Sequence[object]) -> str:
     """`template` with a placeholder for each value of each list named in it ({ids} for
-    `ids`), and columns read as this database needs them: {start_instant} and
-    {end_instant} as instant_sql gives them, pattern dates and times as _plain does. Only
-    the number of placeholders varies: values always travel as parameters."""
+    `ids`), tables by their models' names ({appointments}, see _tables), and columns read as
+    this database needs them: {start_instant} and {end_instant} as instant_sql gives them,
+    pattern dates and times as _plain does. Only the number of placeholders varies: values
+    always travel as parameters."""
     marks = {name: ", ".join(["%s"] * len(values)) for name, values in lists.items()}
     columns = {column: _plain(column) for column in _PATTERN_COLUMNS}
     return template.format(
-        start_instant=instant_sql("start"), end_instant=instant_sql("end"), **columns, **marks
+        start_instant=instant_sql("start"),
+        end_instant=instant_sql("end"),
+        **_tables(),
+        **columns,
+        **marks,
     )
 
 
@@ -82,15 +111,16 @@ def _date(value: str | date) -> date:
 def rule_therapist_ids(rule_id: int, service_id: int, team_id: int | None) -> list[int]:
     """The rule's own therapists and its team's, active and in the rule's service, in
     ascending order."""
-    sql = """
-        SELECT id FROM clinic_therapist
+    sql = _sql(
+        """
+        SELECT id FROM {therapists}
         WHERE active AND service_id = %s AND (
-            id IN (SELECT therapist_id FROM booking_broadcastrule_therapists
-                   WHERE broadcastrule_id = %s)
-            OR id IN (SELECT therapist_id FROM clinic_team_therapists WHERE team_id = %s)
+            id IN (SELECT therapist_id FROM {rule_therapists} WHERE broadcastrule_id = %s)
+            OR id IN (SELECT therapist_id FROM {team_therapists} WHERE team_id = %s)
         )
         ORDER BY id
-    """
+        """
+    )
     return [therapist_id for (therapist_id,) in _rows(sql, [service_id, rule_id, team_id])]
 
 
@@ -102,7 +132,7 @@ def working_patterns(
         """
         SELECT therapist_id, weekday, {start_time}, {end_time}, {effective_from},
                {effective_to}, every_weeks
-        FROM clinic_workingpattern
+        FROM {patterns}
         WHERE therapist_id IN ({ids})
           AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
         """,
@@ -136,7 +166,7 @@ def diary_changes(
     sql = _sql(
         """
         SELECT therapist_id, kind, {start_instant}, {end_instant}
-        FROM clinic_diarychange
+        FROM {changes}
         WHERE therapist_id IN ({ids}) AND start < %s AND "end" > %s
         """,
         ids=therapist_ids,
@@ -157,7 +187,7 @@ def slot_holds(
     sql = _sql(
         """
         SELECT therapist_id, {start_instant}, {end_instant}
-        FROM booking_slothold
+        FROM {holds}
         WHERE therapist_id IN ({ids}) AND expires_at > %s AND start < %s AND "end" > %s
         """,
         ids=therapist_ids,
@@ -181,7 +211,7 @@ def appointment_rows(
     sql = _sql(
         """
         SELECT therapist_id, {start_instant}, {end_instant}, source
-        FROM clinic_appointment
+        FROM {appointments}
         WHERE therapist_id IN ({ids}) AND status IN ({statuses}) AND start < %s AND "end" > %s
         ORDER BY therapist_id, "end"
         """,
