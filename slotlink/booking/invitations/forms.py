@@ -1,27 +1,8 @@
-"""The forms that choose a rule to send, and upload the NHS numbers to send it to."""
-
-from typing import Any
+"""The upload of the NHS numbers to invite, with the rule to send them."""
 
 from django import forms
 
-from slotlink.booking.models import BroadcastRule
-
-
-class RuleChoiceForm(forms.Form):
-    """Which of the service's active rules to send."""
-
-    rule = forms.ModelChoiceField(
-        queryset=BroadcastRule.objects.none(),
-        label="Type of appointment link",
-        empty_label="Choose…",
-        error_messages={"required": "Choose the type of appointment link to send."},
-    )
-
-    def __init__(self, *args: Any, rules: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["rule"]
-        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared above
-        field.queryset = rules
+from slotlink.booking.links.forms import RuleChoiceForm
 
 
 class BulkUploadForm(RuleChoiceForm):

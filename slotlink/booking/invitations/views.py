@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from slotlink.booking.invitations.forms import BulkUploadForm, RuleChoiceForm
+from slotlink.booking.invitations.forms import BulkUploadForm
 from slotlink.booking.invitations.imports import MAX_BYTES, BulkFileError, read_nhs_numbers
 from slotlink.booking.invitations.presenters import (
     BulkListRow,
@@ -29,6 +29,7 @@ from slotlink.booking.invitations.services import (
     bulk_invitation_prepare_selection,
     bulk_invitation_prepare_upload,
 )
+from slotlink.booking.links.forms import RuleChoiceForm
 from slotlink.booking.links.selectors import rules_for
 from slotlink.booking.links.services import BookingError
 from slotlink.booking.models import BulkFinding, BulkInvitation, BulkResult, BulkStatus

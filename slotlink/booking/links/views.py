@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
+from slotlink.booking.links.forms import RuleChoiceForm
 from slotlink.booking.links.presenters import EventRow, LinkRow, LivePanel, RuleDetails
 from slotlink.booking.links.selectors import (
     link_appointment,
@@ -34,7 +35,6 @@ from slotlink.domain.link_lifecycle import LIVE
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.formatting import staff_datetime
 from slotlink.lib.htmx import HtmxHttpRequest
-from slotlink.lib.inputs import record_id
 from slotlink.messaging.models import Channel
 from slotlink.messaging.presenters import MessageRow
 
@@ -104,10 +104,11 @@ def _audit_viewed(user: User, patient: Patient, page: str) -> None:
 def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     patient = get_object_or_404(patients_for(user), pk=pk)
-    rule = rules_for(user).filter(pk=record_id(request.POST.get("rule")) or 0).first()
-    if rule is None:
+    form = RuleChoiceForm(request.POST, rules=rules_for(user))
+    if not form.is_valid():
         messages.error(request, "Choose the type of appointment to send a link for.")
         return _after_change(request, patient, status=400)
+    rule = form.cleaned_data["rule"]
     try:
         sent = booking_link_send_or_show(patient=patient, rule=rule, sent_by=user)
     except BookingError as error:
