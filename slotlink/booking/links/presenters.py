@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.booking.models import BookingLink, BookingLinkEvent, BroadcastRule
 from slotlink.clinic.models import Appointment
 from slotlink.domain.link_lifecycle import LinkStatus, effective_status
 from slotlink.lib.formatting import duration_text, staff_datetime
@@ -100,6 +100,8 @@ class LinkRow:
 
 @dataclass(frozen=True)
 class LivePanel:
+    """A live link, shown above the history with its address and what it offers."""
+
     pk: int
     url: str
     rule: RuleDetails
@@ -107,12 +109,38 @@ class LivePanel:
     expires_at: str
     status: str
 
+    @classmethod
+    def of(cls, link: BookingLink, url: str, zone: ZoneInfo) -> "LivePanel":
+        return cls(
+            pk=link.pk,
+            url=url,
+            rule=RuleDetails.of(link.rule),
+            sent_at=staff_datetime(link.created_at, zone),
+            expires_at=staff_datetime(link.expires_at, zone),
+            status=link.status.capitalize(),
+        )
+
 
 @dataclass(frozen=True)
 class EventRow:
+    """One change in a link's history: when, to what, by whom, why."""
+
     at: str
     change: str
     by: str
     reason: str
     appointment_pk: int | None
     appointment_when: str
+
+    @classmethod
+    def of(cls, event: BookingLinkEvent, zone: ZoneInfo) -> "EventRow":
+        actor, appointment = event.actor, event.appointment
+        by = (actor.get_full_name() or actor.username) if actor else event.get_actor_kind_display()
+        return cls(
+            at=staff_datetime(event.occurred_at, zone),
+            change=event.to_status.capitalize(),
+            by=by,
+            reason=event.reason,
+            appointment_pk=event.appointment_id,
+            appointment_when=staff_datetime(appointment.start, zone) if appointment else "",
+        )

@@ -33,7 +33,6 @@ from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import patients_for
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.lib.contention import retry_on_contention
-from slotlink.lib.formatting import staff_datetime
 from slotlink.lib.htmx import HtmxHttpRequest
 from slotlink.messaging.models import Channel
 from slotlink.messaging.presenters import MessageRow
@@ -49,16 +48,8 @@ def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, ob
     for link in links:
         if link.status in LIVE and link.expires_at > now:
             token = booking_link_token(link)
-            live.append(
-                LivePanel(
-                    pk=link.pk,
-                    url=booking_link_url(token) if token else "",
-                    rule=RuleDetails.of(link.rule),
-                    sent_at=staff_datetime(link.created_at, patient.service.zone),
-                    expires_at=staff_datetime(link.expires_at, patient.service.zone),
-                    status=link.status.capitalize(),
-                )
-            )
+            url = booking_link_url(token) if token else ""
+            live.append(LivePanel.of(link, url, patient.service.zone))
     return {
         "patient": PatientDetails.of(patient),
         "enabled": patient.service.online_booking_enabled,
@@ -169,19 +160,7 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _audit_viewed(user, link.patient, f"history of booking link #{link.pk}")
     zone = link.service.zone
     events = link.events.select_related("actor", "appointment").order_by("occurred_at", "pk")
-    rows = [
-        EventRow(
-            at=staff_datetime(e.occurred_at, zone),
-            change=e.to_status.capitalize(),
-            by=(e.actor.get_full_name() or e.actor.username)
-            if e.actor
-            else e.get_actor_kind_display(),
-            reason=e.reason,
-            appointment_pk=e.appointment_id,
-            appointment_when=staff_datetime(e.appointment.start, zone) if e.appointment else "",
-        )
-        for e in events
-    ]
+    rows = [EventRow.of(event, zone) for event in events]
     now = timezone.now()
     texts = [MessageRow.of(m, zone) for m in link.messages.order_by("created_at", "pk")]
     return render(
