@@ -40,12 +40,12 @@ from slotlink.portal.choosing import (
     time_just_taken,
     times_page,
 )
+from slotlink.portal.cookies import MADE_UP_COOKIE
 from slotlink.portal.presenters import (
     AppointmentSummary,
     ReviewPage,
     RuleSummary,
 )
-from slotlink.portal.views.manage import MADE_UP_COOKIE
 
 SESSION_LINK = "booking_link_id"
 SESSION_START = BOOK.start_key

@@ -55,6 +55,7 @@ from slotlink.portal.choosing import (
     time_just_taken,
     times_page,
 )
+from slotlink.portal.cookies import MADE_UP_COOKIE
 from slotlink.portal.forms import BirthDateForm, CancelForm, CodeForm
 from slotlink.portal.presenters import AppointmentSummary, ReviewPage, RuleSummary
 
@@ -63,7 +64,6 @@ SESSION_MANAGE = "manage_link_id"
 # for a while, so another link opened in the same browser starts again.
 SESSION_VERIFIED = "manage_verified"
 SESSION_BIRTH_DATE = "manage_birth_date_given"
-MADE_UP_COOKIE = "manage_made_up"
 _MADE_UP = re.compile(r"[0-9a-f]{64}")
 
 
