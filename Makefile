@@ -40,6 +40,8 @@ typecheck: setup
 test: setup
 	$(BIN)/ruff check slotlink tests benchmarks deploy
 	$(BIN)/mypy slotlink deploy
+	# The dependency map (.importlinter): lower layers never import higher ones.
+	$(BIN)/lint-imports
 	# On a scratch database: the check must not depend on what a real one has applied.
 	DATABASE_URL= SQLITE_PATH=:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/bandit -q -r slotlink -c pyproject.toml

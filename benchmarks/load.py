@@ -94,8 +94,8 @@ def seed() -> None:
     from django.db import connection
 
     from slotlink.booking.links.services import booking_link_send
-    from slotlink.clinic.demo import seed_large_service
     from slotlink.clinic.models import Role, User
+    from slotlink.ops.demo import seed_large_service
 
     call_command("migrate", verbosity=0)
     service = seed_large_service(

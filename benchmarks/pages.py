@@ -4,7 +4,7 @@
 
 For each database (SQLite in a temp file; PostgreSQL too when DATABASE_URL names a server,
 in a database of its own created and dropped here) a child process migrates a fresh
-database, seeds services with slotlink.clinic.demo.seed_large_service (60% of therapists'
+database, seeds services with slotlink.ops.demo.seed_large_service (60% of therapists'
 hours booked), sends booking links, and times whole requests through Django's test client
 (middleware, session, queries, template): the available-times page, a day page, and the
 confirm step on its own. Prints one JSON object per line, e.g.
@@ -91,8 +91,8 @@ def _patient_client(token: str) -> Client:
 def _seed(therapists: int, weeks: int) -> tuple[Service, BroadcastRule, User]:
     from django.db import connection
 
-    from slotlink.clinic.demo import seed_large_service
     from slotlink.clinic.models import Role, User
+    from slotlink.ops.demo import seed_large_service
 
     service = seed_large_service(
         therapists=therapists, patients=CONFIRMS + 20, weeks=weeks, booked=BOOKED

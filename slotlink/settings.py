@@ -384,7 +384,7 @@ def _retention_days(name: str, default: int) -> int:
     return days
 
 
-# Retention (slotlink/audit/retention.py, run by `retention_apply` and housekeeping): how long
+# Retention (slotlink/ops/retention.py, run by `retention_apply` and housekeeping): how long
 # each class of record is kept after it has served its purpose, in days.
 RETENTION_DAYS = {
     # A link's encrypted token (kept so staff can copy a live link) after its validity ended.

@@ -12,7 +12,7 @@ urlpatterns = [
     path("", include("slotlink.portal.book_urls")),
     path("", include("slotlink.portal.manage_urls")),
     path("", include("slotlink.messaging.urls")),
-    path("", include("slotlink.audit.urls")),
+    path("", include("slotlink.clinic.audit_urls")),
     path("", include("slotlink.accounts.urls")),
 ]
 # Uploaded logos, in development only (static() adds nothing unless DEBUG is on); production

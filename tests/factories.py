@@ -6,7 +6,6 @@ import factory
 from django.conf import settings
 
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.demo import demo_nhs_number, drama_mobile
 from slotlink.clinic.models import (
     Appointment,
     AppointmentType,
@@ -17,6 +16,7 @@ from slotlink.clinic.models import (
     User,
     WorkingPattern,
 )
+from slotlink.ops.demo import demo_nhs_number, drama_mobile
 
 
 class ServiceFactory(factory.django.DjangoModelFactory):

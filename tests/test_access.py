@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.invitations.services import bulk_invitation_prepare_selection
 from slotlink.booking.links.services import booking_link_send
-from slotlink.booking.models import BookingLink, BroadcastRule, BulkInvitation
+from slotlink.booking.models import LINK_ABOUT, BookingLink, BroadcastRule, BulkInvitation
 from slotlink.clinic.models import Appointment, InternalMessage, Role, User
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.services import internal_message_send
@@ -193,7 +193,7 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
     bulk, _ = bulk_invitation_prepare_selection(
         user=clinic.admin, rule=clinic.rule, patient_ids=[clinic.patient.pk]
     )
-    message = OutboundMessage.objects.filter(booking_link=live).get()
+    message = OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=live.pk).get()
     OutboundMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
     return Records(
         patient=clinic.patient.pk,

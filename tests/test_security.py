@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.links.services import booking_link_send
-from slotlink.booking.models import BookingLink
+from slotlink.booking.models import LINK_ABOUT, BookingLink
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, Role
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.lib.logfilters import RedactTokens
@@ -50,7 +50,7 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
     second_rule = BroadcastRuleFactory(service=clinic.service, therapists=clinic.therapists)
     used, _ = booking_link_send(patient=clinic.patient, rule=second_rule, sent_by=clinic.admin)
     appointment = booking_link_book(link=used, start=TUESDAY_11)
-    message = OutboundMessage.objects.filter(booking_link=live).get()
+    message = OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=live.pk).get()
     return Records(clinic.patient.pk, live.pk, used.pk, appointment.pk, message.pk)
 
 

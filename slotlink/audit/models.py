@@ -3,15 +3,17 @@
 Rows point at people and records by id without database constraints, so that nothing done to
 a user, patient or service later can cascade into (that is, update or delete) the record of
 what happened to them. PostgreSQL refuses UPDATE and DELETE of these rows outright (migration
-0002); the only deletion is the retention task's, see slotlink/audit/retention.py."""
+0002); the only deletion is retention's, see slotlink/ops/retention.py.
+
+The audit log sits below every other app (any of them may write to it), so it names the
+people and records it points at by string reference, never by importing their models."""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from django.conf import settings
 from django.db import models
-
-from slotlink.clinic.models import Patient, Service, User
 
 
 class AppendOnly(Exception):
@@ -23,7 +25,7 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
         raise AppendOnly("Audit events cannot be changed.")
 
     def delete(self) -> NoReturn:
-        raise AppendOnly("Audit events are deleted only by the retention task.")
+        raise AppendOnly("Audit events are deleted only by retention.")
 
 
 class Who(models.TextChoices):
@@ -67,7 +69,7 @@ class AuditEvent(models.Model):
     occurred_at = models.DateTimeField()
     actor_kind = models.CharField(max_length=10, choices=Who.choices)
     actor = models.ForeignKey(
-        User,
+        settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
@@ -81,7 +83,7 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=40, blank=True)
     patient = models.ForeignKey(
-        Patient,
+        "clinic.Patient",
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
@@ -89,7 +91,7 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     service = models.ForeignKey(
-        Service,
+        "clinic.Service",
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
@@ -118,4 +120,4 @@ class AuditEvent(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnly("Audit events are deleted only by the retention task.")
+        raise AppendOnly("Audit events are deleted only by retention.")

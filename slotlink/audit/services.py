@@ -7,11 +7,11 @@ not at all."""
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction, AuditEvent, Who
-from slotlink.clinic.models import User
 
 # Details are for the reader of the trail, not a copy of the record: a few short values.
 MAX_DETAIL_ITEMS = 12
@@ -45,7 +45,7 @@ def _clean(details: dict[str, Any] | None) -> dict[str, Any]:
 def audit_record(
     *,
     action: AuditAction,
-    by: User | Who,
+    by: AbstractBaseUser | Who,
     subject: models.Model | None = None,
     object_type: str = "",
     object_id: int | str | None = None,
@@ -58,8 +58,8 @@ def audit_record(
     `subject` (or to the record named by object_type and object_id), concerning a patient of a
     service. Raises ValueError for details that must never be logged (dates of birth, codes,
     tokens…)."""
-    if isinstance(by, User):
-        actor: User | None = by
+    if isinstance(by, AbstractBaseUser):
+        actor: AbstractBaseUser | None = by
         kind = Who.STAFF
     else:
         actor, kind = None, by
@@ -71,7 +71,7 @@ def audit_record(
     return AuditEvent.objects.create(
         occurred_at=now or timezone.now(),
         actor_kind=kind,
-        actor=actor,
+        actor_id=actor.pk if actor else None,
         actor_username=actor.get_username() if actor else "",
         action=action,
         object_type=object_type,
@@ -82,5 +82,7 @@ def audit_record(
     )
 
 
-def _service_of(actor: User | None) -> int | None:
-    return actor.service_id if actor is not None else None
+def _service_of(actor: AbstractBaseUser | None) -> int | None:
+    # Staff belong to a service (clinic.User.service); read by name, as this app imports none.
+    service_id: int | None = getattr(actor, "service_id", None)
+    return service_id

@@ -95,6 +95,10 @@ class BroadcastRule(models.Model):
         return self.title
 
 
+# How a text names the booking link it is about (OutboundMessage.about_kind).
+LINK_ABOUT = "booking_link"
+
+
 class BookingLink(models.Model):
     """A single-use link sent to one patient for one rule. Only the token's hash is stored in
     the clear; the token itself is kept encrypted so staff can copy it again."""

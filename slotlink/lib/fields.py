@@ -1,10 +1,12 @@
 """Form fields for numbers, days and clock times that read only the digits 0 to 9, within
-bounds the error message names (see slotlink/lib/inputs.py for why Django's own are too wide)."""
+bounds the error message names (see slotlink/lib/inputs.py for why Django's own are too wide);
+and `fit`, which cuts text from outside (a provider's reason, a subject) to a model field."""
 
 from datetime import date, time
 from typing import Any
 
 from django import forms
+from django.db import models
 
 from slotlink.lib.formatting import day_month_year
 from slotlink.lib.inputs import record_id, whole_number
@@ -78,3 +80,11 @@ class RecordsChoiceField(forms.ModelMultipleChoiceField):
                     params={"pk": raw},
                 )
         return super().clean(value)
+
+
+def fit(model: type[models.Model], field: str, text: str) -> str:
+    """`text` cut to the max_length of `model`'s `field`, so a long value from elsewhere is
+    stored shortened rather than refused by the database (PostgreSQL enforces the length)."""
+    column = model._meta.get_field(field)
+    max_length = column.max_length if isinstance(column, models.Field) else None
+    return text if max_length is None else text[:max_length]

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import Appointment, Patient, Service
 from slotlink.lib.crypto import new_token
 
@@ -50,9 +49,10 @@ class OutboundMessage(models.Model):
     patient = models.ForeignKey(
         Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="messages_out"
     )
-    booking_link = models.ForeignKey(
-        BookingLink, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
-    )
+    # What the message is about, as the caller names it (e.g. "booking_link", 42): messaging
+    # sits below the apps that send texts, so it holds a plain reference, not their models.
+    about_kind = models.CharField(max_length=20, blank=True)
+    about_id = models.PositiveBigIntegerField(null=True, blank=True)
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
@@ -91,6 +91,7 @@ class OutboundMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "send_after"]),
             models.Index(fields=["service", "status"]),
+            models.Index(fields=["about_kind", "about_id"], name="message_about"),
         ]
         constraints = [
             # At most one reminder of each kind for one start of one appointment.

@@ -20,7 +20,6 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from slotlink.audit.retention import RETENTION_EVERY, retention_apply
 from slotlink.booking.links.services import booking_links_expire_overdue
 from slotlink.booking.models import BookingLink, ManageLink, SlotHold
 from slotlink.clinic.models import Service
@@ -29,6 +28,7 @@ from slotlink.lib.metrics import LOCKOUTS, STAFF_LOGIN
 from slotlink.messaging.models import OutboundMessage
 from slotlink.messaging.services import messages_recover
 from slotlink.ops.models import PeriodicJob
+from slotlink.ops.retention import RETENTION_EVERY, retention_apply
 
 HOUSEKEEPING = "housekeeping"
 # Retention piggybacks on housekeeping, at most once per RETENTION_EVERY (its row's heartbeat

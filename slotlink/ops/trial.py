@@ -19,7 +19,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slotlink.accounts.services import DEVICE_NAME
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.demo import demo_nhs_number, drama_mobile
 from slotlink.clinic.models import (
     AppointmentType,
     Medium,
@@ -30,6 +29,7 @@ from slotlink.clinic.models import (
     User,
     WorkingPattern,
 )
+from slotlink.ops.demo import demo_nhs_number, drama_mobile
 
 TRIAL_SERVICE = "Trial Talking Therapies"
 TRIAL_RULE = "Trial assessment – telephone"

@@ -16,10 +16,10 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from slotlink.accounts.demo import demo_two_factor
 from slotlink.accounts.services import two_factor_required
 from slotlink.audit.models import AuditAction, AuditEvent
 from slotlink.clinic.models import Role, User
+from slotlink.ops.demo_two_factor import demo_two_factor
 from tests.conftest import Clinic, logged_in, totp_code, totp_device
 from tests.factories import UserFactory
 from tests.test_access import PAGE_ROUTES, RECORD_ROUTES

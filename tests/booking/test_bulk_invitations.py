@@ -27,9 +27,9 @@ from slotlink.booking.models import (
     BulkResult,
     BulkStatus,
 )
-from slotlink.clinic.demo import demo_nhs_number
 from slotlink.clinic.models import Patient
 from slotlink.messaging.models import MessageKind, OutboundMessage
+from slotlink.ops.demo import demo_nhs_number
 from tests.conftest import MONDAY, Clinic, logged_in, run_tasks
 from tests.factories import PatientFactory
 

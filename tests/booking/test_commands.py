@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from slotlink.booking.links.services import booking_link_open, booking_link_send
-from slotlink.booking.models import BookingLink
+from slotlink.booking.models import LINK_ABOUT, BookingLink
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import OutboundMessage
 from tests.conftest import Clinic
@@ -32,7 +32,7 @@ def test_send_booking_link_prints_a_link_that_opens_the_booking_pages(clinic: Cl
     assert url.startswith("http://127.0.0.1:8000/b/")
     link = BookingLink.objects.get()
     assert (link.patient, link.rule, link.sent_by) == (clinic.patient, clinic.rule, clinic.admin)
-    assert OutboundMessage.objects.filter(booking_link=link).count() == 1
+    assert OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=link.pk).count() == 1
 
     client = Client()
     entry = client.get(urlsplit(url).path)

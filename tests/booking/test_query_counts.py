@@ -21,9 +21,9 @@ from slotlink.booking.availability.selectors import (
 )
 from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.demo import seed_large_service
 from slotlink.clinic.models import DiaryChange, DiaryChangeKind, Role, Service
 from slotlink.domain.availability import TherapistDiary, available_times
+from slotlink.ops.demo import seed_large_service
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

@@ -18,7 +18,7 @@ from slotlink.booking.links.services import (
     booking_link_expire,
     booking_link_send,
 )
-from slotlink.booking.models import BookingLink
+from slotlink.booking.models import LINK_ABOUT, BookingLink
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from tests.booking.test_races import run_together
 from tests.conftest import MONDAY, Clinic, logged_in, make_clinic
@@ -114,7 +114,7 @@ def test_send_again_still_texts_the_live_link_again(clinic: Clinic) -> None:
     link = BookingLink.objects.get()
     response = client.post(f"/booking-links/{link.pk}/resend/", {"channel": "sms"}, follow=True)
     assert "The link was sent again by text." in text(response)
-    assert OutboundMessage.objects.filter(booking_link=link).count() == 2
+    assert OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=link.pk).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)

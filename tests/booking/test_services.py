@@ -21,7 +21,7 @@ from slotlink.booking.links.services import (
     booking_link_send,
     booking_links_expire_overdue,
 )
-from slotlink.booking.models import ActorKind, BookingLink, BookingLinkEvent
+from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink, BookingLinkEvent
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, Source
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.lib.formatting import when
@@ -104,10 +104,11 @@ def test_sending_queues_an_sms_that_the_worker_sends_once(clinic: Clinic) -> Non
     link, _ = send(clinic)
     message = OutboundMessage.objects.get()
     assert (message.kind, message.status) == (MessageKind.BOOKING_LINK, MessageStatus.QUEUED)
-    assert (message.to, message.patient, message.booking_link) == (
+    assert (message.to, message.patient, message.about_kind, message.about_id) == (
         clinic.patient.mobile,
         clinic.patient,
-        link,
+        LINK_ABOUT,
+        link.pk,
     )
     run_tasks()
     message.refresh_from_db()
@@ -245,7 +246,7 @@ def test_booking_queues_a_confirmation_sms_with_the_local_time(clinic: Clinic) -
     booking_link_book(link=link, start=TUESDAY_11)
     confirmation = OutboundMessage.objects.get(kind=MessageKind.CONFIRMATION)
     assert confirmation.to == clinic.patient.mobile
-    assert confirmation.booking_link == link
+    assert (confirmation.about_kind, confirmation.about_id) == (LINK_ABOUT, link.pk)
     body = message_body(confirmation)
     assert when(TUESDAY_11, clinic.service.zone) in body  # "Tuesday 8 December 2026 at 11am"
     assert clinic.patient.first_name in body

@@ -12,7 +12,7 @@ import pytest
 from slotlink.audit.models import AuditAction, AuditEvent
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.links.services import booking_link_send
-from slotlink.booking.models import ActorKind, BookingLink
+from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink
 from slotlink.clinic.models import Patient
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
@@ -106,7 +106,9 @@ def test_send_again_is_refused_plainly_and_sends_nothing(clinic: Clinic) -> None
         "This link can no longer be used (Mobile number changed), so it cannot be sent again. "
         "Send a new link instead." in text(response)
     )
-    assert OutboundMessage.objects.filter(booking_link=link).count() == 1  # the first text only
+    assert (
+        OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=link.pk).count() == 1
+    )  # the first text only
     refused = client.post(f"/booking-links/{link.pk}/resend/", {"channel": "sms"})
     assert refused.status_code == 302  # no HTMX: back to the section, with the message
 
@@ -119,7 +121,7 @@ def test_a_new_link_goes_to_the_new_number_at_once(clinic: Clinic) -> None:
     new, _ = booking_link_send(patient=clinic.patient, rule=old.rule, sent_by=clinic.admin)
 
     assert new.pk != old.pk  # the expired link is not "shown again"
-    assert OutboundMessage.objects.get(booking_link=new).to == NEW_E164
+    assert OutboundMessage.objects.get(about_kind=LINK_ABOUT, about_id=new.pk).to == NEW_E164
 
 
 def test_texts_still_queued_follow_the_number_and_a_links_text_goes_with_its_link(
@@ -142,7 +144,7 @@ def test_texts_still_queued_follow_the_number_and_a_links_text_goes_with_its_lin
 
     change_number(clinic)
 
-    link_text = OutboundMessage.objects.get(booking_link=link)
+    link_text = OutboundMessage.objects.get(about_kind=LINK_ABOUT, about_id=link.pk)
     assert link_text.status == MessageStatus.CANCELLED
     assert link_text.error == LINK_EXPIRED_WITH_NUMBER
     assert AuditEvent.objects.filter(

@@ -12,7 +12,7 @@ from django.test import Client
 
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.links.services import BookingError, booking_link_send
-from slotlink.booking.models import ActorKind, BookingLink, BookingLinkEvent
+from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink, BookingLinkEvent
 from slotlink.clinic.models import Patient
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import OutboundMessage
@@ -189,7 +189,7 @@ def test_a_discreet_rules_text_names_neither_the_service_nor_the_appointment(
         sms_template="Hello {first_name}, {service_name} here: {link}",
     )
     link, token = booking_link_send(patient=clinic.patient, rule=rule, sent_by=clinic.admin)
-    body = message_body(OutboundMessage.objects.get(booking_link=link))
+    body = message_body(OutboundMessage.objects.get(about_kind=LINK_ABOUT, about_id=link.pk))
     assert token in body
     for revealing in (clinic.service.name, "Therapies", rule.title, "CBT", "Assessment"):
         assert revealing not in body
@@ -201,5 +201,5 @@ def test_an_ordinary_rule_uses_its_own_text(clinic: Clinic) -> None:
         service=clinic.service, sms_template="Hi {first_name} from {service_name}: {link}"
     )
     link, _ = booking_link_send(patient=clinic.patient, rule=rule, sent_by=clinic.admin)
-    body = message_body(OutboundMessage.objects.get(booking_link=link))
+    body = message_body(OutboundMessage.objects.get(about_kind=LINK_ABOUT, about_id=link.pk))
     assert body.startswith(f"Hi {clinic.patient.first_name} from {clinic.service.name}: ")

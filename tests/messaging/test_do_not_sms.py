@@ -17,7 +17,7 @@ from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.availability.selectors import rule_available_times
 from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.manage.services import manage_send_code
-from slotlink.booking.models import ManageLink
+from slotlink.booking.models import LINK_ABOUT, ManageLink
 from slotlink.clinic.models import Appointment, Patient
 from slotlink.messaging.backends import OutboxBackend, Outgoing
 from slotlink.messaging.models import Channel, MessageKind, MessageStatus, OutboundMessage
@@ -41,7 +41,7 @@ class CountingBackend(OutboxBackend):
 def provider(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     CountingBackend.sent = []
     monkeypatch.setattr(
-        "slotlink.messaging.services.sms_backend", lambda service: CountingBackend()
+        "slotlink.messaging.services.providers.sms_backend", lambda service: CountingBackend()
     )
     return CountingBackend.sent
 
@@ -241,7 +241,7 @@ def test_staff_see_why_nothing_was_sent(reminders: Clinic) -> None:
         patient=reminders.patient, rule=reminders.rule, sent_by=reminders.admin
     )
     # Held back by quiet hours, so still queued when the box is ticked.
-    OutboundMessage.objects.filter(booking_link=link).update(
+    OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=link.pk).update(
         send_after=timezone.now() + timedelta(hours=8)
     )
     tick_the_box(reminders)
@@ -267,4 +267,4 @@ def test_send_again_by_text_is_refused_for_a_do_not_sms_patient(clinic: Clinic) 
 
     assert "not to contact them by SMS" in text(response)
     assert "sent again" not in text(response)
-    assert OutboundMessage.objects.filter(booking_link=link).count() == 1
+    assert OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=link.pk).count() == 1

@@ -46,7 +46,7 @@ class CountingBackend(OutboxBackend):
 def counting(monkeypatch):
     CountingBackend.sent = []
     monkeypatch.setattr(
-        "slotlink.messaging.services.sms_backend", lambda service: CountingBackend()
+        "slotlink.messaging.services.providers.sms_backend", lambda service: CountingBackend()
     )
     return CountingBackend.sent
 
@@ -111,13 +111,13 @@ def test_texts_for_the_same_later_time_share_one_task_for_that_time(clinic, froz
 def test_a_full_batch_keeps_another_sender_waiting_so_idle_workers_join_in(
     clinic, frozen_now, monkeypatch
 ):
-    monkeypatch.setattr("slotlink.messaging.services.BATCH_SIZE", 2)
+    monkeypatch.setattr("slotlink.messaging.services.sending.BATCH_SIZE", 2)
     for i in range(5):
         queue(clinic, f"Text {i}", kind=MessageKind.CONFIRMATION, urgent=True)
     DBTaskResult.objects.all().delete()  # as if a worker had just started the one task
     seen: list[int] = []
     monkeypatch.setattr(
-        "slotlink.messaging.services.OutboxBackend.send",
+        "slotlink.messaging.backends.OutboxBackend.send",
         lambda self, message: seen.append(waiting_senders()) or f"outbox-{message.reference}",
     )
 
@@ -236,7 +236,9 @@ def test_the_database_going_away_mid_batch_loses_and_duplicates_nothing(
         def find(self, message: Outgoing, since):
             return accepted.get(message.reference)
 
-    monkeypatch.setattr("slotlink.messaging.services.sms_backend", lambda service: CutAfterThird())
+    monkeypatch.setattr(
+        "slotlink.messaging.services.providers.sms_backend", lambda service: CutAfterThird()
+    )
     messages = [
         queue(clinic, f"Text {i}", kind=MessageKind.CONFIRMATION, urgent=True) for i in range(6)
     ]

@@ -1,6 +1,6 @@
 """PostgreSQL: audit rows can be inserted and read, never updated, and deleted only by the
 retention task, which sets `slotlink.retention` for its own transaction (SET LOCAL). See
-slotlink/audit/retention.py and docs/security.md."""
+slotlink/ops/retention.py and docs/security.md."""
 
 from django.db import migrations
 

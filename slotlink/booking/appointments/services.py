@@ -25,6 +25,7 @@ from slotlink.booking.links.services import (
 from slotlink.booking.links.steps import Step
 from slotlink.booking.manage.services import manage_link_issue, manage_link_url
 from slotlink.booking.models import (
+    LINK_ABOUT,
     ActorKind,
     BookingLink,
     BroadcastRule,
@@ -263,7 +264,8 @@ def _send_confirmation(
         kind=MessageKind.CONFIRMATION,
         body=_confirmation_text(appointment, token, changed=changed),
         patient=link.patient,
-        booking_link=link,
+        about_kind=LINK_ABOUT,
+        about_id=link.pk,
         appointment=appointment,
         urgent=True,
         now=now,

@@ -1,9 +1,10 @@
 """Reads about booking links: the user's links and rules, the appointment a link stands for,
 the text that carried it."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from slotlink.booking.models import (
+    LINK_ABOUT,
     BookingLink,
     BroadcastRule,
 )
@@ -57,6 +58,16 @@ def link_appointment(link: BookingLink) -> Appointment | None:
 def link_texts(links: list[BookingLink]) -> dict[int, OutboundMessage]:
     """Link id -> the text that carried it, in one query."""
     texts = OutboundMessage.objects.filter(
-        booking_link__in=links, kind=MessageKind.BOOKING_LINK
+        about_kind=LINK_ABOUT,
+        about_id__in=[link.pk for link in links],
+        kind=MessageKind.BOOKING_LINK,
     ).order_by("created_at")
-    return {message.booking_link_id: message for message in texts if message.booking_link_id}
+    return {message.about_id: message for message in texts if message.about_id is not None}
+
+
+def link_messages(link: BookingLink) -> QuerySet[OutboundMessage]:
+    """Every message about the link: those carrying it, and the confirmations and reminders of
+    the appointments booked through it."""
+    return OutboundMessage.objects.filter(
+        Q(about_kind=LINK_ABOUT, about_id=link.pk) | Q(appointment__booking_link=link)
+    ).order_by("created_at", "pk")

@@ -13,6 +13,7 @@ from slotlink.audit.services import audit_record
 from slotlink.booking.links.steps import Step, step_refusal
 from slotlink.booking.models import (
     DISCREET_SMS_TEMPLATE,
+    LINK_ABOUT,
     ActorKind,
     BookingLink,
     BookingLinkEvent,
@@ -252,7 +253,8 @@ def booking_link_send_or_show(
         body=_link_text(link, token),
         kind=MessageKind.BOOKING_LINK,
         patient=patient,
-        booking_link=link,
+        about_kind=LINK_ABOUT,
+        about_id=link.pk,
         now=now,
     )
     return LinkSent(link, token)
@@ -301,7 +303,8 @@ def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> N
         kind=MessageKind.AD_HOC,
         channel=channel,
         patient=patient,
-        booking_link=link,
+        about_kind=LINK_ABOUT,
+        about_id=link.pk,
         subject=f"Book your appointment with {link.service.name}",
     )
     link_audit(

@@ -14,6 +14,7 @@ from slotlink.booking.links.presenters import EventRow, LinkRow, LivePanel, Rule
 from slotlink.booking.links.selectors import (
     link_appointment,
     link_appointments,
+    link_messages,
     link_texts,
     links_for,
     rules_for,
@@ -162,7 +163,7 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     events = link.events.select_related("actor", "appointment").order_by("occurred_at", "pk")
     rows = [EventRow.of(event, zone) for event in events]
     now = timezone.now()
-    texts = [MessageRow.of(m, zone) for m in link.messages.order_by("created_at", "pk")]
+    texts = [MessageRow.of(m, zone) for m in link_messages(link)]
     return render(
         request,
         "booking/staff/link_history.html",

@@ -3,9 +3,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from slotlink.accounts.demo import DEMO_CODE_COMMAND, DEMO_TOTP_KEY, demo_two_factor
-from slotlink.clinic.demo import DEMO_LOGINS, seed_demo_service, seed_large_service
 from slotlink.lib.inputs import bounded_argument
+from slotlink.ops.demo import DEMO_LOGINS, seed_demo_service, seed_large_service
+from slotlink.ops.demo_two_factor import DEMO_CODE_COMMAND, DEMO_TOTP_KEY, demo_two_factor
 
 
 class Command(BaseCommand):

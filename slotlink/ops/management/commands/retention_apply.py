@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from slotlink.audit.retention import retention_apply
+from slotlink.ops.retention import retention_apply
 
 
 class Command(BaseCommand):

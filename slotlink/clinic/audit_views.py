@@ -1,4 +1,5 @@
-"""A patient's audit trail: for admins and superusers, read only."""
+"""A patient's audit trail: for admins and superusers, read only. (The audit app below clinic
+holds the log; the page, which needs staff access and the patient, lives here.)"""
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -9,7 +10,7 @@ from slotlink.audit.models import AuditAction
 from slotlink.audit.presenters import AuditRow
 from slotlink.audit.selectors import patient_audit_trail
 from slotlink.audit.services import audit_record
-from slotlink.clinic.access import staff_required, staff_user
+from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.models import Role
 from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import patients_for
@@ -22,9 +23,9 @@ EVENTS_PER_PAGE = 100
 def patient_trail(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     patient = get_object_or_404(patients_for(user).select_related("service"), pk=pk)
-    page = Paginator(patient_audit_trail(user, patient), EVENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        patient_audit_trail(patient_id=patient.pk, service_id=service_id_of(user)), EVENTS_PER_PAGE
+    ).get_page(request.GET.get("page"))
     zone = patient.service.zone
     rows = [AuditRow.of(event, zone) for event in page]  # read before adding to it
     # Looking at who looked is itself looked at.

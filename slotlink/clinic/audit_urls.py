@@ -1,6 +1,6 @@
 from django.urls import path
 
-from slotlink.audit import views
+from slotlink.clinic import audit_views as views
 
 app_name = "audit"
 urlpatterns = [

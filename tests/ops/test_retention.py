@@ -14,7 +14,6 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 
 from slotlink.audit.models import AuditAction, AuditEvent, Who
-from slotlink.audit.retention import retention_apply
 from slotlink.audit.services import audit_record
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.links.services import booking_link_send
@@ -22,6 +21,7 @@ from slotlink.booking.models import BookingLink, ClientThrottle, ManageLink
 from slotlink.lib.crypto import decrypt
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.ops.retention import retention_apply
 from tests.conftest import Clinic, logged_in, run_tasks
 from tests.test_settings import production_env, start
 
@@ -212,13 +212,13 @@ def test_a_bad_retention_period_stops_the_start(variable: str, value: str) -> No
     assert variable in result.stderr
 
 
-def test_the_background_task_applies_retention_too(
+def test_the_background_housekeeping_applies_retention_too(
     history: Clinic, frozen_now: time_machine.Traveller
 ) -> None:
-    from slotlink.audit.tasks import apply_retention
+    from slotlink.ops.services import housekeeping_schedule
 
     frozen_now.shift(timedelta(days=100))
-    apply_retention.enqueue()
+    housekeeping_schedule()
     run_tasks()
     assert not OutboundMessage.objects.filter(
         status__in=[MessageStatus.SENT, MessageStatus.DELIVERED]

@@ -11,8 +11,8 @@ from django.test import Client
 from django_otp.oath import totp
 
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.demo import DEMO_SERVICE
 from slotlink.clinic.models import Appointment, Patient, Service, Therapist, User, WorkingPattern
+from slotlink.ops.demo import DEMO_SERVICE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

@@ -1,0 +1,63 @@
+"""The dependency map in .importlinter holds, and it bites: an upward import, an import
+between independent siblings, Django in the domain or an app in lib breaks it."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own tool, fixed arguments
+        [str(LINT_IMPORTS), "--no-cache", "--config", str(cwd / ".importlinter")],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_code_keeps_every_contract() -> None:
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+LAYERS = "Layers: each app imports only from the layers below it BROKEN"
+
+
+@pytest.mark.parametrize(
+    ("module", "imported", "contract"),
+    [
+        # Upward, across one layer or several.
+        ("audit/models.py", "slotlink.booking.models", LAYERS),
+        ("messaging/models.py", "slotlink.booking.models", LAYERS),
+        ("clinic/models.py", "slotlink.booking.models", LAYERS),
+        ("clinic/views.py", "slotlink.records.services.patients", LAYERS),
+        ("booking/links/views.py", "slotlink.portal.presenters", LAYERS),
+        ("booking/models.py", "slotlink.ops.models", LAYERS),
+        # Between siblings that must stay independent.
+        ("portal/views/book.py", "slotlink.records.views", LAYERS),
+        ("messaging/models.py", "slotlink.accounts.services", LAYERS),
+        # The floor.
+        ("domain/intervals.py", "django.utils.timezone", "The domain is plain Python"),
+        ("lib/formatting.py", "slotlink.clinic.models", "lib imports no app BROKEN"),
+    ],
+)
+def test_a_wrong_way_import_breaks_a_contract(
+    tmp_path: Path, module: str, imported: str, contract: str
+) -> None:
+    shutil.copy(ROOT / ".importlinter", tmp_path)
+    shutil.copytree(
+        ROOT / "slotlink", tmp_path / "slotlink", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    wrong = tmp_path / "slotlink" / module
+    wrong.write_text(wrong.read_text() + f"\nimport {imported}  # noqa\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert contract in result.stdout
