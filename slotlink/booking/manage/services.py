@@ -37,6 +37,8 @@ from slotlink.booking.models import (
 from slotlink.clinic.models import Patient
 from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
 from slotlink.lib.metrics import LOCKOUTS, PATIENT_VERIFICATION
+from slotlink.messaging.models import MessageKind
+from slotlink.messaging.services import message_queue
 
 LINK_MAX_FAILURES = 5
 CLIENT_MAX_FAILURES = 20
@@ -291,9 +293,6 @@ def manage_send_code(*, manage: ManageLink, now: datetime | None = None) -> bool
     """Text a new 6-digit code to the mobile on record, at most three an hour per link (the
     rest get the same answer and no text, so nobody can drain the service's SMS budget), and
     never to a patient who is not to be texted."""
-    from slotlink.messaging.models import MessageKind
-    from slotlink.messaging.services import message_queue
-
     now = now or timezone.now()
     locked = ManageLink.objects.select_for_update().get(pk=manage.pk)
     recent = [
