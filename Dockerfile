@@ -2,21 +2,15 @@
 # workers (compose.yaml runs scripts/worker instead). Settings come from the environment at run
 # time (.env.example, docs/deploy.md); nothing secret is baked in.
 #
-# Dependencies: from requirements.lock, with hashes, when the repository has one (issue 14 adds
-# it: pip then refuses any file whose hash differs); until then, the exact versions pinned in
-# pyproject.toml.
+# Dependencies: exactly requirements.lock, with hashes: pip refuses any file whose hash it does
+# not list, and installs nothing the lock does not name.
 
 FROM python:3.11-slim AS dependencies
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /build
-COPY pyproject.toml requirements.lock* ./
+COPY requirements.lock ./
 RUN python -m venv /venv \
-    && if [ -f requirements.lock ]; then \
-        /venv/bin/pip install --require-hashes --no-deps -r requirements.lock; \
-    else \
-        python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > pinned.txt \
-        && /venv/bin/pip install -r pinned.txt; \
-    fi
+    && /venv/bin/pip install --require-hashes --no-deps -r requirements.lock
 
 FROM python:3.11-slim
 ENV PATH=/venv/bin:$PATH \

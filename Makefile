@@ -7,13 +7,26 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test setup migrate lint typecheck bench bench-load worker clean prod-local prod-local-stop backup-check
 
-$(STAMP): pyproject.toml
+# Installs exactly the dev lock (pip refuses any file whose hash it does not list, pip and
+# setuptools included), then Slotlink itself with nothing more.
+$(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Re-resolves the lock files from pyproject.toml's pins, keeping every other version unless
+# LOCK_ARGS says otherwise (--upgrade, --upgrade-package NAME). The dev lock is constrained by
+# the runtime one, so the two never disagree. README, "Dependencies".
+UV_COMPILE = $(BIN)/uv pip compile --quiet --no-config --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
+
+.PHONY: lock
+lock: setup
+	$(UV_COMPILE) pyproject.toml -o requirements.lock
+	$(UV_COMPILE) --extra dev -c requirements.lock pyproject.toml -o requirements-dev.lock
 
 migrate: setup
 	$(PY) manage.py migrate --noinput

@@ -1,0 +1,283 @@
+"""A questionnaire's definition: what the patient is asked, what they may answer, how it scores.
+
+A definition is frozen. Editing a form makes a new definition, and its fingerprint (a hash of
+its content) tells versions apart, so a response always points at the very words, options and
+scoring its patient answered. The fingerprint covers everything that gives an answer its
+meaning: the intro, the stem, each question's kind, wording, order, options, scores and bounds,
+whether it must be answered, and the scoring. It leaves out what changes no answer's meaning:
+the form's name (what staff and patients call it) and differences of whitespace or Unicode
+normal form, so saving an unchanged form again does not fork a version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Band",
+    "DefinitionError",
+    "FormDefinition",
+    "Option",
+    "Question",
+    "QuestionKind",
+    "Scoring",
+    "canonical_text",
+]
+
+_KEY = re.compile(r"[a-z0-9_]{1,40}")
+SHORT_TEXT_MAX = 200
+LONG_TEXT_MAX = 5000
+# Number answers stay far inside any database integer column.
+NUMBER_LIMIT = 10**9
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+# Bumped if the canonical content below ever changes shape, so old and new never collide.
+_FINGERPRINT_FORMAT = 1
+
+
+class DefinitionError(ValueError):
+    """A form that could not be shown or scored as written; the message says what to fix."""
+
+
+class QuestionKind(StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    YES_NO = "yes_no"
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    NUMBER = "number"
+    DATE = "date"
+
+
+def canonical_text(text: str) -> str:
+    """Text as it reads: one Unicode normal form, whitespace runs as one space, no edges."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _check_key(key: str, what: str) -> None:
+    if not _KEY.fullmatch(key):
+        raise DefinitionError(
+            f"{what} key {key!r} must be 1 to 40 lower-case letters, digits or underscores"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One answer to a single-choice question; `key` is what the form submits."""
+
+    key: str
+    label: str
+    score: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    key: str
+    kind: QuestionKind
+    text: str
+    required: bool = True
+    options: tuple[Option, ...] = ()  # single choice only
+    minimum: int | None = None  # number only, inclusive
+    maximum: int | None = None  # number only, inclusive
+    earliest: date | None = None  # date only, inclusive; None = EARLIEST_DATE
+    latest: date | None = None  # date only, inclusive; None = LATEST_DATE
+
+    def __post_init__(self) -> None:
+        _check_key(self.key, "Question")
+        if not canonical_text(self.text):
+            raise DefinitionError(f"question {self.key} needs some text")
+        if self.kind is QuestionKind.SINGLE_CHOICE:
+            self._check_options()
+        elif self.options:
+            raise DefinitionError(f"question {self.key}: only a single-choice question has options")
+        if self.kind is QuestionKind.NUMBER:
+            self._check_number_bounds()
+        elif (self.minimum, self.maximum) != (None, None):
+            raise DefinitionError(f"question {self.key}: only a number question has bounds")
+        if self.kind is QuestionKind.DATE:
+            self._check_date_bounds()
+        elif (self.earliest, self.latest) != (None, None):
+            raise DefinitionError(f"question {self.key}: only a date question has a date range")
+
+    def _check_options(self) -> None:
+        keys = [option.key for option in self.options]
+        labels = [canonical_text(option.label) for option in self.options]
+        for key in keys:
+            _check_key(key, "Option")
+        if len(self.options) < 2:
+            raise DefinitionError(f"question {self.key} needs at least two options")
+        if len(set(keys)) != len(keys) or len(set(labels)) != len(labels):
+            raise DefinitionError(f"question {self.key}: each option needs its own key and label")
+        if not all(labels):
+            raise DefinitionError(f"question {self.key}: every option needs a label")
+        scored = [option.score is not None for option in self.options]
+        if any(scored) and not all(scored):
+            raise DefinitionError(f"question {self.key}: give every option a score, or none")
+        if all(scored) and not self.required:
+            # A total that silently leaves a question out would not mean what its bands say.
+            raise DefinitionError(f"question {self.key} is scored, so it must be required")
+
+    def _check_number_bounds(self) -> None:
+        low, high = self.minimum, self.maximum
+        if low is None or high is None:
+            raise DefinitionError(f"question {self.key} needs a lowest and a highest number")
+        if not -NUMBER_LIMIT <= low <= high <= NUMBER_LIMIT:
+            raise DefinitionError(
+                f"question {self.key}: the lowest number must not be above the highest, "
+                f"and both must be within {NUMBER_LIMIT:,} either side of zero"
+            )
+
+    def _check_date_bounds(self) -> None:
+        if not EARLIEST_DATE <= self.first_date <= self.last_date <= LATEST_DATE:
+            raise DefinitionError(
+                f"question {self.key}: the date range must run forwards, within the years "
+                f"{EARLIEST_DATE.year} to {LATEST_DATE.year}"
+            )
+
+    @property
+    def first_date(self) -> date:
+        return self.earliest or EARLIEST_DATE
+
+    @property
+    def last_date(self) -> date:
+        return self.latest or LATEST_DATE
+
+    @property
+    def scored(self) -> bool:
+        return bool(self.options) and self.options[0].score is not None
+
+    def score_of(self, key: str) -> int | None:
+        """The score of the option with this key; None for no such option or no scores."""
+        for option in self.options:
+            if option.key == key:
+                return option.score
+        return None
+
+    def content(self) -> dict[str, Any]:
+        """The meaning-bearing fields, canonical, for the fingerprint."""
+        data: dict[str, Any] = {
+            "key": self.key,
+            "kind": str(self.kind),
+            "text": canonical_text(self.text),
+            "required": self.required,
+        }
+        if self.kind is QuestionKind.SINGLE_CHOICE:
+            data["options"] = [
+                [option.key, canonical_text(option.label), option.score] for option in self.options
+            ]
+        elif self.kind is QuestionKind.NUMBER:
+            data["bounds"] = [self.minimum, self.maximum]
+        elif self.kind is QuestionKind.DATE:
+            data["bounds"] = [self.first_date.isoformat(), self.last_date.isoformat()]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A severity band: totals from `low` to `high`, both inclusive."""
+
+    low: int
+    high: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """How a form's total reads. The total is the sum of the scored questions' answers."""
+
+    bands: tuple[Band, ...] = ()  # in order, together covering every possible total exactly
+    caseness_from: int | None = None  # a total at or above this is a clinical case
+    risk_question: str | None = None  # answered above its lowest score, it flags risk
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "bands": [[band.low, band.high, canonical_text(band.label)] for band in self.bands],
+            "caseness_from": self.caseness_from,
+            "risk_question": self.risk_question,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FormDefinition:
+    name: str  # what staff and patients call the form; not part of the fingerprint
+    questions: tuple[Question, ...]
+    intro: str = ""  # shown before the first question
+    stem: str = ""  # shown with every question, as the instruments' "Over the last 2 weeks…"
+    scoring: Scoring = Scoring()
+
+    def __post_init__(self) -> None:
+        if not canonical_text(self.name):
+            raise DefinitionError("the form needs a name")
+        if not self.questions:
+            raise DefinitionError("the form needs at least one question")
+        keys = [question.key for question in self.questions]
+        if len(set(keys)) != len(keys):
+            raise DefinitionError("each question needs its own key")
+        self._check_scoring()
+
+    def _check_scoring(self) -> None:
+        scoring = self.scoring
+        if not self.scored_questions and (scoring.bands or scoring.caseness_from is not None):
+            raise DefinitionError("bands and a caseness threshold need scored questions")
+        if scoring.bands:
+            self._check_bands()
+        low, high = self.total_range
+        if scoring.caseness_from is not None and not low < scoring.caseness_from <= high:
+            raise DefinitionError(f"the caseness threshold must be above {low} and at most {high}")
+        risk = scoring.risk_question
+        if risk is not None and risk not in {q.key for q in self.scored_questions}:
+            raise DefinitionError(f"the risk question {risk!r} must be one of the scored questions")
+
+    def _check_bands(self) -> None:
+        low, high = self.total_range
+        expected_low = low
+        for band in self.scoring.bands:
+            if band.low != expected_low or band.high < band.low or not canonical_text(band.label):
+                break
+            expected_low = band.high + 1
+        else:
+            if expected_low == high + 1:
+                return
+        raise DefinitionError(
+            f"the bands must be named and, in order, cover every total from {low} to {high} "
+            "once, with no gaps"
+        )
+
+    @property
+    def scored_questions(self) -> tuple[Question, ...]:
+        return tuple(question for question in self.questions if question.scored)
+
+    @property
+    def total_range(self) -> tuple[int, int]:
+        """The lowest and highest possible totals; (0, 0) for a form that is not scored."""
+        scores = [
+            [option.score for option in question.options if option.score is not None]
+            for question in self.scored_questions
+        ]
+        return sum(min(each) for each in scores), sum(max(each) for each in scores)
+
+    def question(self, key: str) -> Question | None:
+        return next((question for question in self.questions if question.key == key), None)
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "format": _FINGERPRINT_FORMAT,
+            "intro": canonical_text(self.intro),
+            "stem": canonical_text(self.stem),
+            "questions": [question.content() for question in self.questions],
+            "scoring": self.scoring.content(),
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical content: equal exactly when the meaning is equal."""
+        encoded = json.dumps(
+            self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8", "surrogatepass")  # a stray surrogate must not stop a hash
+        return "sha256:" + hashlib.sha256(encoded).hexdigest()
