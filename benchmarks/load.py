@@ -94,7 +94,7 @@ def seed() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from slotlink.booking.services import booking_link_send
+    from slotlink.booking.links.services import booking_link_send
     from slotlink.clinic.models import Role, User
     from slotlink.ops.demo import seed_large_service
 

@@ -159,8 +159,8 @@ def _time_confirms(base: dict[str, object], tokens: list[str], starts: list[date
 def _measure_size(vendor: str, therapists: int, weeks: int) -> None:
     from django.utils import timezone
 
-    from slotlink.booking.selectors import rule_available_times
-    from slotlink.booking.services import booking_link_send
+    from slotlink.booking.availability.selectors import rule_available_times
+    from slotlink.booking.links.services import booking_link_send
 
     only_times = (therapists, weeks) in TIMES_PAGE_ONLY
     began = time.perf_counter()

@@ -84,7 +84,7 @@ def seed(patients: int) -> None:
     django.setup()
     from django.db import connection
 
-    from slotlink.booking.services import booking_link_send
+    from slotlink.booking.links.services import booking_link_send
     from slotlink.clinic.models import Role, User
     from slotlink.ops.demo import seed_large_service
 

@@ -133,7 +133,7 @@ def walks() -> None:
     from django.db import connection
     from django.test import Client
 
-    from slotlink.booking.services import booking_link_send
+    from slotlink.booking.links.services import booking_link_send
     from slotlink.clinic.models import Role, User
     from slotlink.ops.demo import seed_large_service
 

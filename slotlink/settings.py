@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "slotlink.clinic",
     "slotlink.booking",
+    "slotlink.portal",
+    "slotlink.records",
     "slotlink.messaging",
     "slotlink.audit",
     "slotlink.accounts",

@@ -13,9 +13,10 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from slotlink.booking.bulk_services import bulk_invitation_prepare_selection
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.invitations.services import bulk_invitation_prepare_selection
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import LINK_ABOUT, BookingLink, BroadcastRule, BulkInvitation
-from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import Appointment, InternalMessage, Role, User
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.services import internal_message_send
@@ -37,15 +38,15 @@ NOT_STAFF = {
 }
 NOT_STAFF_NAMESPACES = {"manage"}
 PATIENT_PAGES = {
-    "booking:enter",
-    "booking:welcome",
-    "booking:times",
-    "booking:day",
-    "booking:choose",
-    "booking:review",
-    "booking:confirm",
-    "booking:booked",
-    "booking:leave",
+    "book:enter",
+    "book:welcome",
+    "book:times",
+    "book:day",
+    "book:choose",
+    "book:review",
+    "book:confirm",
+    "book:booked",
+    "book:leave",
 }
 
 
@@ -59,10 +60,10 @@ class Route:
 # Staff URLs that name one record: the record kind, who may use them and how.
 RECORD_ROUTES = {
     "clinic:patient_detail": Route(EVERYONE, record="patient"),
-    "clinic:patient_record_edit": Route(EVERYONE, record="patient"),
-    "clinic:appointment_edit": Route(EVERYONE, record="appointment"),
-    "clinic:appointment_delete": Route(EVERYONE, "post", "appointment"),
-    "clinic:appointment_cancel": Route(EVERYONE, "post", "appointment"),
+    "records:patient_record_edit": Route(EVERYONE, record="patient"),
+    "records:appointment_edit": Route(EVERYONE, record="appointment"),
+    "records:appointment_delete": Route(EVERYONE, "post", "appointment"),
+    "records:appointment_cancel": Route(EVERYONE, "post", "appointment"),
     "clinic:clinical_contact": Route(EVERYONE, record="appointment"),
     "booking:care_pathway": Route(EVERYONE, record="patient"),
     "booking:send_link": Route(EVERYONE, "post", "patient"),
@@ -85,7 +86,7 @@ PAGE_ROUTES = {
     "clinic:home": Route(EVERYONE),
     "clinic:patient_search": Route(EVERYONE),
     "clinic:diary": Route(EVERYONE),
-    "clinic:appointment_new": Route(EVERYONE),
+    "records:appointment_new": Route(EVERYONE),
     "clinic:service_settings": Route(SUPERUSERS),
     "clinic:notify_callback_token": Route(SUPERUSERS, "post"),
     "booking:rule_list": Route(SUPERUSERS),

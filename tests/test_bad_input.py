@@ -19,8 +19,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink, SlotHold
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import Appointment
 from slotlink.messaging.models import MessageKind
 from slotlink.messaging.services import message_queue

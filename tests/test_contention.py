@@ -14,8 +14,8 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
 
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import Appointment
 from slotlink.lib.contention import (
     WAIT_BUDGET_SECONDS,

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import Appointment
 from slotlink.domain.link_lifecycle import LinkStatus
 from tests.conftest import Clinic, logged_in

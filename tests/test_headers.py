@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from slotlink.booking.services import booking_link_book, booking_link_send
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import booking_link_send
 from tests.conftest import Clinic, logged_in
 from tests.test_settings import production_env, run
 

@@ -1,5 +1,5 @@
-"""The dependency map in .importlinter holds, and it bites: an upward import (the audit log
-reaching into booking, messaging into booking) breaks it."""
+"""The dependency map in .importlinter holds, and it bites: an upward import, an import
+between independent siblings, Django in the domain or an app in lib breaks it."""
 
 import shutil
 import subprocess
@@ -28,20 +28,38 @@ def test_the_code_keeps_every_contract() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+LAYERS = "Layers: each app imports only from the layers below it BROKEN"
+
+
 @pytest.mark.parametrize(
-    ("module", "contract"),
+    ("module", "imported", "contract"),
     [
-        ("audit/models.py", "The audit log imports no other app BROKEN"),
-        ("messaging/models.py", "Messaging imports no booking"),
+        # Upward, across one layer or several.
+        ("audit/models.py", "slotlink.booking.models", LAYERS),
+        ("messaging/models.py", "slotlink.booking.models", LAYERS),
+        ("clinic/models.py", "slotlink.booking.models", LAYERS),
+        ("clinic/views.py", "slotlink.records.services.patients", LAYERS),
+        ("booking/links/views.py", "slotlink.portal.presenters", LAYERS),
+        ("booking/models.py", "slotlink.ops.models", LAYERS),
+        # Between siblings that must stay independent.
+        ("portal/views/book.py", "slotlink.records.views", LAYERS),
+        ("messaging/models.py", "slotlink.accounts.services", LAYERS),
+        # Inside booking: links know nothing of the appointments booked through them.
+        ("booking/links/services.py", "slotlink.booking.appointments.services", "Booking's parts"),
+        # The floor.
+        ("domain/intervals.py", "django.utils.timezone", "The domain is plain Python"),
+        ("lib/formatting.py", "slotlink.clinic.models", "lib imports no app BROKEN"),
     ],
 )
-def test_an_upward_import_breaks_a_contract(tmp_path: Path, module: str, contract: str) -> None:
+def test_a_wrong_way_import_breaks_a_contract(
+    tmp_path: Path, module: str, imported: str, contract: str
+) -> None:
     shutil.copy(ROOT / ".importlinter", tmp_path)
     shutil.copytree(
         ROOT / "slotlink", tmp_path / "slotlink", ignore=shutil.ignore_patterns("__pycache__")
     )
-    upward = tmp_path / "slotlink" / module
-    upward.write_text(upward.read_text() + "\nimport slotlink.booking.models  # noqa\n")
+    wrong = tmp_path / "slotlink" / module
+    wrong.write_text(wrong.read_text() + f"\nimport {imported}  # noqa\n")
     result = lint_imports(tmp_path)
     assert result.returncode == 1
     assert contract in result.stdout

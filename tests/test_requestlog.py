@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
 from slotlink.lib.logfilters import JsonLines, RedactTokens
 from tests.booking.test_manage import book, born_form, manage_token, open_manage
 from tests.conftest import Clinic, logged_in
@@ -117,14 +117,14 @@ def test_a_patients_booking_walk_names_the_service_and_no_token_or_detail(
     logged = json_log.getvalue()
     routes = [(line["route"], line.get("service_id")) for line in request_lines(json_log)]
     assert routes == [
-        ("booking:enter", None),  # an unknown token: no service
-        ("booking:enter", clinic.service.pk),
-        ("booking:welcome", clinic.service.pk),
-        ("booking:times", clinic.service.pk),
-        ("booking:choose", clinic.service.pk),
-        ("booking:review", clinic.service.pk),
-        ("booking:confirm", clinic.service.pk),
-        ("booking:booked", clinic.service.pk),
+        ("book:enter", None),  # an unknown token: no service
+        ("book:enter", clinic.service.pk),
+        ("book:welcome", clinic.service.pk),
+        ("book:times", clinic.service.pk),
+        ("book:choose", clinic.service.pk),
+        ("book:review", clinic.service.pk),
+        ("book:confirm", clinic.service.pk),
+        ("book:booked", clinic.service.pk),
     ]
     # Django's own "Not Found" warning carries the request: it must not be written out.
     assert any(line["logger"] == "django.request" for line in lines(json_log))
@@ -165,7 +165,7 @@ def test_a_server_error_is_logged_as_json_with_the_traceback_redacted(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError(f"failed at /b/{token}")
 
-    monkeypatch.setattr("slotlink.booking.portal.booking_link_find", broken)
+    monkeypatch.setattr("slotlink.portal.views.book.booking_link_find", broken)
     response = Client(raise_request_exception=False).get(f"/b/{token}")
     assert response.status_code == 500
     logged = json_log.getvalue()

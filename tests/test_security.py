@@ -17,8 +17,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils.safestring import SafeString
 
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import LINK_ABOUT, BookingLink
-from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, Role
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.lib.logfilters import RedactTokens

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from slotlink.booking.forms import BroadcastRuleForm
+from slotlink.booking.rules.forms import BroadcastRuleForm
 from slotlink.lib.richtext import clean_markdown_source, render_markdown
 from tests.booking.test_rule_admin import rule_form
 from tests.conftest import Clinic

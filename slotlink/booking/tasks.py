@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from slotlink.booking.bulk_services import bulk_invitation_process
+from slotlink.booking.invitations.services import bulk_invitation_process
 
 
 @task()

@@ -7,31 +7,22 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.diary_presenters import day_label, one_day, therapist_weeks
-from slotlink.clinic.diary_services import appointment_cancel, appointment_create
 from slotlink.clinic.forms import day_asked_for
 from slotlink.clinic.models import (
-    Appointment,
-    AppointmentStatus,
     DiaryChange,
-    Source,
     Team,
     Therapist,
     User,
     WorkingPattern,
-    appointment_days,
 )
-from slotlink.clinic.record_forms import CancelForm, NewAppointmentForm
 from slotlink.clinic.selectors import appointments_for, therapists_for, week_start
-from slotlink.clinic.services import DiaryConflict
-from slotlink.lib.contention import retry_on_contention
-from slotlink.lib.inputs import iso_day, record_id
+from slotlink.lib.inputs import record_id
 
 
 @dataclass(frozen=True)
@@ -132,65 +123,3 @@ def diary(request: HttpRequest) -> HttpResponse:
             "as_day": choice.query(view="day"),
         },
     )
-
-
-@retry_on_contention
-@staff_required()
-def appointment_new(request: HttpRequest) -> HttpResponse:
-    """ "New appointment" from the diary: find the patient (by NHS number, name or date of
-    birth), then choose therapist, day and time. Refuses a time the therapist is taken."""
-    user = staff_user(request)
-    assert user.service is not None  # noqa: S101 - staff_required
-    query = request.GET.get("q", "")
-    today = timezone.localdate(timezone=user.service.zone)
-    initial = {
-        "therapist": record_id(request.GET.get("therapist")),
-        "date": iso_day(request.GET.get("date"), *appointment_days(today)),
-        "start_time": request.GET.get("time") or None,
-        "duration_minutes": 60,
-    }
-    appointment = Appointment(
-        service=user.service, source=Source.STAFF, status=AppointmentStatus.BOOKED
-    )
-    form = NewAppointmentForm(
-        request.POST or None,
-        instance=appointment,
-        user=user,
-        patient_query=query,
-        initial=initial,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            appointment_create(appointment=form.save(commit=False), user=user)
-        except DiaryConflict as conflict:
-            form.add_error(None, str(conflict))
-        else:
-            messages.success(request, "Appointment booked.")
-            local_day = appointment.start.astimezone(user.service.zone).date()
-            return redirect(
-                reverse("clinic:diary")
-                + f"?therapist={appointment.therapist_id}&date={local_day.isoformat()}"
-            )
-    return render(
-        request,
-        "clinic/appointment_new.html",
-        {"form": form, "query": query, "initial": initial, "searched": bool(query.strip())},
-        status=400 if request.method == "POST" else 200,
-    )
-
-
-@require_POST
-@retry_on_contention
-@staff_required()
-def appointment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = get_object_or_404(appointments_for(staff_user(request)), pk=pk)
-    form = CancelForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give a reason for cancelling.")
-    elif appointment_cancel(
-        appointment=appointment, reason=form.cleaned_data["reason"], user=staff_user(request)
-    ):
-        messages.success(request, "Appointment cancelled. It stays in the diary, struck through.")
-    else:
-        messages.info(request, "That appointment was already cancelled.")
-    return redirect("clinic:appointment_edit", pk=appointment.pk)

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 
-from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
@@ -17,6 +17,7 @@ from slotlink.clinic.models import (
     Source,
     WorkingPattern,
 )
+from slotlink.domain.weeks import in_working_week
 from slotlink.lib.crypto import decrypt
 
 
@@ -123,9 +124,7 @@ def _pattern_applies(pattern: WorkingPattern, day: date) -> bool:
         return False
     if pattern.effective_to and day > pattern.effective_to:
         return False
-    first_monday = pattern.effective_from - timedelta(days=pattern.effective_from.weekday())
-    weeks = (day - first_monday).days // 7
-    return weeks % pattern.every_weeks == 0
+    return in_working_week(day.toordinal(), pattern.effective_from.toordinal(), pattern.every_weeks)
 
 
 def _entry(appt: Appointment, zone: ZoneInfo) -> DiaryEntry:
@@ -194,7 +193,9 @@ _EXTRA_LABELS = {
 def _field_label(name: str) -> str:
     if name in _EXTRA_LABELS:
         return _EXTRA_LABELS[name]
-    for model in (Service, BroadcastRule):
+    # Rule changes are recorded here too. By app label, not an import: clinic sits below
+    # booking (docs/adr/0001).
+    for model in (Service, apps.get_model("booking", "BroadcastRule")):
         try:
             found = model._meta.get_field(name)
         except FieldDoesNotExist:

@@ -1,27 +1,19 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.clinic.access import staff_required, staff_user
-from slotlink.clinic.forms import AppointmentForm, ClinicalContactForm
-from slotlink.clinic.models import Appointment, ClinicalContact, Role, User
+from slotlink.clinic.forms import ClinicalContactForm
+from slotlink.clinic.models import ClinicalContact, Role
 from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import (
     appointments_for,
     patient_search,
     patients_for,
-    week_start,
 )
-from slotlink.clinic.services import (
-    DiaryConflict,
-    appointment_delete,
-    appointment_save,
-    clinical_contact_save,
-)
+from slotlink.clinic.services import appointment_viewed, clinical_contact_save
 
 
 @staff_required()
@@ -69,44 +61,6 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required()
-def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = staff_user(request)
-    appointment = get_object_or_404(appointments_for(user), pk=pk)
-    form = AppointmentForm(request.POST or None, instance=appointment, user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            appointment_save(appointment=form.save(commit=False), user=user)
-        except DiaryConflict as conflict:
-            form.add_error(None, str(conflict))
-        else:
-            messages.success(request, "Appointment saved.")
-            return redirect("clinic:appointment_edit", pk=appointment.pk)
-    if request.method == "GET":
-        _audit_viewed(AuditAction.APPOINTMENT_VIEWED, appointment, user)
-    return render(
-        request,
-        "clinic/appointment_edit.html",
-        {
-            "form": form,
-            "appointment": appointment,
-        },
-    )
-
-
-@require_POST
-@staff_required()
-def appointment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = staff_user(request)
-    appointment = get_object_or_404(appointments_for(user), pk=pk)
-    appointment_delete(appointment=appointment, user=user)
-    messages.success(request, "Appointment deleted from the diary.")
-    return redirect(
-        f"{reverse('clinic:diary')}?therapist={appointment.therapist_id}"
-        f"&week={week_start(appointment.start.astimezone(appointment.service.zone).date())}"
-    )
-
-
-@staff_required()
 def clinical_contact(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     appointment = get_object_or_404(appointments_for(user), pk=pk)
@@ -117,7 +71,7 @@ def clinical_contact(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Clinical contact saved.")
         return redirect("clinic:clinical_contact", pk=appointment.pk)
     if request.method == "GET":
-        _audit_viewed(AuditAction.CLINICAL_CONTACT_VIEWED, appointment, user)
+        appointment_viewed(AuditAction.CLINICAL_CONTACT_VIEWED, appointment, user)
     return render(
         request,
         "clinic/clinical_contact.html",
@@ -126,14 +80,4 @@ def clinical_contact(request: HttpRequest, pk: int) -> HttpResponse:
             "appointment": appointment,
             "patient": PatientDetails.of(appointment.patient),
         },
-    )
-
-
-def _audit_viewed(action: AuditAction, appointment: Appointment, user: User) -> None:
-    audit_record(
-        action=action,
-        by=user,
-        subject=appointment,
-        patient_id=appointment.patient_id,
-        service_id=appointment.service_id,
     )

@@ -31,6 +31,7 @@ from itertools import chain, compress, islice
 from zoneinfo import ZoneInfo
 
 from .intervals import Interval, normalise, subtract, union
+from .weeks import first_working_day
 
 __all__ = [
     "SlotQuery",
@@ -40,7 +41,6 @@ __all__ = [
     "first_offered",
     "free_therapists",
     "offered_days",
-    "working_intervals",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -256,14 +256,6 @@ def free_therapists(
     return free
 
 
-def working_intervals(diary: TherapistDiary, query: SlotQuery) -> list[tuple[datetime, datetime]]:
-    """The therapist's working time around the query window, as UTC-aware [start, end) pairs."""
-    calendar = _Calendar.for_query(query)
-    if calendar is None:
-        return []
-    return [(_to_datetime(a), _to_datetime(b)) for a, b in calendar.working(diary)]
-
-
 @dataclass(slots=True)
 class _Pattern:
     """Where a working pattern lets slots start, before busy time and the daily cap.
@@ -375,10 +367,7 @@ class _Calendar:
         if shift.effective_to is not None:
             hi = min(hi, shift.effective_to.toordinal())
         every = shift.every_weeks
-        day = lo + (shift.weekday - _weekday(lo)) % 7
-        if every > 1:
-            cadence_monday = valid_from - _weekday(valid_from)
-            day += 7 * (-((day - cadence_monday) // 7) % every)
+        day = first_working_day(lo, shift.weekday, valid_from, every)
         if start >= end or day > hi:
             return None
         return (day, hi, 7 * every, start, end)
@@ -739,10 +728,6 @@ def _offset_at(zone: tzinfo, minute: int) -> int:
 
 def _local_ordinal(zone: tzinfo, minute: int) -> int:
     return datetime.fromtimestamp(minute * 60, zone).toordinal()
-
-
-def _weekday(ordinal: int) -> int:
-    return (ordinal + 6) % 7  # ordinal 1 (1 January of year 1) was a Monday
 
 
 def _minutes_up(delta: timedelta) -> int:

@@ -29,3 +29,10 @@ def when(moment: datetime, zone: ZoneInfo) -> str:
 
 def staff_datetime(moment: datetime, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%d/%m/%Y %H:%M}"
+
+
+def duration_text(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    return f"{minutes} minutes"

@@ -1,7 +1,7 @@
 """One log line and one set of metrics per request, named by route, never by path.
 
 The paths /b/<token> and /m/<token> carry secrets, so a request is described by the name of the
-URL pattern it matched (``booking:enter``), never by what was typed. Each request has an id:
+URL pattern it matched (``book:enter``), never by what was typed. Each request has an id:
 the one the proxy sent in X-Request-ID when it looks like an id, else a fresh one; it is echoed
 in the response so a person reporting a problem can quote it, and every line logged while the
 request is answered carries it (slotlink.lib.logfilters.RequestContext)."""

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from slotlink.booking.links.services import booking_links_expire_overdue
 from slotlink.booking.models import BookingLink, ManageLink, SlotHold
-from slotlink.booking.services import booking_links_expire_overdue
 from slotlink.clinic.models import Service
 from slotlink.lib.crypto import reencrypt
 from slotlink.lib.metrics import LOCKOUTS, STAFF_LOGIN

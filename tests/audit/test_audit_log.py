@@ -14,19 +14,15 @@ from django.utils import timezone
 
 from slotlink.audit.models import AppendOnly, AuditAction, AuditEvent, Who
 from slotlink.audit.services import audit_record
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import Actor, booking_link_expire, booking_link_send
 from slotlink.booking.models import ManageLink
-from slotlink.booking.rule_services import broadcast_rule_set_active
-from slotlink.booking.services import (
-    Actor,
-    booking_link_book,
-    booking_link_expire,
-    booking_link_send,
-)
+from slotlink.booking.rules.services import broadcast_rule_set_active
 from slotlink.clinic.models import Appointment, AppointmentStatus
-from slotlink.clinic.patient_services import RecordChange, patient_record_update
-from slotlink.clinic.services import appointment_delete
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.records.services.appointments import appointment_delete
+from slotlink.records.services.patients import RecordChange, patient_record_update
 from tests.conftest import Clinic, logged_in
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
@@ -199,7 +195,7 @@ def test_a_links_whole_life_is_in_the_trail(clinic: Clinic) -> None:
 def test_validity_ending_is_recorded_as_the_systems_doing(
     clinic: Clinic, frozen_now: time_machine.Traveller
 ) -> None:
-    from slotlink.booking.services import booking_links_expire_overdue
+    from slotlink.booking.links.services import booking_links_expire_overdue
 
     booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
     frozen_now.shift(timedelta(days=clinic.rule.link_valid_days))

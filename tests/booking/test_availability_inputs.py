@@ -8,8 +8,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import (
     Appointment,
     DiaryChange,

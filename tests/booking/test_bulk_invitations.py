@@ -11,13 +11,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from slotlink.booking.admin_selectors import bulk_finding_counts
-from slotlink.booking.bulk_import import BulkFileError, Entry, read_nhs_numbers
-from slotlink.booking.bulk_services import (
+from slotlink.booking.invitations.imports import BulkFileError, Entry, read_nhs_numbers
+from slotlink.booking.invitations.selectors import bulk_finding_counts
+from slotlink.booking.invitations.services import (
     bulk_invitation_confirm,
     bulk_invitation_prepare_upload,
     bulk_invitation_process,
 )
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import (
     BookingLink,
     BulkFinding,
@@ -26,7 +27,6 @@ from slotlink.booking.models import (
     BulkResult,
     BulkStatus,
 )
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import Patient
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.ops.demo import demo_nhs_number

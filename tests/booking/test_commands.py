@@ -10,8 +10,8 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from slotlink.booking.links.services import booking_link_open, booking_link_send
 from slotlink.booking.models import LINK_ABOUT, BookingLink
-from slotlink.booking.services import booking_link_open, booking_link_send
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import OutboundMessage
 from tests.conftest import Clinic
@@ -129,7 +129,7 @@ def test_housekeeping_expires_overdue_links_a_bounded_batch_a_round(
 ) -> None:
     # However many fell due at once (a bulk invitation's thousands), one round stays short;
     # the next round takes the rest.
-    monkeypatch.setattr("slotlink.booking.services.EXPIRE_BATCH", 2)
+    monkeypatch.setattr("slotlink.booking.links.services.EXPIRE_BATCH", 2)
     for patient in PatientFactory.create_batch(3, service=clinic.service):
         booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
         frozen_now.shift(timedelta(minutes=1))

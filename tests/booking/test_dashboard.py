@@ -10,14 +10,14 @@ import pytest
 import time_machine
 from django.test import Client
 
-from slotlink.booking.admin_presenters import RuleWeek, duration_words, week_chart
-from slotlink.booking.services import (
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import (
     Actor,
-    booking_link_book,
     booking_link_expire,
     booking_link_open,
     booking_link_send,
 )
+from slotlink.booking.reports.presenters import RuleWeek, duration_words, week_chart
 from tests.conftest import MONDAY, Clinic, logged_in
 from tests.factories import BroadcastRuleFactory, PatientFactory
 

@@ -1,15 +1,18 @@
 """The times pages' reads are written in SQL (slotlink/booking/diary_reads.py): what they feed
 the engine must be exactly what the models hold, worked out here through the ORM instead."""
 
+import inspect
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
 
+from slotlink.booking.availability import reads
+from slotlink.booking.availability.selectors import _diary_inputs, rule_slot_query
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import SlotHold
-from slotlink.booking.selectors import _diary_inputs, rule_slot_query
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import (
     TIME_HOLDING,
     Appointment,
@@ -179,3 +182,13 @@ def test_the_sql_reads_feed_the_engine_what_the_models_hold(clinic, frozen_now):
     assert len(busy) == 4 and sum(online.values()) == 2
     assert len(expected[second.pk][1]) == 1 and len(expected[second.pk][2]) == 2
     assert any(every == 2 for *_, every in expected[member.pk][0])
+
+
+def test_the_reads_name_every_table_by_its_model() -> None:
+    source = inspect.getsource(reads)
+    written_out = [
+        model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.db_table in source
+    ]
+    assert written_out == []

@@ -17,16 +17,16 @@ import pytest
 import time_machine
 from django.test import Client
 
-from slotlink.booking.manage_services import manage_link_find
-from slotlink.booking.services import (
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import (
     Actor,
-    booking_link_book,
     booking_link_expire,
     booking_link_find,
     booking_link_send,
 )
+from slotlink.booking.manage.services import manage_link_find
 from slotlink.clinic.models import Appointment
-from slotlink.clinic.services import appointment_delete
+from slotlink.records.services.appointments import appointment_delete
 from tests.conftest import Clinic
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

@@ -7,17 +7,20 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from slotlink.booking.manage_services import LINK_MAX_FAILURES
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.manage.services import LINK_MAX_FAILURES
 from slotlink.booking.models import BookingLinkEvent, ManageLink
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import TIME_HOLDING, Appointment, AppointmentStatus, InternalMessage
-from slotlink.clinic.services import appointment_delete, appointment_save
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.records.services.appointments import appointment_delete, appointment_save
 from tests.concurrency import concurrently
 from tests.conftest import make_clinic
 from tests.factories import PatientFactory
@@ -438,3 +441,16 @@ def test_the_rules_information_screen_is_shown_sanitised(booked, clinic):
     assert "<strong>glasses</strong>" in page
     assert 'href="https://www.example.com/map"' in page
     assert "<script>alert(1)" not in page
+
+
+@pytest.mark.parametrize(
+    "url", ["/manage/", "/manage/appointment.ics", "/manage/change/", "/manage/cancel/"]
+)
+def test_each_manage_page_works_out_the_links_appointment_once(booked, url):
+    client = verified(booked)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    table = Appointment._meta.db_table
+    by_link = re.compile(rf'FROM "{table}".*"{table}"\."booking_link_id" (=|IN)')
+    lookups = [query["sql"] for query in captured if by_link.search(query["sql"])]
+    assert len(lookups) == 1, lookups

@@ -12,7 +12,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from slotlink.audit.models import AuditAction, AuditEvent
-from slotlink.booking.manage_services import LINK_MAX_FAILURES
+from slotlink.booking.manage.services import LINK_MAX_FAILURES
 from slotlink.booking.models import ManageLink
 from slotlink.clinic.models import Appointment
 from slotlink.messaging.models import MessageKind, OutboundMessage

@@ -9,21 +9,19 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from slotlink.booking.models import BookingLink, BookingLinkEvent, SlotHold
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import (
-    SlotTaken,
-    StepRefused,
+from slotlink.booking.appointments.services import (
     appointment_cancel_by_patient,
     appointment_reschedule,
     booking_link_book,
-    booking_link_send,
     slot_hold_acquire,
 )
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import SlotTaken, StepRefused, booking_link_send
+from slotlink.booking.models import BookingLink, BookingLinkEvent, SlotHold
 from slotlink.clinic.models import TIME_HOLDING, Appointment, AppointmentStatus, InternalMessage
-from slotlink.clinic.patient_services import RecordChange, patient_record_update
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.records.services.patients import RecordChange, patient_record_update
 from tests.booking.test_manage import book, move, verified
 from tests.conftest import Clinic
 

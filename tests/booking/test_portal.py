@@ -10,16 +10,16 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from slotlink.booking.models import BookingLink
-from slotlink.booking.portal import SESSION_LINK, SESSION_START
-from slotlink.booking.services import (
+from slotlink.booking.links.services import (
     Actor,
     booking_link_expire,
     booking_link_send,
 )
+from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import Appointment, AppointmentStatus, Source
-from slotlink.clinic.services import appointment_delete
 from slotlink.domain.link_lifecycle import LinkStatus
+from slotlink.portal.views.book import SESSION_LINK, SESSION_START
+from slotlink.records.services.appointments import appointment_delete
 from tests.conftest import Clinic
 from tests.factories import AppointmentFactory, PatientFactory
 

@@ -11,15 +11,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from slotlink.booking.models import BroadcastRule
-from slotlink.booking.selectors import (
+from slotlink.booking.appointments.services import slot_hold_acquire
+from slotlink.booking.availability.selectors import (
     _DiaryInputs,
     rule_available_times,
     rule_diaries,
     rule_offer,
     rule_slot_query,
 )
-from slotlink.booking.services import booking_link_send, slot_hold_acquire
+from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import DiaryChange, DiaryChangeKind, Role, Service
 from slotlink.domain.availability import TherapistDiary, available_times
 from slotlink.ops.demo import seed_large_service

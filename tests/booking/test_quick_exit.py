@@ -8,7 +8,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.links.services import booking_link_send
 from tests.booking.test_manage import book, manage_token, verified
 from tests.conftest import Clinic
 

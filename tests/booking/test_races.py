@@ -12,12 +12,12 @@ from django.db import IntegrityError, connections
 from django.test import Client
 from django.utils import timezone
 
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink, SlotHold
-from slotlink.booking.portal import SESSION_START
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import TIME_HOLDING, Appointment, AppointmentStatus
-from slotlink.clinic.services import DiaryConflict, appointment_save
+from slotlink.portal.views.book import SESSION_START
+from slotlink.records.services.appointments import DiaryConflict, appointment_save
 from tests.conftest import Clinic, make_clinic
 from tests.factories import AppointmentFactory, PatientFactory
 

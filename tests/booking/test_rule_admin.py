@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from slotlink.booking.links.selectors import rules_for
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink, BroadcastRule
-from slotlink.booking.selectors import rules_for
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import Medium, SettingsChange, Team
 from slotlink.domain.link_lifecycle import LinkStatus
 from tests.conftest import Clinic, logged_in

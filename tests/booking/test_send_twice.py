@@ -12,13 +12,13 @@ import pytest
 import time_machine
 from django.test import Client
 
-from slotlink.booking.models import LINK_ABOUT, BookingLink
-from slotlink.booking.services import (
+from slotlink.booking.links.services import (
     RESEND_GUARD,
     Actor,
     booking_link_expire,
     booking_link_send,
 )
+from slotlink.booking.models import LINK_ABOUT, BookingLink
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from tests.booking.test_races import run_together
 from tests.conftest import MONDAY, Clinic, logged_in, make_clinic

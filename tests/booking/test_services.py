@@ -9,25 +9,25 @@ import time_machine
 from django.apps import apps
 from django.utils import timezone
 
-from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink, BookingLinkEvent
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import (
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import (
     Actor,
     BookingError,
     LinkNotUsable,
     SlotTaken,
-    booking_link_book,
     booking_link_expire,
     booking_link_open,
     booking_link_send,
     booking_links_expire_overdue,
 )
+from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink, BookingLinkEvent
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, Source
-from slotlink.clinic.services import appointment_delete
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.lib.formatting import when
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.records.services.appointments import appointment_delete
 from tests.conftest import MONDAY, Clinic, run_tasks
 from tests.factories import AppointmentFactory, BroadcastRuleFactory, PatientFactory
 

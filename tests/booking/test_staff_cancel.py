@@ -9,17 +9,14 @@ from django.test import Client
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction, AuditEvent
+from slotlink.booking.appointments.services import appointment_reschedule, booking_link_book
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink, BookingLinkEvent
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import (
-    appointment_reschedule,
-    booking_link_book,
-    booking_link_send,
-)
 from slotlink.clinic.models import Appointment, AppointmentStatus
-from slotlink.clinic.services import appointment_delete, appointment_save
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
+from slotlink.records.services.appointments import appointment_delete, appointment_save
 from tests.conftest import Clinic, logged_in
 from tests.factories import AppointmentFactory
 

@@ -7,12 +7,9 @@ import pytest
 import time_machine
 from django.test import Client
 
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import booking_link_open, booking_link_send
 from slotlink.booking.models import ActorKind, BookingLink
-from slotlink.booking.services import (
-    booking_link_book,
-    booking_link_open,
-    booking_link_send,
-)
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from tests.conftest import Clinic, logged_in

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import Client, override_settings
 
-from slotlink.booking.manage_services import CLIENT_MAX_FAILURES, LINK_MAX_FAILURES, client_key
+from slotlink.booking.manage.services import CLIENT_MAX_FAILURES, LINK_MAX_FAILURES, client_key
 from slotlink.booking.models import ClientThrottle, ManageLink
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from slotlink.audit.models import AuditAction, AuditEvent
-from slotlink.booking.manage_services import CLIENT_MAX_FAILURES, LINK_MAX_FAILURES
+from slotlink.booking.manage.services import CLIENT_MAX_FAILURES, LINK_MAX_FAILURES
 from slotlink.booking.models import BookingLinkEvent
 from slotlink.clinic.models import TIME_HOLDING, Appointment, InternalMessage
 from slotlink.messaging.models import MessageKind, OutboundMessage

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from slotlink.accounts.services import two_factor_required
+from slotlink.booking.links.services import booking_link_send, booking_link_url
 from slotlink.booking.models import BroadcastRule
-from slotlink.booking.services import booking_link_send, booking_link_url
 from slotlink.clinic.models import User
 from tests.conftest import IN_CI, Clinic, make_clinic, skip_or_fail, totp_code, totp_device
 from tests.factories import BroadcastRuleFactory

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_book, booking_link_send
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import Appointment, AppointmentStatus
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body

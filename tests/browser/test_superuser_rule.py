@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from slotlink.booking.links.services import booking_link_send, booking_link_url
 from slotlink.booking.models import BroadcastRule
-from slotlink.booking.services import booking_link_send, booking_link_url
 from slotlink.clinic.models import Appointment, Medium, Source
 from tests.browser.conftest import assert_accessible, log_in
 from tests.conftest import Clinic

@@ -89,7 +89,7 @@ def test_the_check_sees_a_script_that_does_run(
     browser: Browser, browser_clinic: Clinic, public_base_url: str, monkeypatch
 ) -> None:
     """The control: with rendering that does not sanitise, the same check catches it."""
-    monkeypatch.setattr("slotlink.booking.presenters.render_markdown", mark_safe)
+    monkeypatch.setattr("slotlink.portal.presenters.render_markdown", mark_safe)
     page, dialogs = open_welcome_page(
         browser,
         browser_clinic,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from slotlink.booking.services import booking_link_book, booking_link_send
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,

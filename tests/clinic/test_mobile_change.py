@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from slotlink.audit.models import AuditAction, AuditEvent
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink
-from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import Patient
-from slotlink.clinic.patient_services import MOBILE_CHANGED
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import (
@@ -21,6 +21,7 @@ from slotlink.messaging.services import (
     message_queue,
     messages_send_due,
 )
+from slotlink.records.services.patients import MOBILE_CHANGED
 from tests.conftest import Clinic, logged_in
 from tests.factories import BroadcastRuleFactory
 

@@ -10,13 +10,14 @@ import pytest
 import time_machine
 from django.test import Client
 
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import BookingError, booking_link_send
 from slotlink.booking.models import LINK_ABOUT, ActorKind, BookingLink, BookingLinkEvent
-from slotlink.booking.services import BookingError, booking_link_book, booking_link_send
 from slotlink.clinic.models import Patient
-from slotlink.clinic.patient_services import DISCHARGED, DO_NOT_SMS
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.messaging.models import OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.records.services.patients import DISCHARGED, DO_NOT_SMS
 from tests.conftest import MONDAY, Clinic, logged_in
 from tests.factories import BroadcastRuleFactory
 

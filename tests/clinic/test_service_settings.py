@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.images import looks_like_svg, sniff_image
 from slotlink.clinic.models import Nation, Service, SettingsChange, SmsProvider
 from slotlink.lib.crypto import decrypt

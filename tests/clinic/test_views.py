@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from slotlink.booking.services import booking_link_book, booking_link_send
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact
 from slotlink.clinic.presenters import nhs_number_text
 from slotlink.domain.link_lifecycle import LinkStatus

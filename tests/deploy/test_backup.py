@@ -12,8 +12,8 @@ from django.db import connection
 
 from deploy import backup_check
 from slotlink.audit.models import AuditEvent
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLinkEvent
-from slotlink.booking.services import booking_link_send
 from tests.conftest import make_clinic
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -231,7 +231,7 @@ def test_a_patient_books_through_nginx_on_the_production_profile(site: ProdLocal
         if line.startswith("{")
     ]
     requests_logged = [line for line in app_lines if line["logger"] == "slotlink.request"]
-    confirm = next(line for line in requests_logged if line["route"] == "booking:confirm")
+    confirm = next(line for line in requests_logged if line["route"] == "book:confirm")
     assert confirm["status"] == 302 and confirm["service_id"] == service_id
     nginx_lines = [json.loads(line) for line in site.log("nginx-access").read_text().splitlines()]
     assert confirm["request_id"] in {line["request_id"] for line in nginx_lines}

@@ -24,7 +24,6 @@ from slotlink.domain.availability import (
     first_offered,
     free_therapists,
     offered_days,
-    working_intervals,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -352,13 +351,6 @@ def test_window_bounds_apply_to_slot_start_and_end() -> None:
     query = replace(day_query(day, step=30), earliest=local(day, 9, 10), latest=local(day, 11, 30))
     times = available_times([diary(weekly(day, time(9), time(17)))], query)
     assert london_wall(times) == ["03 09:30 BST", "03 10:00 BST", "03 10:30 BST"]
-
-
-def test_working_intervals_reports_the_therapists_time_in_utc() -> None:
-    day = date(2026, 3, 29)
-    assert working_intervals(diary(weekly(day, time(9), time(12))), day_query(day)) == [
-        (utc(2026, 3, 29, 8), utc(2026, 3, 29, 11))
-    ]
 
 
 # --- bad input -------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import LINK_ABOUT
-from slotlink.booking.services import booking_link_send
 from slotlink.messaging.models import OutboundMessage
 from tests.conftest import make_clinic
 

@@ -13,15 +13,16 @@ from django.core import mail
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction, AuditEvent
-from slotlink.booking.manage_services import manage_send_code
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.manage.services import manage_send_code
 from slotlink.booking.models import LINK_ABOUT, ManageLink
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.clinic.models import Appointment, Patient
-from slotlink.clinic.services import appointment_save
 from slotlink.messaging.backends import OutboxBackend, Outgoing
 from slotlink.messaging.models import Channel, MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import NOT_BY_SMS, message_queue, messages_send_due
+from slotlink.records.services.appointments import appointment_save
 from tests.conftest import Clinic, logged_in
 from tests.factories import AppointmentFactory
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.links.services import booking_link_send
 from tests.conftest import Clinic, logged_in
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_book, booking_link_send
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import Appointment, AppointmentStatus
-from slotlink.clinic.services import appointment_delete, appointment_save
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import (
     message_body,
@@ -17,6 +17,7 @@ from slotlink.messaging.services import (
     messages_send_due,
     quiet_hours_end,
 )
+from slotlink.records.services.appointments import appointment_delete, appointment_save
 from tests.conftest import logged_in, run_tasks
 from tests.factories import AppointmentFactory
 

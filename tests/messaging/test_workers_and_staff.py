@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import InternalMessage
 from slotlink.messaging.backends import OutboxBackend, Outgoing
 from slotlink.messaging.models import Channel, MessageKind, MessageStatus, OutboundMessage

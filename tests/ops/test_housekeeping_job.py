@@ -16,8 +16,8 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink
-from slotlink.booking.services import booking_link_send
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.ops.models import PeriodicJob
 from slotlink.ops.services import (

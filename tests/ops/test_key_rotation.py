@@ -9,8 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink, ManageLink
-from slotlink.booking.services import booking_link_send
 from slotlink.clinic.models import Service
 from slotlink.lib import crypto
 from slotlink.lib.crypto import decrypt, encrypt

@@ -17,9 +17,9 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from slotlink.booking.manage_services import LINK_MAX_FAILURES
-from slotlink.booking.selectors import rule_available_times
-from slotlink.booking.services import booking_link_send
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.manage.services import LINK_MAX_FAILURES
 from slotlink.messaging.models import MessageKind
 from slotlink.messaging.services import message_queue
 from tests.booking.test_manage import book, born_form, manage_token, open_manage
@@ -71,15 +71,13 @@ def test_requests_are_counted_and_timed_by_route_name_never_by_path(
     clinic: Clinic, frozen_now: object, scraper: Client
 ) -> None:
     _, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
-    before = counted(
-        "slotlink_http_requests_total", route="booking:enter", method="GET", status="302"
-    )
+    before = counted("slotlink_http_requests_total", route="book:enter", method="GET", status="302")
     Client().get(f"/b/{token}")
     Client().get("/b/" + "x" * 43)
     Client().get("/no/such/page/")
 
     assert (
-        counted("slotlink_http_requests_total", route="booking:enter", method="GET", status="302")
+        counted("slotlink_http_requests_total", route="book:enter", method="GET", status="302")
         == before + 1
     )
     samples = scrape(scraper)
@@ -87,7 +85,7 @@ def test_requests_are_counted_and_timed_by_route_name_never_by_path(
     assert token not in text and "x" * 43 not in text
     assert (
         "slotlink_http_requests_total",
-        (("method", "GET"), ("route", "booking:enter"), ("status", "404")),
+        (("method", "GET"), ("route", "book:enter"), ("status", "404")),
     ) in samples
     assert (
         "slotlink_http_requests_total",
@@ -97,7 +95,7 @@ def test_requests_are_counted_and_timed_by_route_name_never_by_path(
         samples[
             (
                 "slotlink_http_request_duration_seconds_count",
-                (("method", "GET"), ("route", "booking:enter")),
+                (("method", "GET"), ("route", "book:enter")),
             )
         ]
         >= 2
@@ -183,7 +181,7 @@ def test_counts_from_every_gunicorn_worker_process_are_added_up(
     counting = (
         "import sys; from slotlink.lib.metrics import BOOKINGS, HTTP_REQUESTS; "
         "[BOOKINGS.inc() for _ in range(int(sys.argv[1]))]; "
-        "HTTP_REQUESTS.labels('booking:confirm', 'POST', '302').inc(int(sys.argv[1]))"
+        "HTTP_REQUESTS.labels('book:confirm', 'POST', '302').inc(int(sys.argv[1]))"
     )
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     for times in (2, 3):
@@ -195,5 +193,5 @@ def test_counts_from_every_gunicorn_worker_process_are_added_up(
     samples = scrape(scraper)
 
     assert samples[("slotlink_bookings_total", ())] == 5
-    key = (("method", "POST"), ("route", "booking:confirm"), ("status", "302"))
+    key = (("method", "POST"), ("route", "book:confirm"), ("status", "302"))
     assert samples[("slotlink_http_requests_total", key)] == 5

@@ -15,8 +15,9 @@ from django.test import Client, override_settings
 
 from slotlink.audit.models import AuditAction, AuditEvent, Who
 from slotlink.audit.services import audit_record
+from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import BookingLink, ClientThrottle, ManageLink
-from slotlink.booking.services import booking_link_book, booking_link_send
 from slotlink.lib.crypto import decrypt
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_body

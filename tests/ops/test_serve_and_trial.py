@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
 
+from slotlink.booking.availability.selectors import rule_available_times
 from slotlink.booking.models import BroadcastRule
-from slotlink.booking.selectors import rule_available_times
 from slotlink.clinic.models import Patient, Role, User
 from slotlink.ops.trial import TRIAL_RULE, trial_service_create
 from tests.test_settings import ROOT, production_env

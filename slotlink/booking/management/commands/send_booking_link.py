@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from slotlink.booking.links.services import BookingError, booking_link_send, booking_link_url
 from slotlink.booking.models import BroadcastRule
-from slotlink.booking.services import BookingError, booking_link_send, booking_link_url
 from slotlink.clinic.models import Patient, Role, User
 from slotlink.lib.inputs import MAX_ID, bounded_argument
 

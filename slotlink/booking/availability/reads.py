@@ -1,0 +1,225 @@
+"""The reads behind every times page a patient opens, written in SQL.
+
+Built through the ORM, each of these queries cost more time in Python than the database spent
+answering it (about 0.7 ms of query building each, for a page whose whole budget is 40 ms).
+Written out here they cost nothing to build, and every column comes back in a form the
+database adapter hands over at C speed, turned into dates, times and datetimes once per
+distinct value. They only read; every write goes through the models."""
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+from slotlink.booking.models import BroadcastRule, SlotHold
+from slotlink.clinic.models import (
+    TIME_HOLDING,
+    Appointment,
+    DiaryChange,
+    Team,
+    Therapist,
+    WorkingPattern,
+)
+from slotlink.domain.availability import WeeklyShift
+
+# (therapist id, start, end, as instant_sql gives them)
+Instant = str | int
+AppointmentRow = tuple[int, Instant, Instant, str]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def instant_sql(column: str) -> str:
+    """A datetime column as SQLite's own UTC text ("YYYY-MM-DD HH:MM:SS[.ffffff]") or as
+    PostgreSQL's microseconds since the epoch (formatting text there costs the server more
+    than the arithmetic). Either adapter would otherwise build each datetime in Python code,
+    which for the thousands of appointments behind a large service's times page was most of
+    the page's time; see instant()."""
+    if connection.vendor == "postgresql":
+        return f'(EXTRACT(EPOCH FROM "{column}") * 1000000)::bigint'
+    return f'CAST("{column}" AS TEXT)'
+
+
+def instant(value: Instant) -> datetime:
+    if isinstance(value, int):  # PostgreSQL: microseconds since the epoch
+        return _EPOCH + timedelta(microseconds=value)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+_PATTERN_COLUMNS = ("start_time", "end_time", "effective_from", "effective_to")
+
+
+def _plain(column: str) -> str:
+    """A date or time column as psycopg hands it over (in C), or as SQLite's text, which
+    Django would otherwise parse in Python code for every row."""
+    return column if connection.vendor == "postgresql" else f"CAST({column} AS TEXT)"
+
+
+def _tables() -> dict[str, str]:
+    """Each table by the name its model gives it, quoted, so the reads follow the models."""
+    quote = connection.ops.quote_name
+    models: dict[str, type[Model]] = {
+        "therapists": Therapist,
+        "rule_therapists": BroadcastRule.therapists.through,
+        "team_therapists": Team.therapists.through,
+        "patterns": WorkingPattern,
+        "changes": DiaryChange,
+        "holds": SlotHold,
+        "appointments": Appointment,
+    }
+    return {name: quote(model._meta.db_table) for name, model in models.items()}
+
+
+def _sql(template: str, **lists: Sequence[object]) -> str:
+    """`template` with a placeholder for each value of each list named in it ({ids} for
+    `ids`), tables by their models' names ({appointments}, see _tables), and columns read as
+    this database needs them: {start_instant} and {end_instant} as instant_sql gives them,
+    pattern dates and times as _plain does. Only the number of placeholders varies: values
+    always travel as parameters."""
+    marks = {name: ", ".join(["%s"] * len(values)) for name, values in lists.items()}
+    columns = {column: _plain(column) for column in _PATTERN_COLUMNS}
+    return template.format(
+        start_instant=instant_sql("start"),
+        end_instant=instant_sql("end"),
+        **_tables(),
+        **columns,
+        **marks,
+    )
+
+
+def _rows(sql: str, params: Sequence[int | str | None]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _moment(value: datetime) -> str | None:
+    """A datetime parameter as the ORM would pass it (SQLite: UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _time(value: str | time) -> time:
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _date(value: str | date) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def rule_therapist_ids(rule_id: int, service_id: int, team_id: int | None) -> list[int]:
+    """The rule's own therapists and its team's, active and in the rule's service, in
+    ascending order."""
+    sql = _sql(
+        """
+        SELECT id FROM {therapists}
+        WHERE active AND service_id = %s AND (
+            id IN (SELECT therapist_id FROM {rule_therapists} WHERE broadcastrule_id = %s)
+            OR id IN (SELECT therapist_id FROM {team_therapists} WHERE team_id = %s)
+        )
+        ORDER BY id
+        """
+    )
+    return [therapist_id for (therapist_id,) in _rows(sql, [service_id, rule_id, team_id])]
+
+
+def working_patterns(
+    therapist_ids: Sequence[int], first: date, last: date
+) -> list[tuple[int, WeeklyShift]]:
+    """The therapists' weekly patterns in effect on any date from `first` to `last`."""
+    sql = _sql(
+        """
+        SELECT therapist_id, weekday, {start_time}, {end_time}, {effective_from},
+               {effective_to}, every_weeks
+        FROM {patterns}
+        WHERE therapist_id IN ({ids})
+          AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
+        """,
+        ids=therapist_ids,
+    )
+    rows = _rows(sql, [*therapist_ids, last.isoformat(), first.isoformat()])
+    # Most therapists work the same few shifts: each is made (and checked) once.
+    shifts: dict[tuple[object, ...], WeeklyShift] = {}
+    out = []
+    for therapist_id, *fields in rows:
+        key = tuple(fields)
+        shift = shifts.get(key)
+        if shift is None:
+            weekday, begins, ends, valid_from, valid_to, every_weeks = fields
+            shift = shifts[key] = WeeklyShift(
+                weekday,
+                _time(begins),
+                _time(ends),
+                _date(valid_from),
+                None if valid_to is None else _date(valid_to),
+                every_weeks,
+            )
+        out.append((therapist_id, shift))
+    return out
+
+
+def diary_changes(
+    therapist_ids: Sequence[int], since: datetime, until: datetime
+) -> list[tuple[int, str, datetime, datetime]]:
+    """The therapists' one-off changes (extra sessions, leave, …) meeting [since, until)."""
+    sql = _sql(
+        """
+        SELECT therapist_id, kind, {start_instant}, {end_instant}
+        FROM {changes}
+        WHERE therapist_id IN ({ids}) AND start < %s AND "end" > %s
+        """,
+        ids=therapist_ids,
+    )
+    rows = _rows(sql, [*therapist_ids, _moment(until), _moment(since)])
+    return [(therapist_id, kind, instant(a), instant(b)) for therapist_id, kind, a, b in rows]
+
+
+def slot_holds(
+    therapist_ids: Sequence[int],
+    since: datetime,
+    until: datetime,
+    *,
+    now: datetime,
+    other_than_link: int | None,
+) -> list[tuple[int, datetime, datetime]]:
+    """Times other patients are holding while they confirm, meeting [since, until)."""
+    sql = _sql(
+        """
+        SELECT therapist_id, {start_instant}, {end_instant}
+        FROM {holds}
+        WHERE therapist_id IN ({ids}) AND expires_at > %s AND start < %s AND "end" > %s
+        """,
+        ids=therapist_ids,
+    )
+    params: list[int | str | None] = [*therapist_ids, _moment(now), _moment(until), _moment(since)]
+    if other_than_link is not None:
+        sql += " AND link_id <> %s"
+        params.append(other_than_link)
+    rows = _rows(sql, params)
+    return [(therapist_id, instant(a), instant(b)) for therapist_id, a, b in rows]
+
+
+def appointment_rows(
+    therapist_ids: Sequence[int], since: datetime, until: datetime, *, rows_per_fetch: int
+) -> Iterator[AppointmentRow]:
+    """The appointments holding the therapists' time in [since, until), one therapist's
+    after another's, in order of their end, fetched `rows_per_fetch` at a time as they are
+    consumed. On PostgreSQL only inside a transaction: outside one, a server-side cursor works
+    the whole result out before handing over the first row. Closing the iterator (or dropping
+    it) closes the cursor."""
+    sql = _sql(
+        """
+        SELECT therapist_id, {start_instant}, {end_instant}, source
+        FROM {appointments}
+        WHERE therapist_id IN ({ids}) AND status IN ({statuses}) AND start < %s AND "end" > %s
+        ORDER BY therapist_id, "end"
+        """,
+        ids=therapist_ids,
+        statuses=TIME_HOLDING,
+    )
+    params = [*therapist_ids, *map(str, TIME_HOLDING), _moment(until), _moment(since)]
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(rows_per_fetch):
+            yield from rows

@@ -1,0 +1,321 @@
+"""Read-side queries for booking: feeds the pure availability engine with plain data.
+
+A fixed number of queries whatever the number of therapists or weeks."""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.db import connection, transaction
+
+from slotlink.booking.availability import reads
+from slotlink.booking.availability.reads import AppointmentRow, Instant, instant
+from slotlink.booking.models import BroadcastRule
+from slotlink.clinic.models import (
+    DiaryChangeKind,
+    Service,
+    Source,
+    Therapist,
+)
+from slotlink.domain.availability import (
+    SlotQuery,
+    TherapistDiary,
+    WeeklyShift,
+    available_times,
+    first_offered,
+    free_therapists,
+    offered_days,
+)
+
+Span = tuple[datetime, datetime]
+
+
+def rule_slot_query(rule: BroadcastRule, now: datetime) -> SlotQuery:
+    service = rule.service
+    earliest = now + timedelta(hours=rule.min_notice_hours)
+    latest = now + timedelta(days=rule.horizon_days)
+    return SlotQuery(
+        zone=service.zone,
+        duration=timedelta(minutes=rule.duration_minutes),
+        step_minutes=rule.slot_step_minutes,
+        earliest=earliest,
+        latest=latest,
+        buffer_before=timedelta(minutes=rule.buffer_before_minutes),
+        buffer_after=timedelta(minutes=rule.buffer_after_minutes),
+        closed_days=service_closed_days(service, earliest, latest),
+        daily_cap=rule.daily_cap,
+    )
+
+
+def service_closed_days(service: Service, start: datetime, end: datetime) -> frozenset[date]:
+    if not service.closed_on_bank_holidays or end <= start:
+        return frozenset()
+    first, last = start.astimezone(service.zone).date(), end.astimezone(service.zone).date()
+    return frozenset(
+        day
+        for year in range(first.year, last.year + 1)
+        for day in _bank_holidays(service.nation, year)
+        if first <= day <= last
+    )
+
+
+@cache
+def _bank_holidays(nation: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv=nation, years=year))
+
+
+_BUSY_DAY = 6  # appointments in a full day of therapy
+
+
+@dataclass(frozen=True)
+class _DiaryInputs:
+    """What the engine needs of a rule's therapists apart from their appointments: a few
+    rows per therapist, read up front. Appointments, the bulk, are read separately."""
+
+    therapist_ids: list[int]  # ascending, the order appointment rows come in
+    zone: ZoneInfo
+    since: datetime
+    until: datetime
+    counts_online: bool
+    shifts: dict[int, list[WeeklyShift]]
+    extra: dict[int, list[Span]]
+    absences: dict[int, list[Span]]
+    holds: dict[int, list[Span]]
+
+    def diary(
+        self,
+        therapist_id: int,
+        appointments: Iterable[AppointmentRow] = (),
+        instants: dict[Instant, datetime] | None = None,
+    ) -> TherapistDiary:
+        """`instants` shares datetimes between rows: appointments mostly start and end on
+        the same few hundred instants, and building a datetime costs more than finding one."""
+        known = {} if instants is None else instants
+        busy = list(self.holds.get(therapist_id, ()))
+        online: Counter[date] = Counter()
+        for _, start, end, source in appointments:
+            begins = known.get(start) or known.setdefault(start, instant(start))
+            busy.append((begins, known.get(end) or known.setdefault(end, instant(end))))
+            if source == Source.ONLINE:
+                online[begins.astimezone(self.zone).date()] += 1
+        return TherapistDiary(
+            therapist_id=therapist_id,
+            shifts=tuple(self.shifts.get(therapist_id, ())),
+            extra=tuple(self.extra.get(therapist_id, ())),
+            absences=tuple(self.absences.get(therapist_id, ())),
+            busy=tuple(busy),
+            online_bookings_by_day=dict(online) if self.counts_online else None,
+        )
+
+    def rows_per_fetch(self) -> int:
+        """About one busy therapist's appointments in the window. Readers stopping early
+        mostly stop within a few therapists, and a fetch reaching further ahead costs the
+        database a scan of later therapists' appointments, most of them after the window."""
+        days = (self.until - self.since) // timedelta(days=1) + 1
+        return min(max(_BUSY_DAY * days, 16), 1000)
+
+    def outline(self) -> list[TherapistDiary]:
+        """Each therapist's diary without appointments: all the engine needs to know what
+        their diaries could offer at most, so that it can stop reading them early."""
+        return [self.diary(therapist_id) for therapist_id in self.therapist_ids]
+
+    def diaries(self) -> Iterator[TherapistDiary]:
+        """Each therapist's diary in turn, reading appointments only as they are consumed:
+        an engine that stops early drops the iterator, which closes the query's cursor."""
+        instants: dict[Instant, datetime] = {}
+        pending = reads.appointment_rows(
+            self.therapist_ids, self.since, self.until, rows_per_fetch=self.rows_per_fetch()
+        )
+        row = next(pending, None)
+        for therapist_id in self.therapist_ids:
+            own: list[AppointmentRow] = []
+            while row is not None and row[0] == therapist_id:
+                own.append(row)
+                row = next(pending, None)
+            yield self.diary(therapist_id, own, instants)
+
+
+def _diary_inputs(
+    rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
+) -> _DiaryInputs | None:
+    therapist_ids = reads.rule_therapist_ids(rule.pk, rule.service_id, rule.team_id)
+    if not therapist_ids:
+        return None
+    zone = rule.service.zone
+    first_day: date = start.astimezone(zone).date()
+    last_day: date = end.astimezone(zone).date()
+    since, until = _reading_window(rule, first_day, last_day)
+    shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
+    for therapist_id, shift in reads.working_patterns(therapist_ids, first_day, last_day):
+        shifts[therapist_id].append(shift)
+    extra: dict[int, list[Span]] = defaultdict(list)
+    absences: dict[int, list[Span]] = defaultdict(list)
+    for therapist_id, kind, change_start, change_end in reads.diary_changes(
+        therapist_ids, since, until
+    ):
+        target = extra if kind == DiaryChangeKind.EXTRA else absences
+        target[therapist_id].append((change_start, change_end))
+    holds: dict[int, list[Span]] = defaultdict(list)
+    for therapist_id, hold_start, hold_end in reads.slot_holds(
+        therapist_ids, since, until, now=now, other_than_link=for_link
+    ):
+        holds[therapist_id].append((hold_start, hold_end))
+    return _DiaryInputs(
+        therapist_ids=therapist_ids,
+        zone=zone,
+        since=since,
+        until=until,
+        counts_online=rule.daily_cap is not None,
+        shifts=shifts,
+        extra=extra,
+        absences=absences,
+        holds=holds,
+    )
+
+
+def _reading_window(rule: BroadcastRule, first_day: date, last_day: date) -> Span:
+    """Whole local days, widened by the buffers and by a slot starting just before the last
+    midnight, so caps and buffers see all they need."""
+    zone = rule.service.zone
+    since = _local_midnight(first_day, zone) - timedelta(minutes=rule.buffer_before_minutes)
+    until = _local_midnight(last_day + timedelta(days=1), zone) + timedelta(
+        minutes=rule.duration_minutes + rule.buffer_after_minutes
+    )
+    return since, until
+
+
+def rule_diaries(
+    rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
+) -> list[TherapistDiary]:
+    """Every therapist of the rule with what the engine needs between `start` and `end`:
+    working patterns, one-off changes, and what holds their time (appointments, and times
+    other patients are holding). Five queries, whatever the number of therapists or weeks."""
+    inputs = _diary_inputs(rule, start, end, now=now, for_link=for_link)
+    if inputs is None:
+        return []
+    return list(inputs.diaries())
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What the times page shows: the days with a time to choose, and the first of them all."""
+
+    days: list[date]
+    first: datetime | None
+
+
+def rule_offer(
+    rule: BroadcastRule,
+    now: datetime,
+    *,
+    for_link: int | None = None,
+    exclude: datetime | None = None,
+) -> Offer:
+    """The local dates with at least one time `for_link`'s patient may choose, and the first
+    such time, leaving out `exclude` (a patient moving an appointment is not offered its own
+    time). One read of the diaries' inputs serves both."""
+    query = rule_slot_query(rule, now)
+    if query.latest <= query.earliest:
+        return Offer([], None)
+    inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
+    if inputs is None:
+        return Offer([], None)
+    outline = inputs.outline()
+    with _reading_lazily():
+        days = offered_days(inputs.diaries(), query, outline=outline, exclude=exclude)
+        if not days:
+            return Offer([], None)
+        # The first day alone, read again: a day's appointments are few.
+        since, until = _reading_window(rule, days[0], days[0])
+        first = first_offered(
+            replace(inputs, since=since, until=until).diaries(),
+            _day_query(query, days[0]),
+            outline=outline,
+            exclude=exclude,
+        )
+    return Offer(days, first)
+
+
+def _reading_lazily() -> AbstractContextManager[object]:
+    """Where appointments (reads.appointment_rows) really are read lazily. SQLite
+    steps through the rows as they are fetched. PostgreSQL does only inside a transaction:
+    outside one, its cursor works the whole result out before handing over the first row.
+    (On SQLite a transaction would take the write lock, which a page that only reads must
+    not.)"""
+    if connection.vendor == "postgresql":
+        return transaction.atomic()
+    return nullcontext()
+
+
+def rule_available_times(
+    rule: BroadcastRule, now: datetime, *, for_link: int | None = None, day: date | None = None
+) -> list[datetime]:
+    """The times `for_link`'s patient may choose (its own hold does not hide a time from it),
+    only those starting on the local date `day` if one is given."""
+    query = rule_slot_query(rule, now)
+    if day is not None:
+        query = _day_query(query, day)
+    if query.latest <= query.earliest:
+        return []
+    inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
+    if inputs is None:
+        return []
+    with _reading_lazily():
+        starts = available_times(inputs.diaries(), query, outline=inputs.outline())
+    if day is None:
+        return starts
+    return [start for start in starts if start.astimezone(query.zone).date() == day]
+
+
+def _day_query(query: SlotQuery, day: date) -> SlotQuery:
+    """`query` narrowed to the times starting on the local date `day`, give or take a slot
+    starting late on `day` and ending after midnight (callers keep only `day`'s)."""
+    zone = query.zone
+    return replace(
+        query,
+        earliest=max(query.earliest, _local_midnight(day, zone)),
+        latest=min(query.latest, _local_midnight(day + timedelta(days=1), zone) + query.duration),
+    )
+
+
+def rule_free_therapists(
+    rule: BroadcastRule, now: datetime, start: datetime, *, for_link: int | None = None
+) -> list[int]:
+    """Therapists of the rule who can take an appointment at `start`, if it is bookable now."""
+    query = rule_slot_query(rule, now)
+    end = start + query.duration
+    if start < query.earliest or end > query.latest:
+        return []
+    diaries = rule_diaries(rule, start, end, now=now, for_link=for_link)
+    return free_therapists(diaries, query, start)
+
+
+def rule_day_therapists(
+    rule: BroadcastRule, now: datetime, day: date, *, for_link: int | None = None
+) -> dict[datetime, list[tuple[int, str]]]:
+    """For a rule that lets patients choose who they see: each free time on `day` with the
+    therapists free then, by name."""
+    query = rule_slot_query(rule, now)
+    zone = rule.service.zone
+    since = max(_local_midnight(day, zone), query.earliest)
+    until = min(_local_midnight(day + timedelta(days=1), zone), query.latest)
+    if until <= since:
+        return {}
+    diaries = rule_diaries(rule, since, until, now=now, for_link=for_link)
+    names = dict(
+        Therapist.objects.filter(pk__in=[d.therapist_id for d in diaries]).values_list("pk", "name")
+    )
+    starts = [t for t in available_times(diaries, query) if since <= t < until]
+    return {
+        start: [(tid, names[tid]) for tid in free_therapists(diaries, query, start)]
+        for start in starts
+    }

@@ -1,0 +1,223 @@
+"""Forms for superusers' broadcast rules and for bulk invitations."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from slotlink.booking.models import BroadcastRule
+from slotlink.clinic.models import AppointmentType, Service, Team, Therapist
+from slotlink.lib.fields import RecordsChoiceField, WholeNumberField
+from slotlink.lib.richtext import clean_markdown_source, insecure_links
+from slotlink.lib.sms import MAX_SEGMENTS, PLACEHOLDERS, sms_template_length, unknown_placeholders
+
+PLACEHOLDER_LIST = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+
+
+def _minutes(label: str, low: int, high: int, **kwargs: Any) -> WholeNumberField:
+    return WholeNumberField(label=label, min_value=low, max_value=high, **kwargs)
+
+
+class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
+    """Every setting of a rule, with the checks that stop a superuser saving a rule that
+    would offer no times, send a text longer than three messages or link to an insecure
+    site. Choices are limited to the rule's own service."""
+
+    title = forms.CharField(
+        max_length=200,
+        help_text="What staff search for in the dropdown on the Care pathway tab.",
+        error_messages={"required": "Enter a title for the rule."},
+    )
+    duration_minutes = _minutes("Duration (minutes)", 5, 480)
+    slot_step_minutes = _minutes(
+        "Start times every (minutes)",
+        5,
+        240,
+        help_text="Times are offered on this grid, from the hour: 30 gives 9:00, 9:30, 10:00…",
+    )
+    min_notice_hours = _minutes("Minimum notice (hours)", 0, 24 * 365)
+    horizon_days = _minutes("How far ahead (days)", 1, 365)
+    buffer_before_minutes = _minutes("Free time before (minutes)", 0, 240)
+    buffer_after_minutes = _minutes("Free time after (minutes)", 0, 240)
+    daily_cap = _minutes(
+        "Most online bookings per therapist per day",
+        1,
+        50,
+        required=False,
+        help_text="Leave empty for no limit.",
+    )
+    link_valid_days = _minutes("Link valid for (days)", 1, 90)
+    hold_minutes = _minutes(
+        "Hold a chosen time for (minutes)",
+        1,
+        60,
+        help_text="How long a time stays reserved while the patient checks and confirms it.",
+    )
+    reschedule_cutoff_hours = _minutes(
+        "Rescheduling allowed until (hours before)",
+        0,
+        24 * 14,
+    )
+    max_reschedules = _minutes("Most times one booking may be moved", 0, 20)
+
+    class Meta:
+        model = BroadcastRule
+        fields = [
+            "title",
+            "appointment_type",
+            "duration_minutes",
+            "therapists",
+            "team",
+            "show_therapists",
+            "medium",
+            "location",
+            "min_notice_hours",
+            "horizon_days",
+            "slot_step_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "daily_cap",
+            "link_valid_days",
+            "hold_minutes",
+            "sms_template",
+            "discreet_sms",
+            "welcome_content",
+            "confirmation_content",
+            "information_content",
+            "allow_reschedule",
+            "reschedule_cutoff_hours",
+            "max_reschedules",
+            "allow_patient_cancel",
+            "send_confirmation_sms",
+            "active",
+        ]
+        labels = {
+            "welcome_content": "Welcome page",
+            "confirmation_content": "Confirmation page",
+            "information_content": "Information when managing an appointment",
+            "sms_template": "Text message",
+            "send_confirmation_sms": "Send a confirmation text after booking",
+            "allow_reschedule": "Patients may reschedule",
+            "show_therapists": "Patients choose their therapist",
+            "active": "Active (staff can send links for this rule)",
+        }
+        help_texts = {
+            "sms_template": f"Placeholders: {PLACEHOLDER_LIST}. The text must include {{link}}.",
+            "welcome_content": "Markdown: **bold**, lists, and links like [text](https://…).",
+            "confirmation_content": "Shown after booking. Markdown, as above.",
+            "information_content": "Shown with the appointment on the manage page. Markdown.",
+        }
+        field_classes = {"therapists": RecordsChoiceField}
+        widgets = {
+            "therapists": forms.CheckboxSelectMultiple,
+            "sms_template": forms.Textarea(attrs={"rows": 4}),
+            "welcome_content": forms.Textarea(attrs={"rows": 8}),
+            "confirmation_content": forms.Textarea(attrs={"rows": 6}),
+            "information_content": forms.Textarea(attrs={"rows": 6}),
+        }
+
+    def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.instance.service = service
+        _limit(self.fields["appointment_type"], AppointmentType.objects.filter(service=service))
+        _limit(self.fields["therapists"], Therapist.objects.filter(service=service, active=True))
+        _limit(self.fields["team"], Team.objects.filter(service=service))
+        self.fields["appointment_type"].error_messages["required"] = "Choose an appointment type."
+        team = self.fields["team"]
+        assert isinstance(team, forms.ModelChoiceField)  # noqa: S101 - set by Meta
+        team.empty_label = "No team"
+
+    def clean_title(self) -> str:
+        title: str = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Enter a title for the rule.")
+        same = BroadcastRule.objects.filter(service=self.service, title__iexact=title)
+        if self.instance.pk:
+            same = same.exclude(pk=self.instance.pk)
+        if same.exists():
+            raise forms.ValidationError(
+                f"There is already a rule called “{title}”. Give this one a different title."
+            )
+        return title
+
+    def clean_sms_template(self) -> str:
+        template: str = self.cleaned_data["sms_template"].strip()
+        problems = sms_template_problems(template, self.service)
+        if problems:
+            raise forms.ValidationError(problems)
+        return template
+
+    def clean_welcome_content(self) -> str:
+        return _secure_markdown(self.cleaned_data["welcome_content"])
+
+    def clean_confirmation_content(self) -> str:
+        return _secure_markdown(self.cleaned_data["confirmation_content"])
+
+    def clean_information_content(self) -> str:
+        return _secure_markdown(self.cleaned_data["information_content"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        duration, step = data.get("duration_minutes"), data.get("slot_step_minutes")
+        if duration and step and duration % step:
+            lower = duration - duration % step
+            options = " or ".join(str(m) for m in (lower, lower + step) if m > 0)
+            self.add_error(
+                "duration_minutes",
+                f"The duration ({duration} minutes) must be a multiple of {step} minutes, the "
+                f"gap between start times: try {options}.",
+            )
+        notice, horizon = data.get("min_notice_hours"), data.get("horizon_days")
+        if notice is not None and horizon and horizon * 24 <= notice:
+            self.add_error(
+                "horizon_days",
+                f"The booking window ends before it starts: “how far ahead” ({horizon} days) "
+                f"must be longer than the minimum notice ({notice} hours).",
+            )
+        if "therapists" in data and "team" in data and not data["therapists"] and not data["team"]:
+            self.add_error(
+                "therapists", "Choose at least one therapist or a team, or no times are offered."
+            )
+        return data
+
+
+def _limit(field: forms.Field, queryset: Any) -> None:
+    assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - set by Meta
+    field.queryset = queryset
+
+
+def _secure_markdown(source: str) -> str:
+    source = clean_markdown_source(source)  # no HTML is ever stored; rendering cleans again
+    bad = insecure_links(source)
+    if bad:
+        raise forms.ValidationError(
+            [
+                f"The link to {href} is not secure. Links must start with https:// "
+                "(or be mailto: or tel:)."
+                for href in bad
+            ]
+        )
+    return source
+
+
+def sms_template_problems(template: str, service: Service) -> list[str]:
+    """What is wrong with a rule's text message, in words a superuser can act on."""
+    problems = []
+    if not template:
+        return ["Enter the text message patients receive."]
+    unknown = unknown_placeholders(template)
+    if unknown:
+        names = ", ".join(f"{{{name}}}" for name in unknown)
+        problems.append(f"Unknown placeholder {names}. Use only {PLACEHOLDER_LIST}.")
+    if "{link}" not in template:
+        problems.append("The text must include {link}, or patients cannot book.")
+    length = sms_template_length(
+        template, service_name=service.name, base_url=settings.PUBLIC_BASE_URL
+    )
+    if length.segments > MAX_SEGMENTS:
+        problems.append(
+            f"The text would take {length.segments} text messages ({length.units} characters, "
+            f"{length.encoding}); keep it to {MAX_SEGMENTS}."
+        )
+    return problems

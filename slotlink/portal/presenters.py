@@ -1,0 +1,219 @@
+"""Turn booking models into the plain strings templates show, so templates stay dumb."""
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from django.utils.safestring import SafeString
+
+from slotlink.booking.links.steps import Step
+from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
+from slotlink.clinic.models import Appointment, Medium
+from slotlink.lib.formatting import clock, duration_text, short_date, when
+from slotlink.lib.richtext import render_markdown
+
+
+@dataclass(frozen=True)
+class StepRefusedPage:
+    """What the page refusing a patient a step says besides the reason."""
+
+    heading: str
+    call_to: str  # "To …, call us on <number>."
+    back_home: bool  # a manage page to go back to
+
+
+STEP_REFUSED_PAGES = {
+    Step.BOOK: StepRefusedPage("You cannot book online", "book an appointment", back_home=False),
+    Step.SEE: StepRefusedPage(
+        "You cannot see your appointment online", "ask about your appointment", back_home=False
+    ),
+    Step.MOVE: StepRefusedPage("You cannot change this appointment online", "change it", True),
+    Step.CANCEL: StepRefusedPage("You cannot cancel this appointment online", "cancel it", True),
+}
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    title: str
+    appointment_type: str
+    duration: str
+    medium: str
+    location: str
+    show_therapists: bool
+    welcome_content: str
+    confirmation_content: str
+    information_content: str
+
+    @classmethod
+    def of(cls, rule: BroadcastRule) -> "RuleSummary":
+        return cls(
+            show_therapists=rule.show_therapists,
+            title=rule.title,
+            appointment_type=rule.appointment_type.name,
+            duration=duration_text(rule.duration_minutes),
+            medium=Medium(rule.medium).label,
+            location=rule.location,
+            welcome_content=rule.welcome_content,
+            confirmation_content=rule.confirmation_content,
+            information_content=rule.information_content,
+        )
+
+    # Rendered only by the pages that show them (most patient pages show none).
+    @property
+    def welcome_html(self) -> SafeString:
+        return render_markdown(self.welcome_content)
+
+    @property
+    def confirmation_html(self) -> SafeString:
+        return render_markdown(self.confirmation_content)
+
+    @property
+    def information_html(self) -> SafeString:
+        return render_markdown(self.information_content)
+
+
+@dataclass(frozen=True)
+class AppointmentSummary:
+    when: str
+    appointment_type: str
+    duration: str
+    therapist: str
+    medium: str
+    location: str
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> "AppointmentSummary":
+        return cls(
+            when=when(appointment.start, appointment.service.zone),
+            appointment_type=appointment.appointment_type.name,
+            duration=duration_text(appointment.duration_minutes),
+            therapist=appointment.therapist.name,
+            medium=Medium(appointment.medium).label,
+            location=appointment.location,
+        )
+
+
+@dataclass(frozen=True)
+class TimeOption:
+    value: str  # what the form posts back: the instant in ISO 8601, then "@id" if a therapist
+    label: str  # "9:30am", or "9:30am with Sam Example"
+    long_label: str  # "Wednesday 2 December at 9:30am"
+    hour: int
+
+
+@dataclass(frozen=True)
+class DayOfTimes:
+    day: date
+    label: str
+    times: list[TimeOption]
+
+    @property
+    def first(self) -> TimeOption:
+        return self.times[0]
+
+
+@dataclass(frozen=True)
+class DayChoice:
+    """A day with at least one free time, as the times page lists it."""
+
+    label: str  # "Wednesday 2 December"
+    url: str
+
+
+# Stands for the day in a day page's URL, reversed once for a whole list of days.
+ANY_DAY = "0000-00-00"
+
+
+def day_choices(days: list[date], day_url: str) -> list[DayChoice]:
+    """`day_url`: the day page's URL with ANY_DAY for the day (reversing it for each of
+    dozens of days was a tenth of the times page)."""
+    return [
+        DayChoice(label=short_date(day), url=day_url.replace(ANY_DAY, day.isoformat()))
+        for day in days
+    ]
+
+
+def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:
+    local = [(start, start.astimezone(zone)) for start in starts]
+    days = []
+    for day, items in groupby(local, key=lambda pair: pair[1].date()):
+        # Each label once: a big service's times page holds a thousand options or more.
+        day_label = short_date(day)
+        options = []
+        for start, moment in items:
+            time_label = clock(moment)
+            options.append(
+                TimeOption(
+                    value=start.isoformat(),
+                    label=time_label,
+                    long_label=f"{day_label} at {time_label}",
+                    hour=moment.hour,
+                )
+            )
+        days.append(DayOfTimes(day=day, label=day_label, times=options))
+    return days
+
+
+def with_therapists(
+    day: DayOfTimes, therapists_at: dict[datetime, list[tuple[int, str]]]
+) -> DayOfTimes:
+    """One option per free therapist at each time, for rules where patients choose who."""
+    by_value = {start.isoformat(): pairs for start, pairs in therapists_at.items()}
+    options = [
+        replace(option, value=f"{option.value}@{tid}", label=f"{option.label} with {name}")
+        for option in day.times
+        for tid, name in by_value.get(option.value, [])
+    ]
+    return replace(day, times=options)
+
+
+@dataclass(frozen=True)
+class PartOfDay:
+    name: str
+    times: list[TimeOption]
+
+
+def times_of_day(day: DayOfTimes) -> list[PartOfDay]:
+    """Morning, afternoon and evening, leaving out the empty ones."""
+    parts = [
+        PartOfDay("Morning", [t for t in day.times if t.hour < 12]),
+        PartOfDay("Afternoon", [t for t in day.times if 12 <= t.hour < 17]),
+        PartOfDay("Evening", [t for t in day.times if t.hour >= 17]),
+    ]
+    return [part for part in parts if part.times]
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """ "Check your appointment", before booking a time or moving an appointment to it."""
+
+    rule: RuleSummary
+    when: str
+    held_until: str | None
+    therapist: str | None
+    was: str | None  # when moving: the time it moves from
+    other_therapist: tuple[str, str] | None  # when moving to another therapist: (from, to)
+
+    @classmethod
+    def of(
+        cls,
+        link: BookingLink,
+        start: datetime,
+        hold: SlotHold | None,
+        *,
+        therapist_chosen: bool,
+        moving: Appointment | None = None,
+    ) -> "ReviewPage":
+        zone = link.service.zone
+        other = hold is not None and moving is not None and hold.therapist_id != moving.therapist_id
+        return cls(
+            rule=RuleSummary.of(link.rule),
+            when=when(start, zone),
+            held_until=clock(hold.expires_at.astimezone(zone)) if hold else None,
+            therapist=hold.therapist.name if hold and (therapist_chosen or other) else None,
+            was=when(moving.start, zone) if moving else None,
+            other_therapist=(moving.therapist.name, hold.therapist.name)
+            if hold and moving and other
+            else None,
+        )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from slotlink.records import views
+
+app_name = "records"
+urlpatterns = [
+    path("patients/<int:pk>/edit/", views.patient_record_edit, name="patient_record_edit"),
+    path("appointments/new/", views.appointment_new, name="appointment_new"),
+    path("appointments/<int:pk>/", views.appointment_edit, name="appointment_edit"),
+    path("appointments/<int:pk>/delete/", views.appointment_delete_view, name="appointment_delete"),
+    path(
+        "appointments/<int:pk>/cancel/",
+        views.appointment_cancel_view,
+        name="appointment_cancel",
+    ),
+]
