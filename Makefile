@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# The NHS.UK frontend package-lock.json pins, for the patient pages (docs/adr/0007-nhsuk-frontend.md).
+NHSUK := slotlink/static/vendor/nhsuk-frontend/SOURCE.json
 
 .PHONY: run test setup migrate lint typecheck bench bench-load worker clean prod-local prod-local-stop backup-check
 
@@ -13,7 +15,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(NHSUK): package-lock.json scripts/nhsuk_frontend.py
+	$(PYTHON) scripts/nhsuk_frontend.py
+
+setup: $(STAMP) $(NHSUK)
 
 migrate: setup
 	$(PY) manage.py migrate --noinput
@@ -69,4 +74,4 @@ bench-load: setup
 	$(PY) -m benchmarks.load
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache .prod-local-test
+	rm -rf $(VENV) slotlink/static/vendor staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache .prod-local-test
