@@ -112,10 +112,6 @@ def test_a_tarball_missing_an_image_the_css_names_is_refused_plainly(tmp_path: P
         )
 
 
-def test_our_patient_css_restyles_none_of_the_design_systems_classes() -> None:
-    assert not re.search(r"\.nhsuk-", OUR_CSS.read_text())
-
-
 def test_patient_pages_link_the_vendored_css_then_ours_and_start_its_script_from_a_file(
     clinic: Clinic, client: Client
 ) -> None:
@@ -157,3 +153,29 @@ def test_the_server_error_page_uses_the_design_system_and_no_script() -> None:
     page = get_template("500.html").render()
     assert "/static/vendor/nhsuk-frontend/nhsuk-frontend.min.css" in page
     assert "<script" not in page
+
+
+def test_our_patient_css_is_no_copy_of_the_design_system() -> None:
+    """It neither restyles the design system's classes nor brings NHS colours of its own: it
+    uses the design system's custom properties, so they change when the package does."""
+    css = OUR_CSS.read_text()
+    assert not re.search(r"\.nhsuk-", css)
+    assert not re.search(r"#[0-9a-fA-F]{3,6}\b", css)
+
+
+def test_patient_pages_use_the_design_systems_back_link_buttons_and_error_summary() -> None:
+    """Our look-alike classes for them are gone from the patient templates (and from our CSS,
+    by the test above)."""
+    templates = ROOT / "slotlink" / "templates"
+    patient = [
+        path
+        for path in templates.rglob("*.html")
+        if '{% extends "base_patient.html" %}' in path.read_text()
+    ]
+    assert len(patient) > 10
+    look_alikes = re.compile(
+        r'class="(back-link|button|button button--warning|link-button|error-summary|hint|'
+        r'error-message|visually-hidden|label|textarea|text-input[^"]*)"'
+    )
+    for path in patient:
+        assert not look_alikes.search(path.read_text()), path
