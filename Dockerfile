@@ -12,6 +12,14 @@ COPY requirements.lock ./
 RUN python -m venv /venv \
     && /venv/bin/pip install --require-hashes --no-deps -r requirements.lock
 
+# The NHS.UK frontend that package-lock.json pins, fetched by npm. Nothing of it is used until
+# scripts/nhsuk_frontend.py (below) has checked its sha512 against the lock. Node stays here.
+FROM node:20-slim AS nhsuk-frontend
+WORKDIR /build
+COPY package-lock.json ./
+RUN npm pack --silent "nhsuk-frontend@$(node -p 'require("./package-lock.json").packages["node_modules/nhsuk-frontend"].version')" \
+    && mv nhsuk-frontend-*.tgz nhsuk-frontend.tgz
+
 FROM python:3.11-slim
 ENV PATH=/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -28,6 +36,9 @@ WORKDIR /app
 COPY manage.py ./
 COPY scripts ./scripts
 COPY slotlink ./slotlink
+COPY package-lock.json ./
+COPY --from=nhsuk-frontend /build/nhsuk-frontend.tgz /tmp/
+RUN python scripts/nhsuk_frontend.py --tarball /tmp/nhsuk-frontend.tgz && rm /tmp/nhsuk-frontend.tgz
 # Static files are collected once, here, with production's storage (hashed names, compressed),
 # so app servers start without writing any. Production settings insist on secrets: these are
 # made up for this step only and thrown away with it.

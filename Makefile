@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# The NHS.UK frontend package-lock.json pins, for the patient pages (docs/adr/0007-nhsuk-frontend.md).
+NHSUK := slotlink/static/vendor/nhsuk-frontend/SOURCE.json
 
 .PHONY: run test setup migrate lint typecheck bench bench-load bench-scale bench-scale-data worker clean prod-local prod-local-stop backup-check
 
@@ -15,7 +17,10 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(NHSUK): package-lock.json scripts/nhsuk_frontend.py
+	$(PYTHON) scripts/nhsuk_frontend.py
+
+setup: $(STAMP) $(NHSUK)
 
 # Re-resolves the lock files from pyproject.toml's pins, keeping every other version unless
 # LOCK_ARGS says otherwise (--upgrade, --upgrade-package NAME). The dev lock is constrained by
@@ -92,4 +97,4 @@ bench-scale-data: setup
 	$(PY) -m benchmarks.scale_data
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache .prod-local-test
+	rm -rf $(VENV) slotlink/static/vendor staticfiles db.sqlite3* .pytest_cache .mypy_cache .ruff_cache .prod-local-test

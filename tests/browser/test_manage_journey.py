@@ -55,9 +55,9 @@ def test_a_patient_verifies_sees_their_appointment_and_moves_it(
 
     enter_birth_date(page, born.day, born.month, born.year + 1)
     sees(page, "What is your date of birth?")
-    expect(page.locator(".error-summary")).to_contain_text("does not match our records")
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("does not match our records")
     enter_birth_date(page, 31, 2, born.year)
-    expect(page.locator(".error-summary")).to_contain_text("must be a real date")
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("must be a real date")
     assert_accessible(page)
 
     enter_birth_date(page, born.day, born.month, born.year)

@@ -245,7 +245,7 @@ def test_a_png_logo_is_stored_under_a_name_slotlink_chooses_and_shown_to_patient
     _, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
     patient = Client()
     patient.get(f"/b/{token}")
-    assert f'<img src="/media/{service.logo.name}" alt="">' in text(patient.get("/book/"))
+    assert f'src="/media/{service.logo.name}" alt="">' in text(patient.get("/book/"))
 
 
 def test_a_jpeg_logo_gets_a_jpg_name_whatever_it_was_called(

@@ -39,7 +39,12 @@ def test_the_dockerfile_is_well_formed_and_runs_scripts_serve_as_a_user() -> Non
     steps = dockerfile()
     assert {instruction for instruction, _ in steps} <= INSTRUCTIONS
     froms = [args for instruction, args in steps if instruction == "FROM"]
-    assert all(args.startswith("python:3.11-slim") for args in froms)
+    # Node only fetches the NHS.UK frontend's tarball; nothing of Node reaches the image.
+    assert all(
+        args.startswith("python:3.11-slim") or args == "node:20-slim AS nhsuk-frontend"
+        for args in froms
+    )
+    assert froms[-1] == "python:3.11-slim"
     final = steps[max(i for i, (instruction, _) in enumerate(steps) if instruction == "FROM") :]
     users = [args for instruction, args in final if instruction == "USER"]
     assert users and users[-1] not in {"root", "0"}
@@ -47,6 +52,10 @@ def test_the_dockerfile_is_well_formed_and_runs_scripts_serve_as_a_user() -> Non
     installs = [" ".join(args.split()) for instruction, args in steps if "pip " in args]
     lock = "/venv/bin/pip install --require-hashes --no-deps -r requirements.lock"
     assert installs == [f"python -m venv /venv && {lock}"]
+    # The tarball is checked against package-lock.json before collectstatic sees any of it.
+    runs = [args for instruction, args in final if instruction == "RUN"]
+    vendor = next(i for i, args in enumerate(runs) if "scripts/nhsuk_frontend.py --tarball" in args)
+    assert vendor < next(i for i, args in enumerate(runs) if "collectstatic" in args)
 
 
 def test_everything_the_dockerfile_copies_exists_and_is_not_ignored() -> None:
