@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 
 from slotlink.booking.links.services import booking_link_send
+from tests.booking.test_manage import book, born_form, manage_token, open_manage
 from tests.conftest import Clinic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,3 +180,122 @@ def test_patient_pages_use_the_design_systems_back_link_buttons_and_error_summar
     )
     for path in patient:
         assert not look_alikes.search(path.read_text()), path
+
+
+PATIENT_TEMPLATES = [
+    path
+    for path in (ROOT / "slotlink" / "templates").rglob("*.html")
+    if '{% extends "base_patient.html" %}' in path.read_text()
+    or path.name in {"base_patient.html", "_welcome_body.html", "_booked_body.html", "500.html"}
+]
+# The wrapper of the HTML a service writes itself (welcome, confirmation, information texts).
+OURS_WITHOUT_STYLE = {"content"}
+
+
+def css_classes(css: str) -> set[str]:
+    """Every class a stylesheet's selectors name (comments and url()s left out)."""
+    css = re.sub(r"/\*.*?\*/|url\([^)]*\)", "", css, flags=re.S)
+    return set(re.findall(r"\.(-?[_a-zA-Z][\w-]*)", css))
+
+
+def template_classes(source: str) -> set[str]:
+    """Every class a template can put on a patient page, whichever way its conditions go."""
+    classes: set[str] = set()
+    for value in re.findall(r'class="([^"]*)"', source):
+        classes.update(re.sub(r"{%.*?%}", " ", value).split())
+    return classes
+
+
+def test_our_patient_css_defines_no_class_the_design_system_already_has_and_none_unused() -> None:
+    ours = css_classes(OUR_CSS.read_text())
+    assert ours, "the selectors were not read"
+    assert not ours & css_classes((vendor.TARGET / vendor.CSS).read_text())
+    used = set().union(*(template_classes(path.read_text()) for path in PATIENT_TEMPLATES))
+    assert ours <= used
+
+
+def test_every_class_on_a_patient_page_is_the_design_systems_or_one_of_the_few_of_ours() -> None:
+    """No look-alike left (summary, panel, card, radios, date input, lead), and no misspelt
+    nhsuk- class that would silently draw nothing."""
+    assert len(PATIENT_TEMPLATES) > 20
+    known = (
+        css_classes((vendor.TARGET / vendor.CSS).read_text())
+        | css_classes(OUR_CSS.read_text())
+        | OURS_WITHOUT_STYLE
+    )
+    for path in PATIENT_TEMPLATES:
+        unknown = template_classes(path.read_text()) - known
+        assert not unknown, f"{path.name}: {sorted(unknown)}"
+
+
+def only(pattern: str, page: str) -> str:
+    """The one part of the page that matches."""
+    found = re.findall(pattern, page, re.S)
+    assert len(found) == 1, found
+    return str(found[0])
+
+
+@pytest.mark.usefixtures("frozen_now")
+def test_the_booking_pages_are_built_from_the_design_systems_components(
+    clinic: Clinic, client: Client
+) -> None:
+    _, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    client.get(f"/b/{token}")
+
+    welcome = client.get("/book/").content.decode()
+    assert f'<p class="nhsuk-body-l">Hello {clinic.patient.first_name}.' in welcome
+    assert '<dl class="nhsuk-summary-list">' in welcome
+
+    times = client.get("/book/times/").content.decode()
+    card = only(r'<div class="nhsuk-card">.*?</form>', times)
+    assert '<h2 class="nhsuk-card__heading">First available time</h2>' in card
+    days = only(r'<ul class="nhsuk-list nhsuk-list--border">.*?</ul>', times)
+    day_url = re.findall(r'<li><a class="day-link" href="([^"]+)">', days)[0]
+
+    day = client.get(day_url).content.decode()
+    fieldset = only(r'<fieldset class="nhsuk-fieldset".*?</fieldset>', day)
+    assert re.search(r'<legend class="nhsuk-fieldset__legend[^"]*"><h1 ', fieldset)
+    radios = re.findall(r'<input class="nhsuk-radios__input" [^>]*type="radio"', day)
+    assert radios and len(radios) == len(re.findall(r'class="nhsuk-radios__input"', fieldset))
+    for option_id in re.findall(r'<input class="nhsuk-radios__input" id="([^"]+)"', day):
+        assert f'<label class="nhsuk-label nhsuk-radios__label" for="{option_id}">' in day
+
+    start = re.findall(r'name="start" value="([^"]+)"', day)[0]
+    client.post("/book/choose/", {"start": start})
+    review = client.get("/book/review/").content.decode()
+    summary = only(r'<dl class="nhsuk-summary-list">.*?</dl>', review)
+    assert (
+        summary.count('<div class="nhsuk-summary-list__row">')
+        == len(re.findall(r'<dt class="nhsuk-summary-list__key">', summary))
+        == len(re.findall(r'<dd class="nhsuk-summary-list__value">', summary))
+    )
+    assert "Date and time" in summary
+
+    client.post("/book/confirm/")
+    booked = client.get("/book/booked/").content.decode()
+    panel = only(r'<div class="nhsuk-panel">.*?</div>\s*</div>', booked)
+    assert '<h1 class="nhsuk-panel__title">Your appointment is booked</h1>' in panel
+    assert '<dl class="nhsuk-summary-list">' in booked
+
+
+@pytest.mark.usefixtures("frozen_now")
+def test_the_date_of_birth_is_the_design_systems_date_input_with_its_error_state(
+    clinic: Clinic,
+) -> None:
+    appointment = book(clinic)
+    client = open_manage(manage_token(appointment))
+
+    asked = client.get("/manage/verify/").content.decode()
+    only(r'<div class="nhsuk-date-input" id="born">', asked)
+    assert len(re.findall(r'class="nhsuk-input nhsuk-date-input__input ', asked)) == 3
+    assert "nhsuk-form-group--error" not in asked and "nhsuk-input--error" not in asked
+
+    wrong = client.post("/manage/verify/", {"day": "31", "month": "2", "year": "1990"})
+    page = wrong.content.decode()
+    assert '<div class="nhsuk-form-group nhsuk-form-group--error">' in page
+    assert len(re.findall(r"nhsuk-date-input__input [^\"]*nhsuk-input--error", page)) == 3
+    assert 'aria-describedby="born-hint born-error"' in page
+
+    client.post("/manage/verify/", born_form())
+    home = client.get("/manage/").content.decode()
+    assert '<dl class="nhsuk-summary-list">' in home

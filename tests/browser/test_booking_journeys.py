@@ -102,7 +102,7 @@ def choose_a_day_and_time(page: Page, *, axe: bool) -> tuple[str, str]:
     patient_sees(page, "Choose a time for your appointment", axe=axe)
     expect(page.get_by_role("heading", name="First available time")).to_be_visible()
     expect(page.get_by_role("button", name="Book the first available")).to_be_visible()
-    days = page.locator(".day-list__link")
+    days = page.locator(".day-link")
     expect(days.first).to_be_visible()
     assert days.count() >= 2
     screenshot(page, "times")
@@ -122,7 +122,7 @@ def choose_a_day_and_time(page: Page, *, axe: bool) -> tuple[str, str]:
     first_time.check()
     page.get_by_role("button", name="Continue").click()
     patient_sees(page, "Check your appointment", axe=axe)
-    expect(page.locator(".summary")).to_contain_text(f"at {time_label}")
+    expect(page.locator(".nhsuk-summary-list")).to_contain_text(f"at {time_label}")
     return day_label, time_label
 
 
@@ -131,14 +131,14 @@ def book_on_phone(page: Page, link: str, first_name: str, *, axe: bool = True) -
     the booked page says about when the appointment is."""
     page.goto(link)
     patient_sees(page, re.compile(r"^Book your .+ appointment$"), axe=axe)
-    expect(page.locator(".lead")).to_contain_text(f"Hello {first_name}.")
+    expect(page.locator(".nhsuk-body-l")).to_contain_text(f"Hello {first_name}.")
     page.get_by_role("link", name="Continue to book appointment").click()
 
     day_label, time_label = choose_a_day_and_time(page, axe=axe)
     page.get_by_role("button", name="Confirm appointment").click()
 
     patient_sees(page, "Your appointment is booked", axe=axe)
-    booked_when = page.locator(".panel__body").inner_text()
+    booked_when = page.locator(".nhsuk-panel__body").inner_text()
     assert booked_when.startswith(day_label.split(" ")[0])
     assert booked_when.endswith(f"at {time_label}")
     return booked_when
@@ -160,7 +160,7 @@ def test_staff_send_a_link_the_patient_books_on_a_phone_and_staff_see_it_in_the_
     # only ever shows the booking.
     phone_page.goto(link)
     patient_sees(phone_page, "Your appointment is booked")
-    expect(phone_page.locator(".panel__body")).to_have_text(booked_when)
+    expect(phone_page.locator(".nhsuk-panel__body")).to_have_text(booked_when)
     phone_page.goto("/book/times/")
     patient_sees(phone_page, "Your appointment is booked")
 

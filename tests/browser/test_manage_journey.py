@@ -67,7 +67,7 @@ def test_a_patient_verifies_sees_their_appointment_and_moves_it(
 
     page.get_by_role("link", name="Change appointment").click()
     sees(page, "Choose a time for your appointment")
-    page.locator(".day-list__link").nth(1).click()
+    page.locator(".day-link").nth(1).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Choose a time on")
     assert_accessible(page)
     page.get_by_role("radio").first.check()
