@@ -56,6 +56,8 @@ from slotlink.messaging.services import (
 
 def _fairest_order(therapist_ids: list[int], day_start: datetime, day_end: datetime) -> list[int]:
     """Therapists with fewer online bookings that day first, to spread the work."""
+    if len(therapist_ids) < 2:
+        return therapist_ids  # nothing to order: spare the count
     counts = dict(
         Appointment.objects.filter(
             therapist_id__in=therapist_ids,
@@ -236,9 +238,9 @@ def _book_held_time(
     link_audit(action, link, PATIENT, now, appointment, details)
     ClinicalContact.objects.create(appointment=appointment)
     _send_confirmation(link, appointment, now, changed=moving is not None)
-    for changed in (moving, appointment):
-        if changed is not None:
-            appointment_reminders_refresh(appointment=changed, now=now)
+    if moving is not None:
+        appointment_reminders_refresh(appointment=moving, now=now)
+    appointment_reminders_refresh(appointment=appointment, now=now, new=True)
     return appointment
 
 
