@@ -288,7 +288,7 @@ WALK_QUERIES = {
     "GET /book/times/<day>/": 12,
     "POST /book/choose/": 19,
     "GET /book/review/": 3,
-    "POST /book/confirm/": 22,
+    "POST /book/confirm/": 21,
     "GET /book/booked/": 3,
 }
 # On PostgreSQL the times pages read appointments lazily, through savepoints of their own.

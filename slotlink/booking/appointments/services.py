@@ -23,7 +23,11 @@ from slotlink.booking.links.services import (
     step_require,
 )
 from slotlink.booking.links.steps import Step
-from slotlink.booking.manage.services import manage_link_issue, manage_link_url
+from slotlink.booking.manage.services import (
+    manage_link_create,
+    manage_link_issue,
+    manage_link_url,
+)
 from slotlink.booking.models import (
     LINK_ABOUT,
     ActorKind,
@@ -257,7 +261,8 @@ def _confirmation_text(appointment: Appointment, manage_token: str, *, changed: 
 def _send_confirmation(
     link: BookingLink, appointment: Appointment, now: datetime, *, changed: bool
 ) -> None:
-    token = manage_link_issue(link=link, now=now)
+    issue = manage_link_issue if changed else manage_link_create
+    token = issue(link=link, now=now)
     if not (link.rule.send_confirmation_sms and link.patient.mobile):
         return
     message_queue(
