@@ -5,11 +5,13 @@ after another (no races), so every figure is the app's own CPU time.
     python -m benchmarks.walk_profile              # CPU per page and per booking, JSON lines
     WALK_PROFILE=cumulative python -m benchmarks.walk_profile   # … and cProfile's top functions
 
-Prints {"name": "walk_cpu", "page", "cpu_median_ms", "runs"} per page and
+Prints {"name": "walk_cpu", "page", "cpu_median_ms", "queries", "runs"} per page (queries:
+the median number of SQL statements the page ran) and
 {"name": "walk_cpu", "page": "booking", ...} for the whole walk; with WALK_PROFILE set
 (tottime or cumulative), the profile of every walk after the warm-up goes to stderr
 (WALK_PROFILE_LINES lines, 45), and to the file WALK_PROFILE_OUT names, if set, for pstats.
-WALK_PATIENTS (60) sets how many patients book; the first WARM_UP are not counted.
+WALK_SQL=1 prints every SQL statement, with its page, on stderr. WALK_PATIENTS (60) sets how
+many patients book; the first WARM_UP are not counted.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from benchmarks.common import PYTHON, ROOT, emit, load, log, postgres_throwaway
 
 PATIENTS = int(os.environ.get("WALK_PATIENTS", "60"))
 WARM_UP = 5
+SHOW_SQL = bool(os.environ.get("WALK_SQL"))  # every statement of every walk, on stderr
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 DAY_LINK = re.compile(r'href="(/book/times/\d{4}-\d{2}-\d{2}/)"')
 START_OPTION = re.compile(r'name="start" value="([^"]+)"')
@@ -92,19 +95,32 @@ class Walker:
     def __init__(self, client: Any, profiler: cProfile.Profile | None) -> None:
         self.client = client
         self.profiler = profiler
-        self.spent: list[tuple[str, float]] = []
+        self.spent: list[tuple[str, float, int]] = []
 
     def send(self, method: str, path: str, data: dict[str, str] | None = None) -> str:
+        from django.db import connection
+
+        queries = 0
+
+        def counted(execute: Any, sql: str, *args: Any) -> Any:
+            nonlocal queries
+            queries += 1
+            if SHOW_SQL:
+                sys.stderr.write(f"{_page(method, path)}: {sql}\n")
+            return execute(sql, *args)
+
         began = time.process_time()
         if self.profiler:
             self.profiler.enable()
-        if method == "GET":
-            response = self.client.get(path, secure=True)
-        else:
-            response = self.client.post(path, data or {}, secure=True)
+        with connection.execute_wrapper(counted):
+            if method == "GET":
+                response = self.client.get(path, secure=True)
+            else:
+                response = self.client.post(path, data or {}, secure=True)
         if self.profiler:
             self.profiler.disable()
-        self.spent.append((_page(method, path), (time.process_time() - began) * 1000))
+        took = (time.process_time() - began) * 1000
+        self.spent.append((_page(method, path), took, queries))
         if response.status_code not in (200, 302):
             raise RuntimeError(f"{method} {path} answered {response.status_code}")
         return str(response.content.decode())
@@ -122,6 +138,11 @@ class Walker:
         self.send("POST", "/book/confirm/", {"csrfmiddlewaretoken": _csrf(review)})
         if "Your appointment is booked" not in self.send("GET", "/book/booked/"):
             raise RuntimeError("the walk did not end booked")
+
+
+def _result(page: str, took: list[float], queries: float) -> None:
+    figures = {"page": page, "cpu_median_ms": _ms(took)}
+    print(RESULT + json.dumps({**figures, "queries": queries, "runs": len(took)}))
 
 
 def walks() -> None:
@@ -151,6 +172,7 @@ def walks() -> None:
     connection.close()
 
     cpu: dict[str, list[float]] = defaultdict(list)
+    queries: dict[str, list[int]] = defaultdict(list)
     per_booking: list[float] = []
     # CPU time, not the wall clock: time spent waiting for PostgreSQL is not the app's.
     profiler = cProfile.Profile(time.process_time)
@@ -162,22 +184,13 @@ def walks() -> None:
         walker = Walker(client, profiler if mode and n >= WARM_UP else None)
         walker.book(n, token)
         if n >= WARM_UP:
-            for page, took in walker.spent:
+            for page, took, count in walker.spent:
                 cpu[page].append(took)
-            per_booking.append(sum(took for _, took in walker.spent))
-    for page, took in cpu.items():
-        print(
-            json.dumps({"page": page, "cpu_median_ms": statistics.median(took), "runs": len(took)})
-        )
-    print(
-        json.dumps(
-            {
-                "page": "booking",
-                "cpu_median_ms": statistics.median(per_booking),
-                "runs": len(per_booking),
-            }
-        )
-    )
+                queries[page].append(count)
+            per_booking.append(sum(took for _, took, _ in walker.spent))
+    for page, times in cpu.items():
+        _result(page, times, statistics.median(queries[page]))
+    _result("booking", per_booking, sum(statistics.median(q) for q in queries.values()))
     if mode:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)

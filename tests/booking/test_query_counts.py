@@ -276,3 +276,46 @@ def test_a_day_whose_only_free_time_is_excluded_is_not_offered(db: None) -> None
     assert day not in offer.days
     assert offer.days == engine_days(size.rule, now, exclude=kept)
     assert offer.first == after_leave[1]
+
+
+# Every page of the booking walk, with the queries it may make: a change that adds one fails
+# here and says which page. Inside a test's transaction, every atomic block adds a savepoint
+# and its release, which count too.
+WALK_QUERIES = {
+    "GET /b/<token>": 10,
+    "GET /book/": 2,
+    "GET /book/times/": 8,
+    "GET /book/times/<day>/": 12,
+    "POST /book/choose/": 19,
+    "GET /book/review/": 3,
+    "POST /book/confirm/": 21,
+    "GET /book/booked/": 3,
+}
+# On PostgreSQL the times pages read appointments lazily, through savepoints of their own.
+POSTGRESQL_MORE = {"GET /book/times/": 2, "GET /book/times/<day>/": 4}
+
+
+def walk_queries(size: Size) -> dict[str, int]:
+    client = Client()
+    counted: dict[str, int] = {}
+
+    def step(page: str, send: Callable[[], object]) -> None:
+        counted[page] = count_queries(send)
+
+    step("GET /b/<token>", lambda: client.get(f"/b/{size.tokens[0]}"))
+    step("GET /book/", lambda: visit(client, "/book/"))
+    step("GET /book/times/", lambda: visit(client, "/book/times/"))
+    step("GET /book/times/<day>/", lambda: visit(client, day_url(size)))
+    start = size.first_start.isoformat()
+    step("POST /book/choose/", lambda: client.post("/book/choose/", {"start": start}))
+    step("GET /book/review/", lambda: visit(client, "/book/review/"))
+    step("POST /book/confirm/", lambda: client.post("/book/confirm/"))
+    step("GET /book/booked/", lambda: visit(client, "/book/booked/"))
+    return counted
+
+
+def test_each_page_of_the_booking_walk_makes_no_more_queries_than_its_budget(
+    large: Size,
+) -> None:
+    more = POSTGRESQL_MORE if connection.vendor == "postgresql" else {}
+    assert walk_queries(large) == {page: n + more.get(page, 0) for page, n in WALK_QUERIES.items()}

@@ -23,7 +23,11 @@ from slotlink.booking.links.services import (
     step_require,
 )
 from slotlink.booking.links.steps import Step
-from slotlink.booking.manage.services import manage_link_issue, manage_link_url
+from slotlink.booking.manage.services import (
+    manage_link_create,
+    manage_link_issue,
+    manage_link_url,
+)
 from slotlink.booking.models import (
     LINK_ABOUT,
     ActorKind,
@@ -56,6 +60,8 @@ from slotlink.messaging.services import (
 
 def _fairest_order(therapist_ids: list[int], day_start: datetime, day_end: datetime) -> list[int]:
     """Therapists with fewer online bookings that day first, to spread the work."""
+    if len(therapist_ids) < 2:
+        return therapist_ids  # nothing to order: spare the count
     counts = dict(
         Appointment.objects.filter(
             therapist_id__in=therapist_ids,
@@ -236,9 +242,9 @@ def _book_held_time(
     link_audit(action, link, PATIENT, now, appointment, details)
     ClinicalContact.objects.create(appointment=appointment)
     _send_confirmation(link, appointment, now, changed=moving is not None)
-    for changed in (moving, appointment):
-        if changed is not None:
-            appointment_reminders_refresh(appointment=changed, now=now)
+    if moving is not None:
+        appointment_reminders_refresh(appointment=moving, now=now)
+    appointment_reminders_refresh(appointment=appointment, now=now, new=True)
     return appointment
 
 
@@ -255,7 +261,8 @@ def _confirmation_text(appointment: Appointment, manage_token: str, *, changed: 
 def _send_confirmation(
     link: BookingLink, appointment: Appointment, now: datetime, *, changed: bool
 ) -> None:
-    token = manage_link_issue(link=link, now=now)
+    issue = manage_link_issue if changed else manage_link_create
+    token = issue(link=link, now=now)
     if not (link.rule.send_confirmation_sms and link.patient.mobile):
         return
     message_queue(

@@ -69,6 +69,12 @@ def manage_link_issue(*, link: BookingLink, now: datetime) -> str:
         if token is not None:
             return token
         existing.delete()
+    return manage_link_create(link=link, now=now)
+
+
+def manage_link_create(*, link: BookingLink, now: datetime) -> str:
+    """A first booking's manage link, without looking for one: a link books only once (its
+    later changes are moves), and the one-to-one constraint refuses a second."""
     token = new_token()
     ManageLink.objects.create(
         booking_link=link,

@@ -12,16 +12,21 @@ from slotlink.messaging.services.queueing import APPOINTMENT_CHANGED, message_qu
 from slotlink.messaging.services.quiet_hours import quiet_hours_end
 
 
-def appointment_reminders_refresh(*, appointment: Appointment, now: datetime | None = None) -> None:
+def appointment_reminders_refresh(
+    *, appointment: Appointment, now: datetime | None = None, new: bool = False
+) -> None:
     """Bring the appointment's reminders in line with it: drop those written for another start
     (or for a cancelled appointment) and queue the service's schedule for the current one.
-    Sending checks again, so a reminder that slips through this is still never sent stale."""
+    Sending checks again, so a reminder that slips through this is still never sent stale.
+    `new`: the appointment was made in the caller's transaction, so it has no reminders yet
+    and there is nothing to drop or to look for (two queries fewer on every booking)."""
     now = now or timezone.now()
-    OutboundMessage.objects.filter(
-        appointment=appointment, kind=MessageKind.REMINDER, status=MessageStatus.QUEUED
-    ).exclude(
-        for_start=appointment.start if appointment.status == AppointmentStatus.BOOKED else None
-    ).update(status=MessageStatus.CANCELLED, error=APPOINTMENT_CHANGED)
+    if not new:
+        OutboundMessage.objects.filter(
+            appointment=appointment, kind=MessageKind.REMINDER, status=MessageStatus.QUEUED
+        ).exclude(
+            for_start=appointment.start if appointment.status == AppointmentStatus.BOOKED else None
+        ).update(status=MessageStatus.CANCELLED, error=APPOINTMENT_CHANGED)
     patient = appointment.patient
     if appointment.status != AppointmentStatus.BOOKED or not patient.mobile:
         return
@@ -30,13 +35,7 @@ def appointment_reminders_refresh(*, appointment: Appointment, now: datetime | N
         due = quiet_hours_end(service, appointment.start - timedelta(hours=hours))
         if due <= now or due >= appointment.start:
             continue
-        exists = OutboundMessage.objects.filter(
-            appointment=appointment,
-            kind=MessageKind.REMINDER,
-            for_start=appointment.start,
-            reminder_hours=hours,
-        ).exists()
-        if exists:
+        if not new and _reminder_queued(appointment, hours):
             continue
         message_queue(
             service=service,
@@ -50,6 +49,15 @@ def appointment_reminders_refresh(*, appointment: Appointment, now: datetime | N
             reminder_hours=hours,
             now=now,
         )
+
+
+def _reminder_queued(appointment: Appointment, hours: int) -> bool:
+    return OutboundMessage.objects.filter(
+        appointment=appointment,
+        kind=MessageKind.REMINDER,
+        for_start=appointment.start,
+        reminder_hours=hours,
+    ).exists()
 
 
 def reminder_text(appointment: Appointment) -> str:

@@ -117,7 +117,10 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     log_service(link.service_id)
     if not (link_can_book(link, timezone.now()) or link.status in USED):
         return _unusable(request, link.service)
-    request.session.cycle_key()
+    if request.session.session_key is not None:
+        # A new key against session fixation. A browser without a session gets a fresh key
+        # when the session is first saved anyway, so it skips the extra insert.
+        request.session.cycle_key()
     request.session[SESSION_LINK] = link.pk
     forget_choice(request, BOOK)
     booking_link_open(link=link)
@@ -207,6 +210,8 @@ def booked(request: HttpRequest) -> HttpResponse:
         return redirect("book:welcome")
     if appointment.status not in TIME_HOLDING:
         return _unusable(request, link.service)
+    if appointment.service_id == link.service_id:
+        appointment.service = link.service  # loaded with the link: a query fewer
     return render(
         request,
         "booking/portal/booked.html",
