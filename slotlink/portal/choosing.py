@@ -101,7 +101,7 @@ def times_page(
     first = group_days([offer.first], link.service.zone) if offer.first else []
     return render(
         request,
-        "booking/portal/times.html",
+        "portal/book/times.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -139,7 +139,7 @@ def day_page(
         )
     return render(
         request,
-        "booking/portal/day.html",
+        "portal/book/day.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -223,6 +223,6 @@ def step_refused(request: HttpRequest, service: Service, step: Step, reason: str
     """A plain page: what cannot be done online, why, and whom to call instead."""
     return render(
         request,
-        "booking/portal/step_refused.html",
+        "portal/book/step_refused.html",
         {"service": service, "page": STEP_REFUSED_PAGES[step], "reason": reason},
     )

@@ -58,12 +58,12 @@ LinkView = Callable[..., HttpResponse]
 def _unusable(request: HttpRequest, service: Service | None = None) -> HttpResponse:
     """The same page, whatever the reason: it reveals nothing about any patient."""
     return without_referrer(
-        render(request, "booking/portal/unusable.html", {"service": service}, status=404)
+        render(request, "portal/book/unusable.html", {"service": service}, status=404)
     )
 
 
 def _session_ended(request: HttpRequest) -> HttpResponse:
-    return render(request, "booking/portal/session_ended.html", {"service": None}, status=403)
+    return render(request, "portal/book/session_ended.html", {"service": None}, status=403)
 
 
 def _session_link(request: HttpRequest) -> BookingLink | None:
@@ -129,7 +129,7 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
 def welcome(request: HttpRequest, link: BookingLink) -> HttpResponse:
     return render(
         request,
-        "booking/portal/welcome.html",
+        "portal/book/welcome.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -167,7 +167,7 @@ def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
     page = ReviewPage.of(link, start, hold, therapist_chosen=therapist_id is not None)
     return render(
         request,
-        "booking/portal/review.html",
+        "portal/book/review.html",
         {"service": link.service, "page": page, "flow": BOOK},
     )
 
@@ -209,7 +209,7 @@ def booked(request: HttpRequest) -> HttpResponse:
         return _unusable(request, link.service)
     return render(
         request,
-        "booking/portal/booked.html",
+        "portal/book/booked.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),

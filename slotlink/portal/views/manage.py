@@ -121,7 +121,7 @@ def _mark_passed(request: HttpRequest, step: str, manage: ManageLink, lasts: tim
 
 
 def _session_ended(request: HttpRequest) -> HttpResponse:
-    return render(request, "booking/portal/session_ended.html", {"service": None}, status=403)
+    return render(request, "portal/book/session_ended.html", {"service": None}, status=403)
 
 
 def _not_yet(request: HttpRequest, manage: ManageLink | None) -> HttpResponse:
@@ -172,7 +172,7 @@ def _mark_verified(request: HttpRequest, manage: ManageLink) -> None:
 def _locked(request: HttpRequest, manage: ManageLink | None = None) -> HttpResponse:
     # Before the date of birth nothing names the service: a made-up link's page is the same.
     service = manage.booking_link.service if manage else None
-    return render(request, "booking/manage/locked.html", {"service": service}, status=429)
+    return render(request, "portal/manage/locked.html", {"service": service}, status=429)
 
 
 @require_http_methods(["GET", "POST"])
@@ -208,13 +208,13 @@ def _verify(request: HttpRequest, manage: ManageLink | None, made_up: str) -> Ht
         if manage is not None and outcome == Verification.CODE_UNREACHABLE:
             # Nothing is texted and nothing opens: the patient is told whom to call.
             return render(
-                request, "booking/manage/no_code.html", {"service": manage.booking_link.service}
+                request, "portal/manage/no_code.html", {"service": manage.booking_link.service}
             )
         wrong = True
     errors = form.non_field_errors() if request.method == "POST" else []
     return render(
         request,
-        "booking/manage/verify.html",
+        "portal/manage/verify.html",
         {
             "service": None,
             "form": form,
@@ -257,7 +257,7 @@ def code(request: HttpRequest) -> HttpResponse:
         wrong = True
     return render(
         request,
-        "booking/manage/code.html",
+        "portal/manage/code.html",
         {
             "service": manage.booking_link.service,
             "form": form,
@@ -302,7 +302,7 @@ def home(request: HttpRequest, link: BookingLink, appointment: Appointment | Non
     if appointment is None or appointment.end <= now:
         return render(
             request,
-            "booking/manage/nothing_to_change.html",
+            "portal/manage/nothing_to_change.html",
             {
                 "service": link.service,
                 "past": appointment is not None,
@@ -310,7 +310,7 @@ def home(request: HttpRequest, link: BookingLink, appointment: Appointment | Non
         )
     return render(
         request,
-        "booking/manage/home.html",
+        "portal/manage/home.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -383,7 +383,7 @@ def review(request: HttpRequest, link: BookingLink, current: Appointment) -> Htt
     )
     return render(
         request,
-        "booking/portal/review.html",
+        "portal/book/review.html",
         {"service": link.service, "page": page, "flow": MOVE},
     )
 
@@ -419,10 +419,10 @@ def cancel(request: HttpRequest, link: BookingLink, appointment: Appointment) ->
             appointment_cancel_by_patient(link=link, reason=form.cleaned_data["reason"])
         except StepRefused as refusal:
             return step_refused(request, link.service, Step.CANCEL, str(refusal))
-        return render(request, "booking/manage/cancelled.html", {"service": link.service})
+        return render(request, "portal/manage/cancelled.html", {"service": link.service})
     return render(
         request,
-        "booking/manage/cancel.html",
+        "portal/manage/cancel.html",
         {
             "service": link.service,
             "form": form,
