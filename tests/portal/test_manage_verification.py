@@ -17,9 +17,9 @@ from slotlink.booking.models import ManageLink
 from slotlink.clinic.models import Appointment
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
-from tests.booking.test_manage import BORN, book, born_form, manage_token, open_manage
 from tests.conftest import Clinic
 from tests.factories import PatientFactory
+from tests.portal.test_manage import BORN, book, born_form, manage_token, open_manage
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
