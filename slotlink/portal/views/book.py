@@ -40,7 +40,6 @@ from slotlink.portal.choosing import (
     time_just_taken,
     times_page,
 )
-from slotlink.portal.cookies import MADE_UP_COOKIE
 from slotlink.portal.presenters import (
     AppointmentSummary,
     ReviewPage,
@@ -225,7 +224,4 @@ def leave(request: HttpRequest) -> HttpResponse:
     plain link, not a form: it must work without JavaScript, and a form posting here could
     not go on to another site under the CSP's form-action 'self'."""
     request.session.flush()
-    response = without_referrer(redirect(NEUTRAL_SITE))
-    if MADE_UP_COOKIE in request.COOKIES:
-        response.delete_cookie(MADE_UP_COOKIE, samesite="Lax")
-    return response
+    return without_referrer(redirect(NEUTRAL_SITE))
