@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
-from slotlink.booking.links.forms import RuleChoiceForm
+from slotlink.booking.links.forms import ResendForm, RuleChoiceForm
 from slotlink.booking.links.presenters import EventRow, LinkRow, LinkText, LivePanel, RuleDetails
 from slotlink.booking.links.selectors import (
     link_appointment,
@@ -122,7 +122,11 @@ def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def resend_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     link = get_object_or_404(links_for(user), pk=pk)
-    channel = Channel.EMAIL if request.POST.get("channel") == "email" else Channel.SMS
+    form = ResendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, str(form.errors["channel"][0]))
+        return _after_change(request, link.patient, status=400)
+    channel = Channel.EMAIL if form.cleaned_data["channel"] == "email" else Channel.SMS
     try:
         booking_link_resend(link=link, channel=channel, user=user)
     except BookingError as error:
