@@ -240,6 +240,8 @@ STORAGES = {
 
 # Staff sessions end after 15 minutes idle (see SessionKeepAliveMiddleware) and patients' sessions
 # are bound to one link; neither outlives the browser.
+# Database sessions, and a made-up manage link's stand-in that writes none (portal/sessions.py).
+SESSION_ENGINE = "slotlink.portal.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

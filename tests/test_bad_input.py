@@ -24,8 +24,8 @@ from slotlink.booking.models import BookingLink, SlotHold
 from slotlink.clinic.models import Appointment
 from slotlink.messaging.models import MessageKind
 from slotlink.messaging.services import message_queue
-from tests.booking.test_manage import book, verified
 from tests.conftest import Clinic, logged_in
+from tests.portal.test_manage import book, verified
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

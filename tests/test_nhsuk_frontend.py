@@ -122,7 +122,7 @@ def test_patient_pages_link_the_vendored_css_then_ours_and_start_its_script_from
     page = response.content.decode()
     sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
     # style-src and script-src 'self': files from our origin need no nonce, and without one
-    # two refusals stay byte for byte alike (tests/booking/test_enumeration.py).
+    # two refusals stay byte for byte alike (tests/portal/test_enumeration.py).
     assert sheets == [
         "/static/vendor/nhsuk-frontend/nhsuk-frontend.min.css",
         "/static/slotlink/patient.css",

@@ -15,8 +15,8 @@ from django.utils import timezone
 from slotlink.booking.availability.selectors import rule_available_times
 from slotlink.booking.links.services import booking_link_send
 from slotlink.lib.logfilters import JsonLines, RedactTokens
-from tests.booking.test_manage import book, born_form, manage_token, open_manage
 from tests.conftest import Clinic, logged_in
+from tests.portal.test_manage import book, born_form, manage_token, open_manage
 
 
 @pytest.fixture

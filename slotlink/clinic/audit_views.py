@@ -7,13 +7,12 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from slotlink.audit.models import AuditAction
-from slotlink.audit.presenters import AuditRow
 from slotlink.audit.selectors import patient_audit_trail
 from slotlink.audit.services import audit_record
 from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.models import Role
-from slotlink.clinic.presenters import PatientDetails
-from slotlink.clinic.selectors import patients_for
+from slotlink.clinic.presenters import AuditRow
+from slotlink.clinic.selectors import patient_details, patients_for
 
 EVENTS_PER_PAGE = 100
 
@@ -40,7 +39,7 @@ def patient_trail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "audit/patient_trail.html",
         {
-            "patient": PatientDetails.of(patient),
+            "patient": patient_details(patient),
             "rows": rows,
             "page": page,
             "tab": "audit",

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 
+from slotlink.audit.models import AuditAction, AuditEvent, Who
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
     Medium,
-    Patient,
     Service,
     SettingsChange,
     Source,
@@ -19,49 +19,7 @@ from slotlink.clinic.models import (
 )
 from slotlink.domain.weeks import in_working_week
 from slotlink.lib.crypto import decrypt
-
-
-def nhs_number_text(number: str) -> str:
-    return f"{number[:3]} {number[3:6]} {number[6:]}" if len(number) == 10 else number
-
-
-def mobile_text(e164: str) -> str:
-    if e164.startswith("+44") and len(e164) == 13:
-        national = "0" + e164[3:]
-        return f"{national[:5]} {national[5:]}"
-    return e164
-
-
-@dataclass(frozen=True)
-class PatientDetails:
-    pk: int
-    name: str
-    first_name: str
-    date_of_birth: str
-    nhs_number: str
-    mobile: str
-    email: str
-    discharged: str = ""  # the date, when discharged
-    do_not_sms: bool = False
-
-    @classmethod
-    def of(cls, patient: Patient) -> "PatientDetails":
-        discharged_at = patient.discharged_at
-        return cls(
-            pk=patient.pk,
-            name=patient.full_name,
-            first_name=patient.first_name,
-            date_of_birth=f"{patient.date_of_birth:%d/%m/%Y}",
-            nhs_number=nhs_number_text(patient.nhs_number),
-            mobile=mobile_text(patient.mobile),
-            email=patient.email,
-            discharged=(
-                f"{discharged_at.astimezone(patient.service.zone):%d/%m/%Y}"
-                if discharged_at
-                else ""
-            ),
-            do_not_sms=patient.do_not_sms,
-        )
+from slotlink.lib.formatting import staff_datetime
 
 
 @dataclass(frozen=True)
@@ -202,3 +160,36 @@ def _field_label(name: str) -> str:
             continue
         return str(getattr(found, "verbose_name", name))
     return name
+
+
+# The audit trail as the patient's record shows it (audit keeps the log; clinic shows it).
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: str
+    who: str
+    action: str
+    record: str
+    details: str
+
+    @classmethod
+    def of(cls, event: AuditEvent, zone: ZoneInfo) -> "AuditRow":
+        who = event.actor_username if event.actor_kind == Who.STAFF else event.actor_kind
+        record = f"{_words(event.object_type)} #{event.object_id}" if event.object_id else ""
+        details = "; ".join(
+            f"{_words(key)}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in sorted(event.details.items())
+        )
+        label = (
+            AuditAction(event.action).label if event.action in AuditAction.values else event.action
+        )
+        return cls(
+            at=staff_datetime(event.occurred_at, zone),
+            who=who.capitalize() if event.actor_kind != Who.STAFF else who,
+            action=label,
+            record=record,
+            details=details,
+        )

@@ -1,6 +1,7 @@
 """Read-side queries for the clinic. Every one is scoped to the user's service."""
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import nhs_number
@@ -8,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import Appointment, Patient, Therapist, User
+from slotlink.lib.formatting import mobile_text, nhs_number_text
 
 
 def patients_for(user: User) -> QuerySet[Patient]:
@@ -61,3 +63,35 @@ def is_valid_nhs_number(text: str) -> bool:
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    pk: int
+    name: str
+    first_name: str
+    date_of_birth: str
+    nhs_number: str
+    mobile: str
+    email: str
+    discharged: str = ""  # the date, when discharged
+    do_not_sms: bool = False
+
+
+def patient_details(patient: Patient) -> PatientDetails:
+    """The patient as every staff page heads him or her: clinic's own pages, the record, the
+    link history (one read model, so that no app reaches into another's presenters)."""
+    discharged_at = patient.discharged_at
+    return PatientDetails(
+        pk=patient.pk,
+        name=patient.full_name,
+        first_name=patient.first_name,
+        date_of_birth=f"{patient.date_of_birth:%d/%m/%Y}",
+        nhs_number=nhs_number_text(patient.nhs_number),
+        mobile=mobile_text(patient.mobile),
+        email=patient.email,
+        discharged=(
+            f"{discharged_at.astimezone(patient.service.zone):%d/%m/%Y}" if discharged_at else ""
+        ),
+        do_not_sms=patient.do_not_sms,
+    )

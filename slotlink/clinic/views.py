@@ -7,9 +7,9 @@ from slotlink.audit.services import audit_record
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.forms import ClinicalContactForm
 from slotlink.clinic.models import ClinicalContact, Role
-from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import (
     appointments_for,
+    patient_details,
     patient_search,
     patients_for,
 )
@@ -31,7 +31,7 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
         "clinic/patient_search.html",
         {
             "query": query,
-            "results": [PatientDetails.of(p) for p in results],
+            "results": [patient_details(p) for p in results],
             "searched": bool(query.strip()),
             "can_invite": user.role in (Role.ADMIN, Role.SUPERUSER),
         },
@@ -54,7 +54,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "clinic/patient_detail.html",
         {
-            "patient": PatientDetails.of(patient),
+            "patient": patient_details(patient),
             "tab": "details",
         },
     )
@@ -78,6 +78,6 @@ def clinical_contact(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "appointment": appointment,
-            "patient": PatientDetails.of(appointment.patient),
+            "patient": patient_details(appointment.patient),
         },
     )

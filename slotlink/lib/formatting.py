@@ -36,3 +36,14 @@ def duration_text(minutes: int) -> str:
         hours = minutes // 60
         return "1 hour" if hours == 1 else f"{hours} hours"
     return f"{minutes} minutes"
+
+
+def nhs_number_text(number: str) -> str:
+    return f"{number[:3]} {number[3:6]} {number[6:]}" if len(number) == 10 else number
+
+
+def mobile_text(e164: str) -> str:
+    if e164.startswith("+44") and len(e164) == 13:
+        national = "0" + e164[3:]
+        return f"{national[:5]} {national[5:]}"
+    return e164

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 
 # How often an active session's idle expiry is pushed back (see SessionKeepAliveMiddleware).
 KEEP_ALIVE_SECONDS = 60
-_KEPT_ALIVE_AT = "kept_alive_at"
+KEPT_ALIVE_AT = "kept_alive_at"
 
 
 class NoStoreMiddleware:
@@ -35,11 +35,11 @@ class SessionKeepAliveMiddleware:
         session = request.session
         if not session.modified and not session.is_empty():
             now = time.time()
-            last = session.get(_KEPT_ALIVE_AT)
+            last = session.get(KEPT_ALIVE_AT)
             if not isinstance(last, int | float) or now - last >= KEEP_ALIVE_SECONDS:
-                session[_KEPT_ALIVE_AT] = now
+                session[KEPT_ALIVE_AT] = now
         elif session.modified and not session.is_empty():  # saved anyway: note when
-            session[_KEPT_ALIVE_AT] = time.time()
+            session[KEPT_ALIVE_AT] = time.time()
         return response
 
 

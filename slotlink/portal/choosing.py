@@ -3,7 +3,7 @@ appointment (through a manage link), and the page either shows when the patient 
 step. Each flow names its own URLs."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -21,12 +21,11 @@ from slotlink.booking.links.services import SlotTaken
 from slotlink.booking.links.steps import Step
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import (
-    APPOINTMENT_DAYS_AHEAD,
-    APPOINTMENT_DAYS_BACK,
     Service,
     appointment_days,
 )
-from slotlink.lib.inputs import iso_day, iso_instant, record_id
+from slotlink.lib.inputs import iso_day
+from slotlink.portal.forms import TimeChoiceForm, parse_start
 from slotlink.portal.presenters import (
     ANY_DAY,
     STEP_REFUSED_PAGES,
@@ -101,7 +100,7 @@ def times_page(
     first = group_days([offer.first], link.service.zone) if offer.first else []
     return render(
         request,
-        "booking/portal/times.html",
+        "portal/book/times.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -139,7 +138,7 @@ def day_page(
         )
     return render(
         request,
-        "booking/portal/day.html",
+        "portal/book/day.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -151,26 +150,6 @@ def day_page(
     )
 
 
-def parse_start(raw: object) -> datetime | None:
-    """A start time chosen (or kept in the session), if an appointment could start then."""
-    now = timezone.now()
-    return iso_instant(
-        raw,
-        now - timedelta(days=APPOINTMENT_DAYS_BACK),
-        now + timedelta(days=APPOINTMENT_DAYS_AHEAD),
-    )
-
-
-def _parse_choice(raw: str | None) -> tuple[datetime | None, int | None]:
-    """A chosen option: an instant, optionally followed by "@" and the chosen therapist's id."""
-    instant, _, therapist = (raw or "").partition("@")
-    start = parse_start(instant)
-    if not therapist:
-        return start, None
-    therapist_id = record_id(therapist)
-    return (start, therapist_id) if therapist_id else (None, None)
-
-
 def choose_time(
     request: HttpRequest,
     link: BookingLink,
@@ -180,12 +159,13 @@ def choose_time(
     exclude: datetime | None = None,
 ) -> HttpResponse:
     """Hold the chosen time for the patient and move on to the review, or say plainly why not."""
-    start, therapist_id = _parse_choice(request.POST.get("start"))
+    form = TimeChoiceForm(request.POST)
+    start, therapist_id = form.choice()
     if start is not None and start == exclude:
         messages.info(request, "That is the time you already have. Choose a different time.")
         return redirect(flow.times)
     if start is None:
-        back = request.POST.get("day", "")
+        back = form.back_to()
         if _day(link, back):
             return redirect(reverse(flow.day, args=[back]) + "?error=choose")
         return redirect(flow.times)
@@ -223,6 +203,6 @@ def step_refused(request: HttpRequest, service: Service, step: Step, reason: str
     """A plain page: what cannot be done online, why, and whom to call instead."""
     return render(
         request,
-        "booking/portal/step_refused.html",
+        "portal/book/step_refused.html",
         {"service": service, "page": STEP_REFUSED_PAGES[step], "reason": reason},
     )

@@ -1,12 +1,14 @@
 """The manage portal's forms: date of birth, the texted code, the reason for cancelling."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
+from slotlink.clinic.models import APPOINTMENT_DAYS_AHEAD, APPOINTMENT_DAYS_BACK
 from slotlink.lib.fields import WholeNumberField
+from slotlink.lib.inputs import iso_instant, record_id
 
 
 class BirthDateForm(forms.Form):
@@ -45,3 +47,37 @@ class CancelForm(forms.Form):
             "required": "Tell us why you are cancelling",
         },
     )
+
+
+def parse_start(raw: object) -> datetime | None:
+    """A start time chosen (or kept in the session), if an appointment could start then."""
+    now = timezone.now()
+    return iso_instant(
+        raw,
+        now - timedelta(days=APPOINTMENT_DAYS_BACK),
+        now + timedelta(days=APPOINTMENT_DAYS_AHEAD),
+    )
+
+
+class TimeChoiceForm(forms.Form):
+    """The option a patient chose on a day's times page: an instant, optionally followed by "@"
+    and the chosen therapist's id; and that page's day, to go back to if nothing usable came.
+    Nothing here is required: an empty or forged choice is answered by the day page's own
+    "choose a time" message, not by field errors."""
+
+    start = forms.CharField(required=False, strip=False)
+    day = forms.CharField(required=False, strip=False)
+
+    def choice(self) -> tuple[datetime | None, int | None]:
+        """The instant and therapist chosen, or (None, None) for anything unusable."""
+        if not self.is_valid():
+            return None, None
+        instant, _, therapist = self.cleaned_data["start"].partition("@")
+        start = parse_start(instant)
+        if not therapist:
+            return start, None
+        therapist_id = record_id(therapist)
+        return (start, therapist_id) if therapist_id else (None, None)
+
+    def back_to(self) -> str:
+        return self.cleaned_data.get("day", "") if self.is_valid() else ""

@@ -18,9 +18,9 @@ from slotlink.clinic.models import (
     Source,
     appointment_days,
 )
-from slotlink.clinic.presenters import PatientDetails
 from slotlink.clinic.selectors import (
     appointments_for,
+    patient_details,
     patients_for,
     week_start,
 )
@@ -55,7 +55,7 @@ def patient_record_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clinic/patient_edit.html",
-        {"patient": PatientDetails.of(patient), "form": form, "tab": "details"},
+        {"patient": patient_details(patient), "form": form, "tab": "details"},
         status=400 if request.method == "POST" else 200,
     )
 

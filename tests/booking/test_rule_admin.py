@@ -439,3 +439,15 @@ def test_the_preview_uses_only_this_services_appointment_types(
         "/settings/rules/preview/", rule_form(clinic, appointment_type=secret_type.pk)
     )
     assert "Secret type" not in text(response)
+
+
+@pytest.mark.parametrize("value", ["yes", "", "2"])
+def test_switching_a_rule_on_or_off_with_a_value_that_says_neither_changes_nothing(
+    clinic: Clinic, superuser_client: Client, value: str
+) -> None:
+    url = f"/settings/rules/{clinic.rule.pk}/active/"
+    page = text(superuser_client.post(url, {"active": value}, follow=True))
+    clinic.rule.refresh_from_db()
+    assert clinic.rule.active
+    assert "Choose whether the rule is active." in page
+    assert not SettingsChange.objects.filter(fields=["active"]).exists()

@@ -397,7 +397,7 @@ def test_quick_exit_comes_first_on_patient_pages_when_switched_on(
     page = patient_page(clinic)
     body = page[page.index("<body>") :]
     first_link = body[body.index("<a ") : body.index("</a>")]
-    # Ours, so that leaving also ends the session (tests/booking/test_quick_exit.py).
+    # Ours, so that leaving also ends the session (tests/portal/test_quick_exit.py).
     assert 'class="quick-exit" href="/leave/"' in first_link
     assert "Leave this page" in first_link
     assert body.index("quick-exit") < body.index("skip-link")

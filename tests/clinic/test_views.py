@@ -11,8 +11,8 @@ from django.test import Client
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.links.services import booking_link_send
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact
-from slotlink.clinic.presenters import nhs_number_text
 from slotlink.domain.link_lifecycle import LinkStatus
+from slotlink.lib.formatting import nhs_number_text
 from tests.conftest import Clinic, logged_in
 from tests.factories import AppointmentFactory, PatientFactory
 

@@ -387,3 +387,15 @@ def test_one_task_sends_a_batch_of_due_messages_and_leaves_future_ones(
     later.refresh_from_db()
     assert later.status == MessageStatus.QUEUED
     assert messages_send_due() == 0  # another worker's turn finds nothing left to send
+
+
+@pytest.mark.parametrize("channel", ["fax", "", "SMS "])
+def test_a_link_sent_again_by_no_known_channel_is_refused_plainly(clinic, frozen_now, channel):
+    link, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    client = logged_in(clinic.admin)
+
+    page = client.post(f"/booking-links/{link.pk}/resend/", {"channel": channel}, follow=True)
+
+    assert page.status_code == 200
+    assert "Choose whether to send the link again by text or by email." in page.content.decode()
+    assert not OutboundMessage.objects.filter(kind=MessageKind.AD_HOC).exists()

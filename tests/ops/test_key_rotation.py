@@ -15,8 +15,8 @@ from slotlink.clinic.models import Service
 from slotlink.lib import crypto
 from slotlink.lib.crypto import decrypt, encrypt
 from slotlink.messaging.models import OutboundMessage
-from tests.booking.test_manage import book
 from tests.conftest import Clinic
+from tests.portal.test_manage import book
 from tests.test_settings import production_env, run
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()

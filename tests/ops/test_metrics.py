@@ -22,8 +22,8 @@ from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.manage.services import LINK_MAX_FAILURES
 from slotlink.messaging.models import MessageKind
 from slotlink.messaging.services import message_queue
-from tests.booking.test_manage import book, born_form, manage_token, open_manage
 from tests.conftest import Clinic
+from tests.portal.test_manage import book, born_form, manage_token, open_manage
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "m" * 40

@@ -10,8 +10,7 @@ from slotlink.booking.models import (
     BulkResult,
     BulkStatus,
 )
-from slotlink.clinic.presenters import nhs_number_text
-from slotlink.lib.formatting import staff_datetime
+from slotlink.lib.formatting import nhs_number_text, staff_datetime
 
 
 @dataclass(frozen=True)

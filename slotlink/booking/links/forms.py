@@ -22,3 +22,15 @@ class RuleChoiceForm(forms.Form):
         field = self.fields["rule"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared above
         field.queryset = rules
+
+
+class ResendForm(forms.Form):
+    """How to send a live link again: by text or by email."""
+
+    channel = forms.ChoiceField(
+        choices=[("sms", "By text"), ("email", "By email")],
+        error_messages={
+            "required": "Choose whether to send the link again by text or by email.",
+            "invalid_choice": "Choose whether to send the link again by text or by email.",
+        },
+    )

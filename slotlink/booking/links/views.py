@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
-from slotlink.booking.links.forms import RuleChoiceForm
-from slotlink.booking.links.presenters import EventRow, LinkRow, LivePanel, RuleDetails
+from slotlink.booking.links.forms import ResendForm, RuleChoiceForm
+from slotlink.booking.links.presenters import EventRow, LinkRow, LinkText, LivePanel, RuleDetails
 from slotlink.booking.links.selectors import (
     link_appointment,
     link_appointments,
@@ -30,13 +30,11 @@ from slotlink.booking.links.services import (
 )
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Patient, User
-from slotlink.clinic.presenters import PatientDetails
-from slotlink.clinic.selectors import patients_for
+from slotlink.clinic.selectors import patient_details, patients_for
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.htmx import HtmxHttpRequest
 from slotlink.messaging.models import Channel
-from slotlink.messaging.presenters import MessageRow
 
 
 def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, object]:
@@ -52,7 +50,7 @@ def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, ob
             url = booking_link_url(token) if token else ""
             live.append(LivePanel.of(link, url, patient.service.zone))
     return {
-        "patient": PatientDetails.of(patient),
+        "patient": patient_details(patient),
         "enabled": patient.service.online_booking_enabled,
         "rules": [RuleDetails.of(rule) for rule in rules_for(user)],
         "live": live,
@@ -124,7 +122,11 @@ def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def resend_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     link = get_object_or_404(links_for(user), pk=pk)
-    channel = Channel.EMAIL if request.POST.get("channel") == "email" else Channel.SMS
+    form = ResendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, str(form.errors["channel"][0]))
+        return _after_change(request, link.patient, status=400)
+    channel = Channel.EMAIL if form.cleaned_data["channel"] == "email" else Channel.SMS
     try:
         booking_link_resend(link=link, channel=channel, user=user)
     except BookingError as error:
@@ -163,12 +165,12 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     events = link.events.select_related("actor", "appointment").order_by("occurred_at", "pk")
     rows = [EventRow.of(event, zone) for event in events]
     now = timezone.now()
-    texts = [MessageRow.of(m, zone) for m in link_messages(link)]
+    texts = [LinkText.of(m, zone) for m in link_messages(link)]
     return render(
         request,
         "booking/staff/link_history.html",
         {
-            "patient": PatientDetails.of(link.patient),
+            "patient": patient_details(link.patient),
             "link": LinkRow.of(link, now, link_appointment(link)),
             "rule": RuleDetails.of(link.rule),
             "events": rows,

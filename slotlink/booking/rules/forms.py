@@ -221,3 +221,16 @@ def sms_template_problems(template: str, service: Service) -> list[str]:
             f"{length.encoding}); keep it to {MAX_SEGMENTS}."
         )
     return problems
+
+
+class RuleActiveForm(forms.Form):
+    """Switch a rule on ("1") or off ("0"), as the rule list's buttons post."""
+
+    active = forms.TypedChoiceField(
+        choices=[("1", "Active"), ("0", "Not active")],
+        coerce=lambda value: value == "1",
+        error_messages={
+            "required": "Choose whether the rule is active.",
+            "invalid_choice": "Choose whether the rule is active.",
+        },
+    )

@@ -12,7 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from slotlink.booking.models import BroadcastRule
-from slotlink.booking.rules.forms import PLACEHOLDER_LIST, BroadcastRuleForm, sms_template_problems
+from slotlink.booking.rules.forms import (
+    PLACEHOLDER_LIST,
+    BroadcastRuleForm,
+    RuleActiveForm,
+    sms_template_problems,
+)
 from slotlink.booking.rules.presenters import RuleListRow, rule_preview, sms_meter
 from slotlink.booking.rules.selectors import all_rules_for, links_sent_by_rule
 from slotlink.booking.rules.services import (
@@ -160,7 +165,11 @@ def rule_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 @superuser_only
 def rule_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(all_rules_for(staff_user(request)), pk=pk)
-    active = request.POST.get("active") == "1"
+    form = RuleActiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, str(form.errors["active"][0]))
+        return redirect("booking:rule_list")
+    active = form.cleaned_data["active"]
     broadcast_rule_set_active(rule=rule, active=active, user=staff_user(request))
     if active:
         messages.success(request, f"“{rule.title}” is active: staff can send links for it.")

@@ -40,7 +40,6 @@ from slotlink.portal.choosing import (
     time_just_taken,
     times_page,
 )
-from slotlink.portal.cookies import MADE_UP_COOKIE
 from slotlink.portal.presenters import (
     AppointmentSummary,
     ReviewPage,
@@ -58,12 +57,12 @@ LinkView = Callable[..., HttpResponse]
 def _unusable(request: HttpRequest, service: Service | None = None) -> HttpResponse:
     """The same page, whatever the reason: it reveals nothing about any patient."""
     return without_referrer(
-        render(request, "booking/portal/unusable.html", {"service": service}, status=404)
+        render(request, "portal/book/unusable.html", {"service": service}, status=404)
     )
 
 
 def _session_ended(request: HttpRequest) -> HttpResponse:
-    return render(request, "booking/portal/session_ended.html", {"service": None}, status=403)
+    return render(request, "portal/book/session_ended.html", {"service": None}, status=403)
 
 
 def _session_link(request: HttpRequest) -> BookingLink | None:
@@ -132,7 +131,7 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
 def welcome(request: HttpRequest, link: BookingLink) -> HttpResponse:
     return render(
         request,
-        "booking/portal/welcome.html",
+        "portal/book/welcome.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -170,7 +169,7 @@ def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
     page = ReviewPage.of(link, start, hold, therapist_chosen=therapist_id is not None)
     return render(
         request,
-        "booking/portal/review.html",
+        "portal/book/review.html",
         {"service": link.service, "page": page, "flow": BOOK},
     )
 
@@ -214,7 +213,7 @@ def booked(request: HttpRequest) -> HttpResponse:
         appointment.service = link.service  # loaded with the link: a query fewer
     return render(
         request,
-        "booking/portal/booked.html",
+        "portal/book/booked.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -230,7 +229,4 @@ def leave(request: HttpRequest) -> HttpResponse:
     plain link, not a form: it must work without JavaScript, and a form posting here could
     not go on to another site under the CSP's form-action 'self'."""
     request.session.flush()
-    response = without_referrer(redirect(NEUTRAL_SITE))
-    if MADE_UP_COOKIE in request.COOKIES:
-        response.delete_cookie(MADE_UP_COOKIE, samesite="Lax")
-    return response
+    return without_referrer(redirect(NEUTRAL_SITE))

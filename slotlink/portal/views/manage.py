@@ -1,19 +1,18 @@
 """Manage your appointment: the pages behind the link in the confirmation text.
 
 The token is swapped for a session bound to the manage link. A made-up token writes no
-session: a cookie naming it (by its hash) stands in, so that every page, and every answer to
-every attempt, is what a real link would give. Nothing is shown until the patient has given
+session row: a session key that seals which made-up link it stands for does (portal/sessions.py),
+set as any session cookie is, so that every page, every cookie and every answer to every
+attempt is what a real link would give. Nothing is shown until the patient has given
 their date of birth and then, only where the service asks for it, a code by text; each step
 passed is kept for that link only, and for a short while, not a login."""
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
 import icalendar
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -55,16 +54,15 @@ from slotlink.portal.choosing import (
     time_just_taken,
     times_page,
 )
-from slotlink.portal.cookies import MADE_UP_COOKIE
 from slotlink.portal.forms import BirthDateForm, CancelForm, CodeForm
 from slotlink.portal.presenters import AppointmentSummary, ReviewPage, RuleSummary
+from slotlink.portal.sessions import MADE_UP
 
 SESSION_MANAGE = "manage_link_id"
 # Each holds {"link": manage link id, "until": ISO instant}: a step passed for that link only,
 # for a while, so another link opened in the same browser starts again.
 SESSION_VERIFIED = "manage_verified"
 SESSION_BIRTH_DATE = "manage_birth_date_given"
-_MADE_UP = re.compile(r"[0-9a-f]{64}")
 
 
 def _client(request: HttpRequest) -> str:
@@ -88,21 +86,8 @@ def _session_manage(request: HttpRequest) -> ManageLink | None:
 
 
 def _made_up(request: HttpRequest) -> str | None:
-    value = request.COOKIES.get(MADE_UP_COOKIE, "")
-    return value if _MADE_UP.fullmatch(value) else None
-
-
-def _remember_made_up(response: HttpResponse, key: str) -> HttpResponse:
-    # As long-lived as an idle session, so it lapses when a real link's session would.
-    response.set_cookie(
-        MADE_UP_COOKIE,
-        key,
-        max_age=settings.SESSION_COOKIE_AGE,
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
-    return response
+    made_up = request.session.get(MADE_UP)
+    return made_up if isinstance(made_up, str) else None
 
 
 def _passed(request: HttpRequest, step: str, manage: ManageLink) -> bool:
@@ -121,7 +106,7 @@ def _mark_passed(request: HttpRequest, step: str, manage: ManageLink, lasts: tim
 
 
 def _session_ended(request: HttpRequest) -> HttpResponse:
-    return render(request, "booking/portal/session_ended.html", {"service": None}, status=403)
+    return render(request, "portal/book/session_ended.html", {"service": None}, status=403)
 
 
 def _not_yet(request: HttpRequest, manage: ManageLink | None) -> HttpResponse:
@@ -145,7 +130,7 @@ def with_verified_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
 def _forget_manage_link(request: HttpRequest) -> None:
     """Unbind the session from any manage link (touching no session that has none)."""
-    for key in (SESSION_MANAGE, SESSION_VERIFIED, SESSION_BIRTH_DATE, *MOVE.session_keys):
+    for key in (SESSION_MANAGE, SESSION_VERIFIED, SESSION_BIRTH_DATE, MADE_UP, *MOVE.session_keys):
         request.session.pop(key, None)
 
 
@@ -155,11 +140,11 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     _forget_manage_link(request)
     response = without_referrer(redirect("manage:verify"))
     if manage is None:
-        return _remember_made_up(response, made_up_key(token))
+        # No row, yet the same cookie as a real link's session (portal/sessions.py).
+        request.session.open_made_up(made_up_key(token))  # type: ignore[attr-defined]
+        return response
     request.session.cycle_key()
     request.session[SESSION_MANAGE] = manage.pk
-    if MADE_UP_COOKIE in request.COOKIES:
-        response.delete_cookie(MADE_UP_COOKIE, samesite="Lax")
     return response
 
 
@@ -172,7 +157,7 @@ def _mark_verified(request: HttpRequest, manage: ManageLink) -> None:
 def _locked(request: HttpRequest, manage: ManageLink | None = None) -> HttpResponse:
     # Before the date of birth nothing names the service: a made-up link's page is the same.
     service = manage.booking_link.service if manage else None
-    return render(request, "booking/manage/locked.html", {"service": service}, status=429)
+    return render(request, "portal/manage/locked.html", {"service": service}, status=429)
 
 
 @require_http_methods(["GET", "POST"])
@@ -182,8 +167,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     made_up = None if manage else _made_up(request)
     if manage is None and made_up is None:
         return _session_ended(request)
-    response = _verify(request, manage, made_up or "")
-    return _remember_made_up(response, made_up) if made_up else response
+    return _verify(request, manage, made_up or "")
 
 
 def _verify(request: HttpRequest, manage: ManageLink | None, made_up: str) -> HttpResponse:
@@ -208,13 +192,13 @@ def _verify(request: HttpRequest, manage: ManageLink | None, made_up: str) -> Ht
         if manage is not None and outcome == Verification.CODE_UNREACHABLE:
             # Nothing is texted and nothing opens: the patient is told whom to call.
             return render(
-                request, "booking/manage/no_code.html", {"service": manage.booking_link.service}
+                request, "portal/manage/no_code.html", {"service": manage.booking_link.service}
             )
         wrong = True
     errors = form.non_field_errors() if request.method == "POST" else []
     return render(
         request,
-        "booking/manage/verify.html",
+        "portal/manage/verify.html",
         {
             "service": None,
             "form": form,
@@ -257,7 +241,7 @@ def code(request: HttpRequest) -> HttpResponse:
         wrong = True
     return render(
         request,
-        "booking/manage/code.html",
+        "portal/manage/code.html",
         {
             "service": manage.booking_link.service,
             "form": form,
@@ -302,7 +286,7 @@ def home(request: HttpRequest, link: BookingLink, appointment: Appointment | Non
     if appointment is None or appointment.end <= now:
         return render(
             request,
-            "booking/manage/nothing_to_change.html",
+            "portal/manage/nothing_to_change.html",
             {
                 "service": link.service,
                 "past": appointment is not None,
@@ -310,7 +294,7 @@ def home(request: HttpRequest, link: BookingLink, appointment: Appointment | Non
         )
     return render(
         request,
-        "booking/manage/home.html",
+        "portal/manage/home.html",
         {
             "service": link.service,
             "rule": RuleSummary.of(link.rule),
@@ -383,7 +367,7 @@ def review(request: HttpRequest, link: BookingLink, current: Appointment) -> Htt
     )
     return render(
         request,
-        "booking/portal/review.html",
+        "portal/book/review.html",
         {"service": link.service, "page": page, "flow": MOVE},
     )
 
@@ -419,10 +403,10 @@ def cancel(request: HttpRequest, link: BookingLink, appointment: Appointment) ->
             appointment_cancel_by_patient(link=link, reason=form.cleaned_data["reason"])
         except StepRefused as refusal:
             return step_refused(request, link.service, Step.CANCEL, str(refusal))
-        return render(request, "booking/manage/cancelled.html", {"service": link.service})
+        return render(request, "portal/manage/cancelled.html", {"service": link.service})
     return render(
         request,
-        "booking/manage/cancel.html",
+        "portal/manage/cancel.html",
         {
             "service": link.service,
             "form": form,

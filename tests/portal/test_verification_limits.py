@@ -14,9 +14,9 @@ from slotlink.booking.manage.services import CLIENT_MAX_FAILURES, LINK_MAX_FAILU
 from slotlink.booking.models import ClientThrottle, ManageLink
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
-from tests.booking.test_manage import BORN, book, born_form, manage_token
 from tests.conftest import Clinic
 from tests.factories import PatientFactory
+from tests.portal.test_manage import BORN, book, born_form, manage_token
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from slotlink.audit.models import AuditAction, AuditEvent
 from slotlink.booking.manage.services import LINK_MAX_FAILURES
@@ -17,9 +19,9 @@ from slotlink.booking.models import ManageLink
 from slotlink.clinic.models import Appointment
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
-from tests.booking.test_manage import BORN, book, born_form, manage_token, open_manage
 from tests.conftest import Clinic
 from tests.factories import PatientFactory
+from tests.portal.test_manage import BORN, book, born_form, manage_token, open_manage
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -148,7 +150,7 @@ def test_opening_a_made_up_manage_link_writes_no_session(clinic: Clinic) -> None
 
     assert (response.status_code, response["Location"]) == (302, "/manage/verify/")
     assert response["Referrer-Policy"] == "no-referrer"
-    assert "sessionid" not in response.cookies
+    # A session cookie as any link gets (the next tests), and no row behind it.
     assert not Session.objects.exists()
 
 
@@ -178,6 +180,54 @@ def test_a_locked_real_link_and_a_made_up_one_answer_alike_attempt_by_attempt(
     again = [open_manage(t).post("/manage/verify/", WRONG) for t in (manage_token(booked), MADE_UP)]
     assert [a.status_code for a in again] == [429, 429]
     assert without_csrf(again[0]) == without_csrf(again[1])
+
+
+def cookies_set(response) -> list[tuple[str, dict[str, object]]]:
+    """The Set-Cookie headers without their values: names, attributes, and whether (not when)
+    each expires, which is all a browser's owner could compare."""
+    shape = []
+    for name, morsel in sorted(response.cookies.items()):
+        attributes = {key: value for key, value in morsel.items() if value}
+        if "expires" in attributes:
+            attributes["expires"] = True
+        shape.append((name, attributes))
+    return shape
+
+
+def test_a_real_link_and_a_made_up_one_set_the_same_cookies_step_by_step(
+    booked: Appointment,
+) -> None:
+    real, made_up = Client(), Client()
+    opened = [
+        client.get(f"/m/{t}") for client, t in ((real, manage_token(booked)), (made_up, MADE_UP))
+    ]
+    assert cookies_set(opened[0]) == cookies_set(opened[1])
+    assert [name for name, _ in cookies_set(opened[1])] == [settings.SESSION_COOKIE_NAME]
+    for number, form in enumerate([WRONG] * (LINK_MAX_FAILURES + 1), start=1):
+        answers = [client.post("/manage/verify/", form) for client in (real, made_up)]
+        assert cookies_set(answers[0]) == cookies_set(answers[1]), number
+    # Opened again in the same browser, each gets a new value, as a new session key would.
+    again = [
+        client.get(f"/m/{t}") for client, t in ((real, manage_token(booked)), (made_up, MADE_UP))
+    ]
+    assert cookies_set(again[0]) == cookies_set(again[1])
+    assert again[1].cookies[settings.SESSION_COOKIE_NAME].value != (
+        opened[1].cookies[settings.SESSION_COOKIE_NAME].value
+    )
+
+
+def test_a_made_up_link_writes_no_session_and_lapses_as_an_idle_real_one_does(
+    booked: Appointment,
+) -> None:
+    clients = [open_manage(manage_token(booked)), open_manage(MADE_UP)]
+    assert Session.objects.count() == 1
+    clients[1].post("/manage/verify/", WRONG)
+    assert Session.objects.count() == 1
+    later = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
+    with time_machine.travel(later):
+        answers = [client.get("/manage/verify/") for client in clients]
+    assert [a.status_code for a in answers] == [403, 403]
+    assert without_csrf(answers[0]) == without_csrf(answers[1])
 
 
 def test_each_made_up_link_is_counted_on_its_own_as_each_real_link_is(clinic: Clinic) -> None:

@@ -22,8 +22,8 @@ from slotlink.clinic.models import TIME_HOLDING, Appointment, AppointmentStatus,
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
 from slotlink.records.services.patients import RecordChange, patient_record_update
-from tests.booking.test_manage import book, move, verified
 from tests.conftest import Clinic
+from tests.portal.test_manage import book, move, verified
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

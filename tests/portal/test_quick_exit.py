@@ -9,8 +9,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from slotlink.booking.links.services import booking_link_send
-from tests.booking.test_manage import book, manage_token, verified
 from tests.conftest import Clinic
+from tests.portal.test_manage import book, manage_token, verified
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

@@ -16,10 +16,10 @@ from slotlink.booking.models import BookingLinkEvent
 from slotlink.clinic.models import TIME_HOLDING, Appointment, InternalMessage
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
-from tests.booking.test_manage import BORN, book, born_form, manage_token, move, verified
 from tests.booking.test_races import run_together
 from tests.conftest import make_clinic
 from tests.factories import PatientFactory
+from tests.portal.test_manage import BORN, book, born_form, manage_token, move, verified
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

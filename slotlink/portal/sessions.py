@@ -1,0 +1,103 @@
+"""Django's database sessions, plus the stand-in a made-up manage link gets.
+
+A browser that opens /m/<made-up> must not be told apart from one that opened a real link:
+not by its page, and not by its cookie. So a made-up link gets a session key shaped, set and
+ended like any other (32 characters of a-z0-9, a browser-session cookie, gone after
+SESSION_COOKIE_AGE), yet no row: the key itself seals which made-up link it stands for and when
+it was opened, under a key derived from SECRET_KEY. Sealing a random nonce in makes each key
+new, as cycle_key() would; the spare room above the sealed block is filled at random, so the
+key is spread over the whole key space as a real one is.
+"""
+
+import secrets
+import struct
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from slotlink.lib.middleware import KEPT_ALIVE_AT
+
+MADE_UP = "manage_made_up"  # the one thing such a session holds: the made-up link's id
+
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"  # Django's session key characters
+_KEY_LENGTH = 32
+_BLOCK = 1 << 128
+_SPREAD = len(_ALPHABET) ** _KEY_LENGTH // _BLOCK
+_ID_HEX = 16  # the made-up link's id: the first 8 bytes of its hash
+_MARK = b"\x5a\x17"  # a random key opens to this by chance once in 65,536 tries
+
+
+def _cipher() -> Cipher[Any]:
+    key = salted_hmac("slotlink.portal.sessions", "made-up manage link").digest()[:16]
+    # One block, one key, a nonce inside: a keyed permutation is all that is wanted here.
+    return Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305  # nosec B305
+
+
+def _made_up_key(made_up: str, opened: int) -> str:
+    block = (
+        bytes.fromhex(made_up[:_ID_HEX])
+        + _MARK
+        + struct.pack(">I", opened)
+        + secrets.token_bytes(2)
+    )
+    encryptor = _cipher().encryptor()
+    sealed = int.from_bytes(encryptor.update(block) + encryptor.finalize(), "big")
+    number = secrets.randbelow(_SPREAD) * _BLOCK + sealed
+    digits = []
+    for _ in range(_KEY_LENGTH):
+        number, digit = divmod(number, len(_ALPHABET))
+        digits.append(_ALPHABET[digit])
+    return "".join(reversed(digits))
+
+
+def _opened_made_up(key: str | None) -> tuple[str, int] | None:
+    """The made-up link's id and when it was opened, if the key is one of ours."""
+    if not key or len(key) != _KEY_LENGTH or key.strip(_ALPHABET):
+        return None
+    number = int(key, len(_ALPHABET))
+    if number >= _SPREAD * _BLOCK:
+        return None
+    decryptor = _cipher().decryptor()
+    block = decryptor.update((number % _BLOCK).to_bytes(16, "big")) + decryptor.finalize()
+    if block[8:10] != _MARK:
+        return None
+    return block[:8].hex(), struct.unpack(">I", block[10:14])[0]
+
+
+class SessionStore(DatabaseSessionStore):
+    def load(self) -> dict[str, Any]:
+        made_up = _opened_made_up(self.session_key)
+        if made_up is None:
+            return super().load()
+        link, opened = made_up
+        # Lapses as an idle real session does: its row, saved on opening, expires then.
+        if timezone.now().timestamp() - opened > settings.SESSION_COOKIE_AGE:
+            self._session_key = None
+            return {}
+        # As a real session's row notes when it was last kept alive (lib/middleware.py).
+        return {MADE_UP: link, KEPT_ALIVE_AT: opened}
+
+    def save(self, must_create: bool = False) -> None:
+        if _opened_made_up(self.session_key) is None:
+            super().save(must_create)
+            return
+        # Kept alive: sealed afresh, so that it lapses as late as a real session would then.
+        made_up = self.get(MADE_UP)
+        if isinstance(made_up, str):
+            self._session_key = _made_up_key(made_up, int(timezone.now().timestamp()))
+
+    def delete(self, session_key: str | None = None) -> None:
+        if _opened_made_up(session_key or self.session_key) is None:
+            super().delete(session_key)
+
+    def open_made_up(self, made_up: str) -> None:
+        """End this browser's session and stand in for the made-up link `made_up` (its hash,
+        in hex): the middleware then sets the cookie exactly as for a real session."""
+        self.flush()
+        self._session_key = _made_up_key(made_up, int(timezone.now().timestamp()))
+        self._session_cache = {MADE_UP: made_up[:_ID_HEX]}
+        self.modified = True
