@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 
 from slotlink.booking.links.services import booking_link_send
-from tests.booking.test_manage import book, born_form, manage_token, open_manage
 from tests.conftest import Clinic
+from tests.portal.test_manage import book, born_form, manage_token, open_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("nhsuk_frontend", ROOT / "scripts/nhsuk_frontend.py")

@@ -69,6 +69,14 @@ def _opened_made_up(key: str | None) -> tuple[str, int] | None:
 
 
 class SessionStore(DatabaseSessionStore):
+    def _get_new_session_key(self) -> str:
+        # One random key in 65,536 opens as a seal: handed to a real session, its row would be
+        # ignored and what it holds lost, so such keys are never handed out.
+        while True:
+            key = super()._get_new_session_key()
+            if _opened_made_up(key) is None:
+                return key
+
     def load(self) -> dict[str, Any]:
         made_up = _opened_made_up(self.session_key)
         if made_up is None:
