@@ -11,7 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from slotlink.booking.appointments.services import slot_hold_acquire, slot_hold_release
+from slotlink.booking.appointments.services import (
+    slot_hold_acquire,
+    slot_hold_of,
+    slot_hold_release,
+)
 from slotlink.booking.availability.selectors import (
     rule_available_times,
     rule_day_therapists,
@@ -21,6 +25,7 @@ from slotlink.booking.links.services import SlotTaken
 from slotlink.booking.links.steps import Step
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import (
+    Appointment,
     Service,
     appointment_days,
 )
@@ -30,6 +35,7 @@ from slotlink.portal.presenters import (
     ANY_DAY,
     STEP_REFUSED_PAGES,
     DayOfTimes,
+    ReviewPage,
     RuleSummary,
     day_choices,
     group_days,
@@ -108,6 +114,24 @@ def times_page(
             "days": day_choices(offer.days, reverse(flow.day, args=[ANY_DAY])),
             "flow": flow,
         },
+    )
+
+
+def review_page(
+    request: HttpRequest, link: BookingLink, flow: Flow, *, moving: Appointment | None = None
+) -> HttpResponse:
+    """`moving`: the appointment a new time would replace, shown beside it."""
+    start, therapist_id = chosen(request, flow)
+    if start is None:
+        return redirect(flow.times)
+    hold = slot_hold_of(link, timezone.now())
+    page = ReviewPage.of(
+        link, start, hold, therapist_chosen=therapist_id is not None, moving=moving
+    )
+    return render(
+        request,
+        "portal/book/review.html",
+        {"service": link.service, "page": page, "flow": flow},
     )
 
 

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from slotlink.booking.appointments.services import booking_link_book, slot_hold_of
+from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.links.selectors import link_appointment
 from slotlink.booking.links.services import (
     LinkNotUsable,
@@ -35,6 +35,7 @@ from slotlink.portal.choosing import (
     chosen,
     day_page,
     forget_choice,
+    review_page,
     share_service,
     step_refused,
     time_just_taken,
@@ -42,7 +43,6 @@ from slotlink.portal.choosing import (
 )
 from slotlink.portal.presenters import (
     AppointmentSummary,
-    ReviewPage,
     RuleSummary,
 )
 
@@ -162,16 +162,7 @@ def choose(request: HttpRequest, link: BookingLink) -> HttpResponse:
 @require_GET
 @with_live_link
 def review(request: HttpRequest, link: BookingLink) -> HttpResponse:
-    start, therapist_id = chosen(request, BOOK)
-    if start is None:
-        return redirect("book:times")
-    hold = slot_hold_of(link, timezone.now())
-    page = ReviewPage.of(link, start, hold, therapist_chosen=therapist_id is not None)
-    return render(
-        request,
-        "portal/book/review.html",
-        {"service": link.service, "page": page, "flow": BOOK},
-    )
+    return review_page(request, link, BOOK)
 
 
 @require_POST

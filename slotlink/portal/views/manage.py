@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from slotlink.booking.appointments.services import (
     appointment_cancel_by_patient,
     appointment_reschedule,
-    slot_hold_of,
 )
 from slotlink.booking.links.selectors import link_appointment
 from slotlink.booking.links.services import SlotTaken, StepRefused
@@ -49,13 +48,14 @@ from slotlink.portal.choosing import (
     chosen,
     day_page,
     forget_choice,
+    review_page,
     share_service,
     step_refused,
     time_just_taken,
     times_page,
 )
 from slotlink.portal.forms import BirthDateForm, CancelForm, CodeForm
-from slotlink.portal.presenters import AppointmentSummary, ReviewPage, RuleSummary
+from slotlink.portal.presenters import AppointmentSummary, RuleSummary
 from slotlink.portal.sessions import MADE_UP
 
 SESSION_MANAGE = "manage_link_id"
@@ -358,18 +358,7 @@ def choose(request: HttpRequest, link: BookingLink, current: Appointment) -> Htt
 @with_verified_link
 @_may(Step.MOVE)
 def review(request: HttpRequest, link: BookingLink, current: Appointment) -> HttpResponse:
-    start, therapist_id = chosen(request, MOVE)
-    if start is None:
-        return redirect("manage:times")
-    hold = slot_hold_of(link, timezone.now())
-    page = ReviewPage.of(
-        link, start, hold, therapist_chosen=therapist_id is not None, moving=current
-    )
-    return render(
-        request,
-        "portal/book/review.html",
-        {"service": link.service, "page": page, "flow": MOVE},
-    )
+    return review_page(request, link, MOVE, moving=current)
 
 
 # Not behind _may(Step.MOVE): a repeated confirm must reach the service, which returns the
