@@ -196,6 +196,12 @@ class DiaryChange(models.Model):
         return f"{self.get_kind_display()} for {self.therapist}"
 
 
+class Language(models.TextChoices):
+    # Patient-facing words come in these languages (Wales's services must offer Welsh).
+    ENGLISH = "en", "English"
+    WELSH = "cy", "Cymraeg (Welsh)"
+
+
 class Patient(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="patients")
     first_name = models.CharField(max_length=100)
@@ -209,6 +215,9 @@ class Patient(models.Model):
         "Do not contact by SMS",
         default=False,
         help_text="For example when someone else reads the patient's texts.",
+    )
+    preferred_language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.ENGLISH
     )
 
     class Meta:
