@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The NHS.UK frontend package-lock.json pins, for the patient pages (docs/adr/0007-nhsuk-frontend.md).
 NHSUK := slotlink/static/vendor/nhsuk-frontend/SOURCE.json
 
-.PHONY: run test setup migrate lint typecheck bench bench-load bench-scale bench-scale-data worker clean prod-local prod-local-stop backup-check
+.PHONY: run test setup messages migrate lint typecheck bench bench-load bench-scale bench-scale-data worker clean prod-local prod-local-stop backup-check
 
 # Installs exactly the dev lock (pip refuses any file whose hash it does not list, pip and
 # setuptools included), then Slotlink itself with nothing more.
@@ -32,6 +32,11 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --no-config --universal --python-vers
 lock: setup
 	$(UV_COMPILE) pyproject.toml -o requirements.lock
 	$(UV_COMPILE) --extra dev -c requirements.lock pyproject.toml -o requirements-dev.lock
+
+# Compiles slotlink/locale's .po files into the committed .mo files (pinned Babel, no system
+# gettext); make test fails while they disagree. docs/adr/0008-welsh.md.
+messages: setup
+	$(BIN)/python scripts/messages.py
 
 migrate: setup
 	$(PY) manage.py migrate --noinput

@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Patient pages in the patient's language (a cookie, no query); staff pages in English.
+    "slotlink.portal.language.PatientLanguageMiddleware",
     "slotlink.accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -148,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "slotlink.messaging.context.unread_messages",
+                "slotlink.portal.language.language_switch",
             ],
         },
     },
@@ -218,8 +221,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# Patient pages and texts come in English and Welsh (portal.language); staff pages in English.
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "slotlink" / "locale"]
 TIME_ZONE = "Europe/London"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -247,6 +253,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The patient's language for this browser session (portal/language.py): no age, so it goes
+# when the browser closes; strictly necessary, as the cookie statement says.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = None
+LANGUAGE_COOKIE_HTTPONLY = True
 # Not "no-referrer": under it browsers send `Origin: null` with every form POST, which Django's
 # CSRF check rejects. "same-origin" still tells other sites nothing.
 SECURE_REFERRER_POLICY = "same-origin"
@@ -288,6 +299,8 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Slotlink")
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_NAME = "__Host-language"
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_SECURE = True
     CSRF_COOKIE_NAME = "__Host-csrftoken"

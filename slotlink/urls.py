@@ -11,10 +11,14 @@ urlpatterns = [
     path("", include("slotlink.booking.urls")),
     path("", include("slotlink.portal.book_urls")),
     path("", include("slotlink.portal.manage_urls")),
+    path("", include("slotlink.portal.help_urls")),
     path("", include("slotlink.messaging.urls")),
     path("", include("slotlink.clinic.audit_urls")),
     path("", include("slotlink.accounts.urls")),
 ]
+# Patients and staff share it: in the patient's language where one was chosen.
+handler404 = "slotlink.portal.views.errors.not_found"
+
 # Uploaded logos, in development only (static() adds nothing unless DEBUG is on); production
 # serves MEDIA_ROOT from the web server.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

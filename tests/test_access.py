@@ -36,7 +36,8 @@ NOT_STAFF = {
     "messaging:notify_callback",
     "messaging:twilio_callback",
 }
-NOT_STAFF_NAMESPACES = {"manage"}
+# The notices (help:) are public: the same for every patient, naming only the service.
+NOT_STAFF_NAMESPACES = {"manage", "help"}
 PATIENT_PAGES = {
     "book:enter",
     "book:welcome",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from slotlink.clinic.models import (
     AppointmentType,
@@ -20,7 +21,8 @@ DEFAULT_SMS_TEMPLATE = (
     "This link works until {expiry_date}."
 )
 # For patients who share a phone: nothing says who it is from or what it is about.
-DISCREET_SMS_TEMPLATE = (
+# Translated where a text is made, in the patient's language.
+DISCREET_SMS_TEMPLATE = gettext_lazy(
     "You can choose a time for your appointment here: {link} (until {expiry_date})"
 )
 
@@ -56,6 +58,8 @@ class BroadcastRule(models.Model):
     )
     link_valid_days = models.PositiveIntegerField("Link valid for (days)", default=14)
     sms_template = models.TextField(default=DEFAULT_SMS_TEMPLATE)
+    # Each patient-facing text in Welsh beside the English; blank sends or shows the English.
+    sms_template_cy = models.TextField("Text message (Welsh)", blank=True)
     discreet_sms = models.BooleanField(
         "Discreet text",
         default=False,
@@ -65,10 +69,13 @@ class BroadcastRule(models.Model):
         ),
     )
     welcome_content = models.TextField(blank=True, help_text="Markdown; links allowed.")
+    welcome_content_cy = models.TextField("Welcome content (Welsh)", blank=True)
     confirmation_content = models.TextField(blank=True, help_text="Markdown; links allowed.")
+    confirmation_content_cy = models.TextField("Confirmation content (Welsh)", blank=True)
     information_content = models.TextField(
         blank=True, help_text="Markdown shown to the patient when they manage their appointment."
     )
+    information_content_cy = models.TextField("Information content (Welsh)", blank=True)
     allow_reschedule = models.BooleanField(default=True)
     reschedule_cutoff_hours = models.PositiveIntegerField(default=24)
     max_reschedules = models.PositiveSmallIntegerField(

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
+from django.utils.translation import pgettext_lazy
 
 
 class Nation(models.TextChoices):
@@ -70,6 +71,20 @@ class Service(models.Model):
     # receipts (its own Notify account's callback). Only checked, never read back, so only the
     # hash is kept; the superuser sees the token once, when it is made.
     notify_callback_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The notices every patient page links to, in Markdown, each in English and Welsh. Blank:
+    # Slotlink's own wording (templates/portal/help/), in the patient's language.
+    accessibility_statement = models.TextField(blank=True)
+    accessibility_statement_cy = models.TextField("Accessibility statement (Welsh)", blank=True)
+    privacy_notice = models.TextField(blank=True)
+    privacy_notice_cy = models.TextField("Privacy notice (Welsh)", blank=True)
+    # Shown above the list of cookies, which Slotlink writes itself so that it stays true.
+    cookie_statement = models.TextField(blank=True)
+    cookie_statement_cy = models.TextField("Cookie statement (Welsh)", blank=True)
+    feedback_url = models.URLField(
+        "Feedback and complaints page",
+        blank=True,
+        help_text="Where patients tell the service what they think; else they are told to call.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -249,9 +264,10 @@ class AppointmentType(models.Model):
 
 
 class Medium(models.TextChoices):
-    FACE_TO_FACE = "face_to_face", "Face to face"
-    TELEPHONE = "telephone", "Telephone"
-    VIDEO = "video", "Video"
+    # Patients read these too, in their language.
+    FACE_TO_FACE = "face_to_face", pgettext_lazy("appointment medium", "Face to face")
+    TELEPHONE = "telephone", pgettext_lazy("appointment medium", "Telephone")
+    VIDEO = "video", pgettext_lazy("appointment medium", "Video")
 
 
 class AppointmentStatus(models.TextChoices):

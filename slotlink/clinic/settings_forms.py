@@ -11,6 +11,7 @@ from slotlink.clinic.images import CheckedImage, looks_like_svg, sniff_image
 from slotlink.clinic.models import Service, SmsProvider
 from slotlink.lib.fields import ClockField
 from slotlink.lib.inputs import MAX_ID, whole_number
+from slotlink.lib.richtext import clean_markdown_source, insecure_links
 
 LOGO_MAX_BYTES = 200 * 1024
 LOGO_MAX_PIXELS = 1000  # on either side; the header shows it at most 200 × 48
@@ -21,7 +22,28 @@ MAX_REMINDER_HOURS = 14 * 24
 _SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{3,11}$")
 
 
+# The notices every patient page links to, English beside Welsh (portal/notices.py).
+NOTICES = (
+    "accessibility_statement",
+    "accessibility_statement_cy",
+    "privacy_notice",
+    "privacy_notice_cy",
+    "cookie_statement",
+    "cookie_statement_cy",
+)
+NOTICE_HINT = (
+    "Markdown; links must start with https://. Left empty, patients see Slotlink's own "
+    "wording (in Welsh, the English where only that is written)."
+)
+
+
 class ServiceSettingsForm(forms.ModelForm[Service]):
+    feedback_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Feedback and complaints page",
+        help_text="Linked from the patients' contact page; left empty, they are told to call.",
+    )
     website = forms.URLField(required=False, assume_scheme="https", label="Website")
     cancellation_policy_url = forms.URLField(
         required=False, assume_scheme="https", label="Cancellation policy link"
@@ -65,6 +87,8 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
             "quick_exit_enabled",
             "sms_provider",
             "sms_account_id",
+            "feedback_url",
+            *NOTICES,
         ]
         labels = {
             "name": "Service name",
@@ -78,16 +102,26 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
             "closed_on_bank_holidays": "Closed on bank holidays (no online bookings)",
             "online_booking_enabled": "Online appointment booking",
             "uses_messages": "Messages (the staff inbox)",
+            "accessibility_statement": "Accessibility statement",
+            "privacy_notice": "Privacy notice",
+            "cookie_statement": "Cookie statement (shown above Slotlink's list of its cookies)",
         }
         help_texts = {
             "sms_sender_name": "Who texts appear to be from: 3 to 11 letters, digits or spaces.",
             "quiet_from": "Texts that fall due in quiet hours wait until they end.",
             "sms_provider": "Empty: Slotlink's own provider.",
+            **{notice: NOTICE_HINT for notice in NOTICES},
         }
         field_classes = {"quiet_from": ClockField, "quiet_until": ClockField}
         widgets = {
             "quiet_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            **{
+                notice: forms.Textarea(
+                    attrs={"rows": 6, "lang": "cy"} if notice.endswith("_cy") else {"rows": 6}
+                )
+                for notice in NOTICES
+            },
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -102,6 +136,18 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
         values = {name: self.cleaned_data[name] for name in self.Meta.fields}
         values["reminder_hours_before"] = self.cleaned_data["reminder_hours"]
         return values
+
+    def _clean_notices(self, data: dict[str, Any]) -> None:
+        """No HTML kept, and only secure links, as in a rule's patient pages."""
+        for notice in NOTICES:
+            if notice in data:
+                data[notice] = clean_markdown_source(data[notice])
+                for href in insecure_links(data[notice]):
+                    self.add_error(
+                        notice,
+                        f"The link to {href} is not secure. Links must start with https:// "
+                        "(or be mailto: or tel:).",
+                    )
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -177,6 +223,7 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        self._clean_notices(data)
         quiet = (data.get("quiet_from"), data.get("quiet_until"))
         if (quiet[0] is None) != (quiet[1] is None):
             self.add_error("quiet_until", "Give both ends of the quiet hours, or neither.")

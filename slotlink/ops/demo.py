@@ -119,6 +119,21 @@ def seed_demo_service() -> tuple[Service, bool]:
         "We will send you a reminder before your appointment.\n\n"
         "Read more about [what to expect](https://www.example.com/talking-therapies/what-to-expect)."
     )
+    # In Welsh too, for patients who prefer it (Dyfan below).
+    welcome_cy = (
+        "Rydym wedi neilltuo rhai amseroedd i chi ddewis ohonynt. Dewiswch yr un sydd orau i "
+        "chi.\n\nOs nad oes un yn gyfleus, ffoniwch ni a byddwn yn dod o hyd i amser arall "
+        "gyda'n gilydd."
+    )
+    confirmation_cy = (
+        "Byddwn yn anfon nodyn i'ch atgoffa cyn eich apwyntiad.\n\n"
+        "Darllenwch fwy am [beth i'w ddisgwyl]"
+        "(https://www.example.com/talking-therapies/what-to-expect)."
+    )
+    sms_cy = (
+        "Helo {first_name}, gallwch drefnu eich apwyntiad ar-lein nawr: {link} "
+        "Diwrnod olaf y ddolen: {expiry_date}."
+    )
     for title, appt_type, medium, location, chosen in [
         ("Assessment – telephone", assessment, Medium.TELEPHONE, "", therapists),
         ("Guided self-help – video", gsh, Medium.VIDEO, "", therapists[:2]),
@@ -139,7 +154,10 @@ def seed_demo_service() -> tuple[Service, bool]:
             location=location,
             slot_step_minutes=30 if appt_type.duration_minutes == 30 else 60,
             welcome_content=welcome,
+            welcome_content_cy=welcome_cy,
             confirmation_content=confirmation,
+            confirmation_content_cy=confirmation_cy,
+            sms_template_cy=sms_cy,
         )
         rule.therapists.set(chosen)
     patients = [
@@ -151,14 +169,17 @@ def seed_demo_service() -> tuple[Service, bool]:
             nhs_number=demo_nhs_number(i),
             mobile=drama_mobile(100 + i),
             email=f"{first.lower()}@example.com",
+            preferred_language=language,
         )
-        for i, (first, last, born) in enumerate(
+        for i, (first, last, born, language) in enumerate(
             [
-                ("Alex", "Example", date(1990, 4, 12)),
-                ("Bea", "Sample", date(1985, 11, 3)),
-                ("Cal", "Testcase", date(2001, 2, 28)),
-                ("Dee", "Placeholder", date(1972, 7, 19)),
-                ("Eli", "Fictional", date(1968, 9, 30)),
+                ("Alex", "Example", date(1990, 4, 12), "en"),
+                ("Bea", "Sample", date(1985, 11, 3), "en"),
+                ("Cal", "Testcase", date(2001, 2, 28), "en"),
+                ("Dee", "Placeholder", date(1972, 7, 19), "en"),
+                ("Eli", "Fictional", date(1968, 9, 30), "en"),
+                # Prefers Welsh: links, texts and pages in Welsh.
+                ("Dyfan", "Enghraifft", date(1994, 6, 21), "cy"),
             ],
             start=1,
         )

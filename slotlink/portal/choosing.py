@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slotlink.booking.appointments.services import (
     slot_hold_acquire,
@@ -154,7 +155,7 @@ def day_page(
         (d for d in group_days(starts, link.service.zone) if d.day == chosen_day), None
     )
     if chosen_day is None or day_times is None:
-        messages.info(request, "There are no free times left on that day. Choose another day.")
+        messages.info(request, _("There are no free times left on that day. Choose another day."))
         return redirect(flow.times)
     if link.rule.show_therapists:
         day_times = with_therapists(
@@ -186,7 +187,7 @@ def choose_time(
     form = TimeChoiceForm(request.POST)
     start, therapist_id = form.choice()
     if start is not None and start == exclude:
-        messages.info(request, "That is the time you already have. Choose a different time.")
+        messages.info(request, _("That is the time you already have. Choose a different time."))
         return redirect(flow.times)
     if start is None:
         back = form.back_to()
@@ -213,7 +214,7 @@ def time_just_taken(request: HttpRequest, flow: Flow) -> HttpResponse:
     """Someone else got the chosen time first: say so plainly and offer fresh times."""
     forget_choice(request, flow)
     messages.warning(
-        request, "Sorry, that time has just been taken by someone else. Please choose another."
+        request, _("Sorry, that time has just been taken by someone else. Please choose another.")
     )
     return redirect(flow.times)
 

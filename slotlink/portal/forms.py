@@ -5,6 +5,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from slotlink.clinic.models import APPOINTMENT_DAYS_AHEAD, APPOINTMENT_DAYS_BACK
 from slotlink.lib.fields import WholeNumberField
@@ -19,18 +21,18 @@ class BirthDateForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:
-            raise forms.ValidationError("Date of birth must be a real date")
+            raise forms.ValidationError(_("Date of birth must be a real date"))
         parts = (data.get("year"), data.get("month"), data.get("day"))
         if not any(parts):
-            raise forms.ValidationError("Enter your date of birth")
+            raise forms.ValidationError(_("Enter your date of birth"))
         if not all(parts):
-            raise forms.ValidationError("Date of birth must include a day, month and year")
+            raise forms.ValidationError(_("Date of birth must include a day, month and year"))
         try:
             born = date(*parts)  # type: ignore[arg-type]
         except ValueError:
-            raise forms.ValidationError("Date of birth must be a real date") from None
+            raise forms.ValidationError(_("Date of birth must be a real date")) from None
         if born > timezone.localdate():
-            raise forms.ValidationError("Date of birth must be in the past")
+            raise forms.ValidationError(_("Date of birth must be in the past"))
         data["born"] = born
         return data
 
@@ -44,7 +46,7 @@ class CancelForm(forms.Form):
         max_length=200,
         required=True,
         error_messages={
-            "required": "Tell us why you are cancelling",
+            "required": gettext_lazy("Tell us why you are cancelling"),
         },
     )
 

@@ -5,12 +5,16 @@ from datetime import date, datetime
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from slotlink.booking.links.steps import Step
 from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
 from slotlink.clinic.models import Appointment, Medium
 from slotlink.lib.formatting import clock, duration_text, short_date, when
+from slotlink.lib.language import Localised, localised
 from slotlink.lib.richtext import render_markdown
 
 
@@ -18,18 +22,34 @@ from slotlink.lib.richtext import render_markdown
 class StepRefusedPage:
     """What the page refusing a patient a step says besides the reason."""
 
-    heading: str
-    call_to: str  # "To …, call us on <number>."
+    heading: str | Promise
+    # "To …, call us on <number>." (in Welsh "I …", so its translation is written mutated)
+    call_to: str | Promise
     back_home: bool  # a manage page to go back to
 
 
+# Lazy: translated when a page shows them, in that page's language.
 STEP_REFUSED_PAGES = {
-    Step.BOOK: StepRefusedPage("You cannot book online", "book an appointment", back_home=False),
-    Step.SEE: StepRefusedPage(
-        "You cannot see your appointment online", "ask about your appointment", back_home=False
+    Step.BOOK: StepRefusedPage(
+        gettext_lazy("You cannot book online"),
+        gettext_lazy("book an appointment"),
+        back_home=False,
     ),
-    Step.MOVE: StepRefusedPage("You cannot change this appointment online", "change it", True),
-    Step.CANCEL: StepRefusedPage("You cannot cancel this appointment online", "cancel it", True),
+    Step.SEE: StepRefusedPage(
+        gettext_lazy("You cannot see your appointment online"),
+        gettext_lazy("ask about your appointment"),
+        back_home=False,
+    ),
+    Step.MOVE: StepRefusedPage(
+        gettext_lazy("You cannot change this appointment online"),
+        gettext_lazy("change it"),
+        back_home=True,
+    ),
+    Step.CANCEL: StepRefusedPage(
+        gettext_lazy("You cannot cancel this appointment online"),
+        gettext_lazy("cancel it"),
+        back_home=True,
+    ),
 }
 
 
@@ -41,9 +61,10 @@ class RuleSummary:
     medium: str
     location: str
     show_therapists: bool
-    welcome_content: str
-    confirmation_content: str
-    information_content: str
+    # The service's own words, in the page's language where it wrote them (lib/language.py).
+    welcome: Localised
+    confirmation: Localised
+    information: Localised
 
     @classmethod
     def of(cls, rule: BroadcastRule) -> "RuleSummary":
@@ -52,25 +73,37 @@ class RuleSummary:
             title=rule.title,
             appointment_type=rule.appointment_type.name,
             duration=duration_text(rule.duration_minutes),
-            medium=Medium(rule.medium).label,
+            medium=str(Medium(rule.medium).label),
             location=rule.location,
-            welcome_content=rule.welcome_content,
-            confirmation_content=rule.confirmation_content,
-            information_content=rule.information_content,
+            welcome=localised(rule.welcome_content, rule.welcome_content_cy),
+            confirmation=localised(rule.confirmation_content, rule.confirmation_content_cy),
+            information=localised(rule.information_content, rule.information_content_cy),
         )
 
     # Rendered only by the pages that show them (most patient pages show none).
     @property
     def welcome_html(self) -> SafeString:
-        return render_markdown(self.welcome_content)
+        return render_markdown(self.welcome.text)
+
+    @property
+    def welcome_lang(self) -> str:
+        return self.welcome.lang
 
     @property
     def confirmation_html(self) -> SafeString:
-        return render_markdown(self.confirmation_content)
+        return render_markdown(self.confirmation.text)
+
+    @property
+    def confirmation_lang(self) -> str:
+        return self.confirmation.lang
 
     @property
     def information_html(self) -> SafeString:
-        return render_markdown(self.information_content)
+        return render_markdown(self.information.text)
+
+    @property
+    def information_lang(self) -> str:
+        return self.information.lang
 
 
 @dataclass(frozen=True)
@@ -89,7 +122,7 @@ class AppointmentSummary:
             appointment_type=appointment.appointment_type.name,
             duration=duration_text(appointment.duration_minutes),
             therapist=appointment.therapist.name,
-            medium=Medium(appointment.medium).label,
+            medium=str(Medium(appointment.medium).label),
             location=appointment.location,
         )
 
@@ -143,11 +176,12 @@ def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:
         options = []
         for start, moment in items:
             time_label = clock(moment)
+            at_time = _("%(day)s at %(time)s") % {"day": day_label, "time": time_label}
             options.append(
                 TimeOption(
                     value=start.isoformat(),
                     label=time_label,
-                    long_label=f"{day_label} at {time_label}",
+                    long_label=at_time,
                     hour=moment.hour,
                 )
             )
@@ -161,7 +195,11 @@ def with_therapists(
     """One option per free therapist at each time, for rules where patients choose who."""
     by_value = {start.isoformat(): pairs for start, pairs in therapists_at.items()}
     options = [
-        replace(option, value=f"{option.value}@{tid}", label=f"{option.label} with {name}")
+        replace(
+            option,
+            value=f"{option.value}@{tid}",
+            label=_("%(time)s with %(name)s") % {"time": option.label, "name": name},
+        )
         for option in day.times
         for tid, name in by_value.get(option.value, [])
     ]
@@ -177,9 +215,9 @@ class PartOfDay:
 def times_of_day(day: DayOfTimes) -> list[PartOfDay]:
     """Morning, afternoon and evening, leaving out the empty ones."""
     parts = [
-        PartOfDay("Morning", [t for t in day.times if t.hour < 12]),
-        PartOfDay("Afternoon", [t for t in day.times if 12 <= t.hour < 17]),
-        PartOfDay("Evening", [t for t in day.times if t.hour >= 17]),
+        PartOfDay(_("Morning"), [t for t in day.times if t.hour < 12]),
+        PartOfDay(_("Afternoon"), [t for t in day.times if 12 <= t.hour < 17]),
+        PartOfDay(_("Evening"), [t for t in day.times if t.hour >= 17]),
     ]
     return [part for part in parts if part.times]
 

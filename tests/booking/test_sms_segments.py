@@ -3,8 +3,15 @@ allowed on patient pages. Pure functions: no database."""
 
 import pytest
 
+from slotlink.lib.language import language_of
 from slotlink.lib.richtext import insecure_links, markdown_links
-from slotlink.lib.sms import is_gsm7, sms_length, sms_template_length, unknown_placeholders
+from slotlink.lib.sms import (
+    is_gsm7,
+    sms_as_sent,
+    sms_length,
+    sms_template_length,
+    unknown_placeholders,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +92,57 @@ def test_markdown_links_include_autolinks_and_reference_links() -> None:
 )
 def test_insecure_links_are_those_not_to_https_phone_or_email(source: str, bad: list[str]) -> None:
     assert insecure_links(source) == bad
+
+
+# What each provider puts on the network, and so what the meter must count: GOV.UK Notify
+# rewrites typographic punctuation and invisible spacing (notifications-utils' SanitiseSMS) and
+# keeps every letter; Twilio sends exactly what it is given.
+@pytest.mark.parametrize(
+    ("text", "provider", "sent", "encoding"),
+    [
+        ("We’ll see you", "notify", "We'll see you", "GSM-7"),
+        ("We’ll see you", "twilio", "We’ll see you", "UCS-2"),
+        ("‘Hi’ “there”", "notify", "'Hi' \"there\"", "GSM-7"),
+        ("9am – 5pm — or later…", "notify", "9am - 5pm - or later...", "GSM-7"),
+        ("9am – 5pm", "twilio", "9am – 5pm", "UCS-2"),
+        ("0113\u00a0496\u00a00123", "notify", "0113 496 0123", "GSM-7"),
+        ("a\u202fb\tc", "notify", "a b c", "GSM-7"),
+        ("gov\u200b.uk\u2060\ufeff", "notify", "gov.uk", "GSM-7"),
+        ("minus \u2212 and \u2011 hyphen", "notify", "minus - and - hyphen", "GSM-7"),
+        ("‚low‘ „quotes“", "notify", "'low' \"quotes\"", "GSM-7"),
+        # Welsh letters with a circumflex (or a diaeresis GSM-7 lacks) stay, and make it UCS-2.
+        ("Dŵr", "notify", "Dŵr", "UCS-2"),
+        ("Ŷ ŷ Ŵ ŵ", "notify", "Ŷ ŷ Ŵ ŵ", "UCS-2"),
+        ("â ê î ô û", "notify", "â ê î ô û", "UCS-2"),
+        ("Â Ê Î Ô Û", "notify", "Â Ê Î Ô Û", "UCS-2"),
+        ("copïo, ddeëllir", "notify", "copïo, ddeëllir", "UCS-2"),
+        ("Peidiwch â’i rannu", "notify", "Peidiwch â'i rannu", "UCS-2"),
+        ("Dŵr", "twilio", "Dŵr", "UCS-2"),
+        # GSM-7's own accented letters need nothing.
+        ("Zoë", "notify", "Zoë", "UCS-2"),
+        ("é à ü ö ä ñ", "notify", "é à ü ö ä ñ", "GSM-7"),
+        # The outbox sends nothing; it counts the text as given.
+        ("We’ll", "outbox", "We’ll", "UCS-2"),
+    ],
+)
+def test_each_provider_sends_and_counts_what_it_really_puts_on_the_network(
+    text: str, provider: str, sent: str, encoding: str
+) -> None:
+    assert sms_as_sent(text, provider) == sent
+    length = sms_length(text, provider)
+    assert length.encoding == encoding
+    assert length.units == sms_length(sent).units
+
+
+def test_one_curly_apostrophe_costs_twilio_two_texts_and_notify_one() -> None:
+    text = "It’s time to book your appointment. " + "x" * 100
+    assert sms_length(text, "notify").segments == 1
+    assert sms_length(text, "twilio").segments == 3
+
+
+def test_a_welsh_template_is_measured_with_its_welsh_date() -> None:
+    with language_of("cy"):
+        length = sms_template_length(
+            "{expiry_date}", service_name="S", base_url="https://x", provider="notify"
+        )
+    assert length.units == len("Dydd Mercher 30 Medi")

@@ -249,3 +249,22 @@ def test_a_services_own_provider_settings_take_precedence(clinic, frozen_now, se
 
         assert refreshed(message).provider == "notify"
         assert fake.accepted[0]["reference"] == message.reference
+
+
+WELSH_WITH_QUOTES = "Helo Dyfan, mae’ch apwyntiad – Dydd Mawrth am 9yb. Peidiwch â’i golli…"
+
+
+def test_notify_is_handed_the_text_its_meter_counted(clinic, frozen_now, notify):
+    # Notify would rewrite the quotes, dash and ellipsis itself; Slotlink does it first, so
+    # the outbox, the rule editor's meter and the phone agree. The circumflex stays.
+    queue_text(clinic, body=WELSH_WITH_QUOTES)
+    assert messages_send_due() == 1
+    assert notify.accepted[0]["body"] == (
+        "Helo Dyfan, mae'ch apwyntiad - Dydd Mawrth am 9yb. Peidiwch â'i golli..."
+    )
+
+
+def test_twilio_is_handed_the_text_exactly(clinic, frozen_now, twilio):
+    queue_text(clinic, body=WELSH_WITH_QUOTES)
+    assert messages_send_due() == 1
+    assert twilio.accepted[0]["body"] == WELSH_WITH_QUOTES

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction
 from slotlink.booking.availability.selectors import rule_free_therapists
@@ -49,6 +50,7 @@ from slotlink.domain.link_lifecycle import (
     LinkStatus,
 )
 from slotlink.lib.formatting import when
+from slotlink.lib.language import language_of
 from slotlink.lib.metrics import BOOKINGS
 from slotlink.messaging.models import MessageKind
 from slotlink.messaging.services import (
@@ -250,12 +252,27 @@ def _book_held_time(
 
 def _confirmation_text(appointment: Appointment, manage_token: str, *, changed: bool) -> str:
     # First name, date and time only: a text can be read by someone else.
-    what = "has been changed to" if changed else "is booked for"
-    return (
-        f"Hello {appointment.patient.first_name}, your appointment {what} "
-        f"{when(appointment.start, appointment.service.zone)}. "
-        f"To see or change it: {manage_link_url(manage_token)}"
-    )
+    with language_of(appointment.patient.preferred_language):
+        values = {
+            "name": appointment.patient.first_name,
+            "when": when(appointment.start, appointment.service.zone),
+            "link": manage_link_url(manage_token),
+        }
+        if changed:
+            return (
+                _(
+                    "Hello %(name)s, your appointment has been changed to %(when)s. "
+                    "To see or change it: %(link)s"
+                )
+                % values
+            )
+        return (
+            _(
+                "Hello %(name)s, your appointment is booked for %(when)s. "
+                "To see or change it: %(link)s"
+            )
+            % values
+        )
 
 
 def _send_confirmation(
@@ -297,7 +314,7 @@ def appointment_reschedule(
     link = _locked_link(link)
     current = link_appointment(link)
     if current is None or current.status not in TIME_HOLDING:
-        raise StepRefused("This appointment can no longer be changed online.")
+        raise StepRefused(_("This appointment can no longer be changed online."))
     if current.start == start:
         return current
     step_require(link, Step.MOVE, now, current.start)
@@ -351,7 +368,7 @@ def appointment_cancel_by_patient(
     link = _locked_link(link)
     current = link_appointment(link)
     if current is None or current.status not in TIME_HOLDING:
-        raise StepRefused("This appointment can no longer be cancelled online.")
+        raise StepRefused(_("This appointment can no longer be cancelled online."))
     step_require(link, Step.CANCEL, now, current.start)
     current.status = appointment_status_change(current.status, AppointmentStatus.CANCELLED)
     current.cancellation_reason = f"Cancelled by patient: {reason}"[:200]

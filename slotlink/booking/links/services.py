@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
@@ -32,6 +33,7 @@ from slotlink.domain.link_lifecycle import (
     sources_of,
 )
 from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.lib.language import language_of
 from slotlink.lib.sms import render_sms
 from slotlink.messaging.models import Channel, MessageKind
 from slotlink.messaging.services import (
@@ -261,13 +263,27 @@ def booking_link_send_or_show(
 
 
 def _link_text(link: BookingLink, token: str) -> str:
-    return render_sms(
-        DISCREET_SMS_TEMPLATE if link.rule.discreet_sms else link.rule.sms_template,
-        first_name=link.patient.first_name,
-        service_name=link.service.name,
-        link=booking_link_url(token),
-        expiry_date=link.expires_at.astimezone(link.service.zone).date(),
-    )
+    """The booking link's text in the patient's language: the rule's Welsh text where the
+    service wrote one, else its English; the date in that text's language."""
+    rule = link.rule
+    language = link.patient.preferred_language
+    if rule.discreet_sms:
+        with language_of(language):
+            template = str(DISCREET_SMS_TEMPLATE)
+    else:
+        template = rule.sms_template
+        if language == "cy" and rule.sms_template_cy.strip():
+            template = rule.sms_template_cy
+        else:
+            language = "en"
+    with language_of(language):
+        return render_sms(
+            template,
+            first_name=link.patient.first_name,
+            service_name=link.service.name,
+            link=booking_link_url(token),
+            expiry_date=link.expires_at.astimezone(link.service.zone).date(),
+        )
 
 
 @transaction.atomic
@@ -305,7 +321,7 @@ def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> N
         patient=patient,
         about_kind=LINK_ABOUT,
         about_id=link.pk,
-        subject=f"Book your appointment with {link.service.name}",
+        subject=_email_subject(link),
     )
     link_audit(
         AuditAction.LINK_SENT_AGAIN,
@@ -314,6 +330,11 @@ def booking_link_resend(*, link: BookingLink, channel: Channel, user: User) -> N
         timezone.now(),
         details={"channel": channel},
     )
+
+
+def _email_subject(link: BookingLink) -> str:
+    with language_of(link.patient.preferred_language):
+        return _("Book your appointment with %(service)s") % {"service": link.service.name}
 
 
 def booking_link_find(token: str) -> BookingLink | None:

@@ -10,11 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from slotlink.booking.models import BookingLink, BookingLinkEvent
 from slotlink.domain.link_lifecycle import LIVE, USED, LinkStatus
 
-SWITCHED_OFF = "Booking and changing appointments is not available online at the moment."
-DISCHARGED = "Your appointments can no longer be booked or changed online."
+# Patients read these, in their language: translated when a refusal is made.
+SWITCHED_OFF = gettext_lazy(
+    "Booking and changing appointments is not available online at the moment."
+)
+DISCHARGED = gettext_lazy("Your appointments can no longer be booked or changed online.")
 
 
 class Step(StrEnum):
@@ -40,17 +46,17 @@ def step_refusal(
     """Why the link's patient may not take `step` now, or None when they may. `start` is the
     start of the appointment being moved or cancelled."""
     if not link.service.online_booking_enabled:
-        return Refusal(SWITCHED_OFF)
+        return Refusal(str(SWITCHED_OFF))
     if step is Step.SEE:
         return None
     if link.patient.discharged_at is not None:
-        return Refusal(DISCHARGED)
+        return Refusal(str(DISCHARGED))
     if step is Step.BOOK:
         if link_can_book(link, now):
             return None
-        return Refusal("This link can no longer be used to book.", link_ended=True)
+        return Refusal(_("This link can no longer be used to book."), link_ended=True)
     if link.status not in USED or start is None:
-        return Refusal("This booking cannot be changed online.", link_ended=True)
+        return Refusal(_("This booking cannot be changed online."), link_ended=True)
     limits = _cancel_refusal if step is Step.CANCEL else _move_refusal
     reason = limits(link, start, now)
     return Refusal(reason) if reason else None
@@ -63,27 +69,25 @@ def _too_late(link: BookingLink, start: datetime, now: datetime) -> bool:
 def _move_refusal(link: BookingLink, start: datetime, now: datetime) -> str:
     rule = link.rule
     if not rule.allow_reschedule:
-        return "This kind of appointment cannot be changed online."
+        return _("This kind of appointment cannot be changed online.")
     if _too_late(link, start, now):
-        return (
-            f"Appointments can only be changed online up to {rule.reschedule_cutoff_hours} "
-            "hours before they start."
-        )
+        return _(
+            "Appointments can only be changed online up to %(hours)s hours before they start."
+        ) % {"hours": rule.reschedule_cutoff_hours}
     if reschedules_so_far(link) >= rule.max_reschedules:
-        return "This appointment has already been changed as many times as we allow online."
+        return _("This appointment has already been changed as many times as we allow online.")
     return ""
 
 
 def _cancel_refusal(link: BookingLink, start: datetime, now: datetime) -> str:
     rule = link.rule
     if not rule.allow_patient_cancel:
-        return "This appointment cannot be cancelled online."
+        return _("This appointment cannot be cancelled online.")
     # The same cut-off as for changing it: the service needs the time to offer it to someone.
     if _too_late(link, start, now):
-        return (
-            f"Appointments can only be cancelled online up to {rule.reschedule_cutoff_hours} "
-            "hours before they start."
-        )
+        return _(
+            "Appointments can only be cancelled online up to %(hours)s hours before they start."
+        ) % {"hours": rule.reschedule_cutoff_hours}
     return ""
 
 

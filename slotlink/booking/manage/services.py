@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
@@ -36,6 +37,7 @@ from slotlink.booking.models import (
 )
 from slotlink.clinic.models import Patient
 from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.lib.language import language_of
 from slotlink.lib.metrics import LOCKOUTS, PATIENT_VERIFICATION
 from slotlink.messaging.models import MessageKind
 from slotlink.messaging.services import message_queue
@@ -325,13 +327,20 @@ def manage_send_code(*, manage: ManageLink, now: datetime | None = None) -> bool
         service=locked.booking_link.service,
         to=patient.mobile,
         kind=MessageKind.VERIFICATION,
-        body=f"Your code is {code}. It works for 10 minutes. Do not share it.",
+        body=_code_text(code, patient.preferred_language),
         patient=patient,
         urgent=True,
         now=now,
     )
     _audit_attempt(AuditAction.VERIFICATION_CODE_SENT, locked, now)
     return True
+
+
+def _code_text(code: str, language: str) -> str:
+    with language_of(language):
+        return _("Your code is %(code)s. It works for 10 minutes. Do not share it.") % {
+            "code": code
+        }
 
 
 def manage_verify_code(

@@ -8,10 +8,19 @@ from django.conf import settings
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import AppointmentType, Service, Team, Therapist
 from slotlink.lib.fields import RecordsChoiceField, WholeNumberField
+from slotlink.lib.language import language_of
 from slotlink.lib.richtext import clean_markdown_source, insecure_links
-from slotlink.lib.sms import MAX_SEGMENTS, PLACEHOLDERS, sms_template_length, unknown_placeholders
+from slotlink.lib.sms import (
+    MAX_SEGMENTS,
+    PLACEHOLDERS,
+    SmsLength,
+    sms_template_length,
+    unknown_placeholders,
+)
+from slotlink.messaging.services import sms_provider_name
 
 PLACEHOLDER_LIST = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+WELSH_HINT = "For patients who prefer Welsh. Left empty, they get the English."
 
 
 def _minutes(label: str, low: int, high: int, **kwargs: Any) -> WholeNumberField:
@@ -80,10 +89,14 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             "link_valid_days",
             "hold_minutes",
             "sms_template",
+            "sms_template_cy",
             "discreet_sms",
             "welcome_content",
+            "welcome_content_cy",
             "confirmation_content",
+            "confirmation_content_cy",
             "information_content",
+            "information_content_cy",
             "allow_reschedule",
             "reschedule_cutoff_hours",
             "max_reschedules",
@@ -96,6 +109,10 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             "confirmation_content": "Confirmation page",
             "information_content": "Information when managing an appointment",
             "sms_template": "Text message",
+            "sms_template_cy": "Text message in Welsh",
+            "welcome_content_cy": "Welcome page in Welsh",
+            "confirmation_content_cy": "Confirmation page in Welsh",
+            "information_content_cy": "Information in Welsh",
             "send_confirmation_sms": "Send a confirmation text after booking",
             "allow_reschedule": "Patients may reschedule",
             "show_therapists": "Patients choose their therapist",
@@ -106,14 +123,22 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             "welcome_content": "Markdown: **bold**, lists, and links like [text](https://…).",
             "confirmation_content": "Shown after booking. Markdown, as above.",
             "information_content": "Shown with the appointment on the manage page. Markdown.",
+            "sms_template_cy": WELSH_HINT,
+            "welcome_content_cy": WELSH_HINT,
+            "confirmation_content_cy": WELSH_HINT,
+            "information_content_cy": WELSH_HINT,
         }
         field_classes = {"therapists": RecordsChoiceField}
         widgets = {
             "therapists": forms.CheckboxSelectMultiple,
             "sms_template": forms.Textarea(attrs={"rows": 4}),
+            "sms_template_cy": forms.Textarea(attrs={"rows": 4, "lang": "cy"}),
             "welcome_content": forms.Textarea(attrs={"rows": 8}),
+            "welcome_content_cy": forms.Textarea(attrs={"rows": 8, "lang": "cy"}),
             "confirmation_content": forms.Textarea(attrs={"rows": 6}),
+            "confirmation_content_cy": forms.Textarea(attrs={"rows": 6, "lang": "cy"}),
             "information_content": forms.Textarea(attrs={"rows": 6}),
+            "information_content_cy": forms.Textarea(attrs={"rows": 6, "lang": "cy"}),
         }
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
@@ -148,14 +173,30 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             raise forms.ValidationError(problems)
         return template
 
+    def clean_sms_template_cy(self) -> str:
+        template: str = self.cleaned_data["sms_template_cy"].strip()
+        problems = sms_template_problems(template, self.service, welsh=True) if template else []
+        if problems:
+            raise forms.ValidationError(problems)
+        return template
+
     def clean_welcome_content(self) -> str:
         return _secure_markdown(self.cleaned_data["welcome_content"])
+
+    def clean_welcome_content_cy(self) -> str:
+        return _secure_markdown(self.cleaned_data["welcome_content_cy"])
 
     def clean_confirmation_content(self) -> str:
         return _secure_markdown(self.cleaned_data["confirmation_content"])
 
+    def clean_confirmation_content_cy(self) -> str:
+        return _secure_markdown(self.cleaned_data["confirmation_content_cy"])
+
     def clean_information_content(self) -> str:
         return _secure_markdown(self.cleaned_data["information_content"])
+
+    def clean_information_content_cy(self) -> str:
+        return _secure_markdown(self.cleaned_data["information_content_cy"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -201,7 +242,19 @@ def _secure_markdown(source: str) -> str:
     return source
 
 
-def sms_template_problems(template: str, service: Service) -> list[str]:
+def rule_sms_length(template: str, service: Service, *, welsh: bool = False) -> SmsLength:
+    """The text's length for a typical patient, as the service's provider sends it, with the
+    date written in the text's language."""
+    with language_of("cy" if welsh else "en"):
+        return sms_template_length(
+            template,
+            service_name=service.name,
+            base_url=settings.PUBLIC_BASE_URL,
+            provider=sms_provider_name(service),
+        )
+
+
+def sms_template_problems(template: str, service: Service, *, welsh: bool = False) -> list[str]:
     """What is wrong with a rule's text message, in words a superuser can act on."""
     problems = []
     if not template:
@@ -212,9 +265,7 @@ def sms_template_problems(template: str, service: Service) -> list[str]:
         problems.append(f"Unknown placeholder {names}. Use only {PLACEHOLDER_LIST}.")
     if "{link}" not in template:
         problems.append("The text must include {link}, or patients cannot book.")
-    length = sms_template_length(
-        template, service_name=service.name, base_url=settings.PUBLIC_BASE_URL
-    )
+    length = rule_sms_length(template, service, welsh=welsh)
     if length.segments > MAX_SEGMENTS:
         problems.append(
             f"The text would take {length.segments} text messages ({length.units} characters, "

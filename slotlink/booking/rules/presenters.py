@@ -5,16 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils.safestring import SafeString
 
 from slotlink.booking.models import (
     BroadcastRule,
 )
-from slotlink.clinic.models import Medium, Service
+from slotlink.clinic.models import Medium
 from slotlink.lib.formatting import duration_text, when
 from slotlink.lib.richtext import render_markdown
-from slotlink.lib.sms import sms_template_length
+from slotlink.lib.sms import SmsLength
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,9 @@ def rule_preview(
 ) -> tuple[PreviewRule, PreviewAppointment]:
     """What a patient would see for a rule with these settings, on the welcome page and
     after booking (at `sample_start`, with a made-up therapist)."""
-    medium_label = Medium(medium).label if medium in Medium.values else Medium.FACE_TO_FACE.label
+    medium_label = str(
+        Medium(medium).label if medium in Medium.values else Medium.FACE_TO_FACE.label
+    )
     duration = duration_text(duration_minutes)
     rule = PreviewRule(
         appointment_type=appointment_type,
@@ -109,8 +110,5 @@ class SmsMeter:
     problems: list[str]
 
 
-def sms_meter(template: str, service: Service, problems: list[str]) -> SmsMeter:
-    length = sms_template_length(
-        template, service_name=service.name, base_url=settings.PUBLIC_BASE_URL
-    )
+def sms_meter(length: SmsLength, problems: list[str]) -> SmsMeter:
     return SmsMeter(summary=length.summary, too_long=length.segments > 3, problems=problems)

@@ -16,6 +16,7 @@ from slotlink.booking.rules.forms import (
     PLACEHOLDER_LIST,
     BroadcastRuleForm,
     RuleActiveForm,
+    rule_sms_length,
     sms_template_problems,
 )
 from slotlink.booking.rules.presenters import RuleListRow, rule_preview, sms_meter
@@ -91,6 +92,7 @@ def _live_context(form: BroadcastRuleForm) -> dict[str, Any]:
     """The preview and the text's length, from what the form holds now (typed or saved)."""
     service = form.service
     template = str(form["sms_template"].value() or "")
+    template_cy = str(form["sms_template_cy"].value() or "").strip()
     type_name = (
         AppointmentType.objects.filter(
             service=service, pk=_int(form["appointment_type"].value(), 0)
@@ -114,7 +116,13 @@ def _live_context(form: BroadcastRuleForm) -> dict[str, Any]:
         "preview_rule": preview_rule,
         "preview_appointment": preview_appointment,
         "first_name": "Alex",
-        "sms": sms_meter(template, service, sms_template_problems(template, service)),
+        "sms": sms_meter(
+            rule_sms_length(template, service), sms_template_problems(template, service)
+        ),
+        "sms_cy": sms_meter(
+            rule_sms_length(template_cy, service, welsh=True),
+            sms_template_problems(template_cy, service, welsh=True) if template_cy else [],
+        ),
         "placeholders": PLACEHOLDERS.items(),
         "placeholder_list": PLACEHOLDER_LIST,
     }
@@ -143,8 +151,12 @@ def rule_preview_fragment(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @superuser_only
 def rule_sms_fragment(request: HtmxHttpRequest) -> HttpResponse:
+    """The English text's meter, or the Welsh one's when the Welsh text asks (meter=cy)."""
     form = BroadcastRuleForm(request.POST, service=_service(request))
-    return render(request, "booking/rules/_sms_meter.html", _live_context(form))
+    context = _live_context(form)
+    if request.POST.get("meter") == "cy":
+        context = {**context, "sms": context["sms_cy"], "meter_id": "sms-meter-cy"}
+    return render(request, "booking/rules/_sms_meter.html", context)
 
 
 @require_POST

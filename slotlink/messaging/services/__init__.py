@@ -13,7 +13,7 @@ from slotlink.messaging.services.callbacks import (
     notify_callback_scope,
 )
 from slotlink.messaging.services.inbox import internal_message_read, internal_message_send
-from slotlink.messaging.services.providers import twilio_auth_token
+from slotlink.messaging.services.providers import sms_provider_name, twilio_auth_token
 from slotlink.messaging.services.queueing import (
     LINK_EXPIRED_WITH_NUMBER,
     NOT_BY_SMS,
@@ -50,5 +50,6 @@ __all__ = [
     "patient_texts_follow_number",
     "patient_texts_stop",
     "quiet_hours_end",
+    "sms_provider_name",
     "twilio_auth_token",
 ]

@@ -15,11 +15,18 @@ from slotlink.messaging.backends import (
 from slotlink.messaging.models import Channel, OutboundMessage
 
 
+def sms_provider_name(service: Service | None) -> str:
+    """Who sends the service's texts: "notify", "twilio" or "outbox"."""
+    if service is not None and service.sms_provider:
+        return service.sms_provider
+    return settings.SMS_PROVIDER
+
+
 def sms_backend(service: Service | None = None) -> MessageBackend:
     """The service's own provider where a superuser has set one up, else the deployment's."""
-    provider, account, secret = settings.SMS_PROVIDER, "", ""
+    provider, account, secret = sms_provider_name(service), "", ""
     if service is not None and service.sms_provider:
-        provider, account = service.sms_provider, service.sms_account_id
+        account = service.sms_account_id
         secret = decrypt(service.sms_secret_encrypted) or ""
     if provider == "notify":
         return NotifyBackend(

@@ -4,9 +4,11 @@ an appointment, and brought in line whenever the appointment moves or is cancell
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slotlink.clinic.models import Appointment, AppointmentStatus
 from slotlink.lib.formatting import when
+from slotlink.lib.language import language_of
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services.queueing import APPOINTMENT_CHANGED, message_queue
 from slotlink.messaging.services.quiet_hours import quiet_hours_end
@@ -62,8 +64,12 @@ def _reminder_queued(appointment: Appointment, hours: int) -> bool:
 
 def reminder_text(appointment: Appointment) -> str:
     # First name, date and time only: the text may be read by someone else.
-    return (
-        f"Hello {appointment.patient.first_name}, a reminder of your appointment on "
-        f"{when(appointment.start, appointment.service.zone)}. "
-        f"To change it, call {appointment.service.phone}."
-    )
+    with language_of(appointment.patient.preferred_language):
+        return _(
+            "Hello %(name)s, a reminder of your appointment on %(when)s. "
+            "To change it, call %(phone)s."
+        ) % {
+            "name": appointment.patient.first_name,
+            "when": when(appointment.start, appointment.service.zone),
+            "phone": appointment.service.phone,
+        }

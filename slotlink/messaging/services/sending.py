@@ -14,6 +14,7 @@ from django.utils import timezone
 from slotlink.audit.models import Who
 from slotlink.clinic.models import AppointmentStatus, User
 from slotlink.lib.fields import fit
+from slotlink.lib.sms import sms_as_sent
 from slotlink.messaging.backends import Outgoing, PermanentFailure, TemporaryFailure
 from slotlink.messaging.models import (
     STATUS_RANK,
@@ -136,10 +137,12 @@ def _deliver(message: OutboundMessage, now: datetime) -> bool:
                 )
         return False
     backend = backend_for(message)
+    body = message_body(message)
     outgoing = Outgoing(
         reference=message.reference,
         to=message.to,
-        body=message_body(message),
+        # What the rule editor's meter counted: the provider's own rewriting, done here.
+        body=body if message.channel == Channel.EMAIL else sms_as_sent(body, backend.name),
         subject=message.subject,
     )
     # The provider call happens outside any transaction: a slow provider must hold no locks.

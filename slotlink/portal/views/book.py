@@ -27,6 +27,7 @@ from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import TIME_HOLDING, Service
 from slotlink.domain.link_lifecycle import USED
 from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.language import django_language
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
 from slotlink.portal.choosing import (
@@ -41,6 +42,7 @@ from slotlink.portal.choosing import (
     time_just_taken,
     times_page,
 )
+from slotlink.portal.language import remember_language
 from slotlink.portal.presenters import (
     AppointmentSummary,
     RuleSummary,
@@ -123,7 +125,10 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     request.session[SESSION_LINK] = link.pk
     forget_choice(request, BOOK)
     booking_link_open(link=link)
-    return without_referrer(redirect("book:welcome"))
+    response = without_referrer(redirect("book:welcome"))
+    # A link from a text opens in the language on the patient's record.
+    remember_language(response, django_language(link.patient.preferred_language))
+    return response
 
 
 @require_GET

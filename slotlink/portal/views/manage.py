@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from slotlink.booking.appointments.services import (
@@ -40,6 +41,7 @@ from slotlink.booking.models import BookingLink, ManageLink
 from slotlink.clinic.models import TIME_HOLDING, Appointment
 from slotlink.lib.clientip import client_ip
 from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.language import HTML_LANG, current_language, django_language
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
 from slotlink.portal.choosing import (
@@ -55,6 +57,7 @@ from slotlink.portal.choosing import (
     times_page,
 )
 from slotlink.portal.forms import BirthDateForm, CancelForm, CodeForm
+from slotlink.portal.language import has_chosen_language, remember_language
 from slotlink.portal.presenters import AppointmentSummary, RuleSummary
 from slotlink.portal.sessions import MADE_UP
 
@@ -154,6 +157,18 @@ def _mark_verified(request: HttpRequest, manage: ManageLink) -> None:
     _mark_passed(request, SESSION_VERIFIED, manage, VERIFIED_FOR)
 
 
+def _in_their_language(
+    request: HttpRequest, response: HttpResponse, manage: ManageLink
+) -> HttpResponse:
+    """Once the patient has shown who they are, their record's language, unless they chose
+    one on these pages (before that, a page in their language would tell a real link from a
+    made-up one)."""
+    if not has_chosen_language(request):
+        preferred = manage.booking_link.patient.preferred_language
+        remember_language(response, django_language(preferred))
+    return response
+
+
 def _locked(request: HttpRequest, manage: ManageLink | None = None) -> HttpResponse:
     # Before the date of birth nothing names the service: a made-up link's page is the same.
     service = manage.booking_link.service if manage else None
@@ -184,7 +199,7 @@ def _verify(request: HttpRequest, manage: ManageLink | None, made_up: str) -> Ht
             return _locked(request)
         if manage is not None and outcome == Verification.PASSED:
             _mark_verified(request, manage)
-            return redirect("manage:home")
+            return _in_their_language(request, redirect("manage:home"), manage)
         if manage is not None and outcome == Verification.CODE_NEEDED:
             _mark_passed(request, SESSION_BIRTH_DATE, manage, VERIFIED_FOR)
             manage_send_code(manage=manage)
@@ -227,7 +242,7 @@ def code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "resend" in request.POST:
         if manage_send_code(manage=manage):  # a new code: time to type it
             _mark_passed(request, SESSION_BIRTH_DATE, manage, VERIFIED_FOR)
-        messages.info(request, "If we can, we have sent you a new code.")
+        messages.info(request, _("If we can, we have sent you a new code."))
         return redirect("manage:code")
     if request.method == "POST" and form.is_valid():
         outcome = manage_verify_code(
@@ -237,7 +252,7 @@ def code(request: HttpRequest) -> HttpResponse:
             return _locked(request, manage)
         if outcome == Verification.PASSED:
             _mark_verified(request, manage)
-            return redirect("manage:home")
+            return _in_their_language(request, redirect("manage:home"), manage)
         wrong = True
     return render(
         request,
@@ -317,10 +332,14 @@ def calendar(
     event.add("dtstamp", timezone.now())
     event.add("dtstart", appointment.start)
     event.add("dtend", appointment.end)
-    event.add("summary", f"{appointment.appointment_type.name} appointment")
+    # In the page's language, and saying so, for calendars that read it out.
+    language = {"LANGUAGE": HTML_LANG[current_language()]}
+    summary = _("%(kind)s appointment") % {"kind": appointment.appointment_type.name}
+    event.add("summary", summary, parameters=language)
     if appointment.location:
         event.add("location", appointment.location)
-    event.add("description", f"To change it, call {link.service.phone}.")
+    change = _("To change it, call %(phone)s.") % {"phone": link.service.phone}
+    event.add("description", change, parameters=language)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Slotlink//Appointments//EN")
     cal.add("version", "2.0")
@@ -377,7 +396,7 @@ def confirm(request: HttpRequest, link: BookingLink) -> HttpResponse:
     except StepRefused as refusal:
         return step_refused(request, link.service, Step.MOVE, str(refusal))
     forget_choice(request, MOVE)
-    messages.success(request, "Your appointment has been changed. We have sent you a text.")
+    messages.success(request, _("Your appointment has been changed. We have sent you a text."))
     return redirect("manage:home")
 
 

@@ -1,0 +1,95 @@
+"""Which language a patient page is in, and the patient's switch between English and Welsh.
+
+A link opened from a text takes the language on the patient's record; after that the patient
+may switch on any page with a plain link (`?lang=cy`), which works without JavaScript and puts
+nothing about the patient in the URL. The choice lives in a browser-session cookie rather than
+the session: it reads without a query, holds on pages that have no session (an unusable link,
+an error), and is the same for a made-up manage link as for a real one (portal/sessions.py)."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import Resolver404, resolve
+from django.utils import translation
+
+from slotlink.lib.language import ENGLISH, HTML_LANG, LANGUAGES, WELSH, current_language
+
+SWITCH = "lang"
+# Where patients go: every other page is a staff page, always in English.
+PATIENT_PATHS = ("/b/", "/book/", "/m/", "/manage/", "/leave/", "/help/")
+# What the switch says, in the language it switches to.
+SWITCH_LABELS = {ENGLISH: "English", WELSH: "Cymraeg"}
+
+
+def is_patient_page(request: HttpRequest) -> bool:
+    return request.path_info.startswith(PATIENT_PATHS)
+
+
+def remember_language(response: HttpResponse, language: str) -> None:
+    """Keep `language` for this browser session (until the browser closes)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path="/",
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite="Lax",
+    )
+
+
+def has_chosen_language(request: HttpRequest) -> bool:
+    return request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in LANGUAGES
+
+
+def chosen_language(request: HttpRequest) -> str:
+    """The language this browser chose for patient pages, else English."""
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return cookie if cookie in LANGUAGES else ENGLISH
+
+
+class PatientLanguageMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        patient_page = is_patient_page(request)
+        switch = request.method == "GET" and SWITCH in request.GET
+        if switch and (patient_page or _not_found(request)):
+            # Back to the same page without the switch in its address, now in that language.
+            response: HttpResponse = HttpResponseRedirect(request.path)
+            chosen = request.GET[SWITCH]
+            if chosen in LANGUAGES:
+                remember_language(response, chosen)
+            return response
+        translation.activate(chosen_language(request) if patient_page else ENGLISH)
+        response = self.get_response(request)
+        if patient_page:
+            response.headers.setdefault("Content-Language", HTML_LANG[current_language()])
+        return response
+
+
+def _not_found(request: HttpRequest) -> bool:
+    """An address nothing answers: the "page not found" page, shared with patients."""
+    try:
+        resolve(request.path_info)
+    except Resolver404:
+        return True
+    return False
+
+
+def language_switch(request: HttpRequest) -> dict[str, object]:
+    """For the patient header: the page's `lang`, and a link to this page in the other
+    language, labelled in that language. The link is the query alone, so a page never
+    repeats its own address (which, for an unusable link's page, holds the token)."""
+    language = current_language()
+    other = WELSH if language == ENGLISH else ENGLISH
+    return {
+        "html_lang": HTML_LANG[language],
+        "language_switch": {
+            "href": f"?{SWITCH}={other}",
+            "label": SWITCH_LABELS[other],
+            "lang": HTML_LANG[other],
+        },
+    }

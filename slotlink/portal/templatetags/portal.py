@@ -1,0 +1,16 @@
+"""Template filters for patient pages."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from slotlink.clinic.models import Service
+
+register = template.Library()
+
+
+@register.filter
+def phone_link(service: Service) -> SafeString:
+    """The service's number as a link a phone can call, for sentences that name it (so that
+    a translated sentence can put the number where its language wants it)."""
+    return format_html('<a href="tel:{}">{}</a>', service.phone.replace(" ", ""), service.phone)
