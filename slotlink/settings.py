@@ -150,7 +150,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "slotlink.messaging.context.unread_messages",
-                "slotlink.portal.language.language_switch",
             ],
         },
     },

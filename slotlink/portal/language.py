@@ -7,6 +7,7 @@ the session: it reads without a query, holds on pages that have no session (an u
 an error), and is the same for a made-up manage link as for a real one (portal/sessions.py)."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,7 +18,7 @@ from slotlink.lib.language import ENGLISH, HTML_LANG, LANGUAGES, WELSH, current_
 
 SWITCH = "lang"
 # Where patients go: every other page is a staff page, always in English.
-PATIENT_PATHS = ("/b/", "/book/", "/m/", "/manage/", "/leave/", "/help/")
+PATIENT_PATHS = ("/b/", "/book/", "/m/", "/manage/", "/leave/", "/help/", "/q/", "/forms/")
 # What the switch says, in the language it switches to.
 SWITCH_LABELS = {ENGLISH: "English", WELSH: "Cymraeg"}
 
@@ -79,17 +80,22 @@ def _not_found(request: HttpRequest) -> bool:
     return False
 
 
-def language_switch(request: HttpRequest) -> dict[str, object]:
-    """For the patient header: the page's `lang`, and a link to this page in the other
-    language, labelled in that language. The link is the query alone, so a page never
-    repeats its own address (which, for an unusable link's page, holds the token)."""
+@dataclass(frozen=True)
+class LanguageSwitch:
+    html_lang: str  # the page's <html lang>
+    href: str  # this page in the other language
+    label: str  # the other language, named in itself
+    lang: str  # and its lang attribute
+
+
+def language_switch() -> LanguageSwitch:
+    """For the patient header. The link is the query alone, so a page never repeats its own
+    address (which, for an unusable link's page, holds the token)."""
     language = current_language()
     other = WELSH if language == ENGLISH else ENGLISH
-    return {
-        "html_lang": HTML_LANG[language],
-        "language_switch": {
-            "href": f"?{SWITCH}={other}",
-            "label": SWITCH_LABELS[other],
-            "lang": HTML_LANG[other],
-        },
-    }
+    return LanguageSwitch(
+        html_lang=HTML_LANG[language],
+        href=f"?{SWITCH}={other}",
+        label=SWITCH_LABELS[other],
+        lang=HTML_LANG[other],
+    )

@@ -2,6 +2,7 @@
 duplicating, deactivating instead of deleting, and the live preview and text length."""
 
 import html
+import re
 from typing import Any
 
 import pytest
@@ -451,3 +452,72 @@ def test_switching_a_rule_on_or_off_with_a_value_that_says_neither_changes_nothi
     assert clinic.rule.active
     assert "Choose whether the rule is active." in page
     assert not SettingsChange.objects.filter(fields=["active"]).exists()
+
+
+def test_the_welsh_texts_and_pages_are_saved_beside_the_english(
+    clinic: Clinic, superuser_client: Client
+) -> None:
+    response = superuser_client.post(
+        "/settings/rules/new/",
+        rule_form(
+            clinic,
+            sms_template_cy="Helo {first_name}, trefnwch apwyntiad: {link}",
+            welcome_content_cy="Darllenwch [ein canllaw](https://www.example.com/canllaw).",
+            confirmation_content_cy="**Welwn ni chi cyn bo hir.**",
+            information_content_cy="Dewch â'ch sbectol.",
+        ),
+    )
+    assert response.status_code == 302
+    rule = BroadcastRule.objects.get(title="Follow-up – video")
+    assert rule.sms_template_cy == "Helo {first_name}, trefnwch apwyntiad: {link}"
+    assert rule.welcome_content_cy.startswith("Darllenwch [ein canllaw]")
+    assert rule.information_content_cy == "Dewch â'ch sbectol."
+    page = text(superuser_client.get(f"/settings/rules/{rule.pk}/"))
+    # Side by side, and each Welsh box says it is Welsh.
+    assert 'id="sms-meter-cy"' in page
+    assert re.search(
+        r'<textarea[^>]*lang="cy"[^>]*name="welcome_content_cy"|<textarea[^>]*name="welcome_content_cy"[^>]*lang="cy"',
+        page,
+    )
+
+
+def test_a_welsh_text_must_carry_the_link_and_its_links_be_secure(
+    clinic: Clinic, superuser_client: Client
+) -> None:
+    response = superuser_client.post(
+        "/settings/rules/new/",
+        rule_form(
+            clinic,
+            sms_template_cy="Helo {first_name}, dim dolen",
+            welcome_content_cy="[canllaw](http://www.example.com/)",
+        ),
+    )
+    assert response.status_code == 400
+    errors = errors_for(response)
+    assert "The text must include {link}" in errors
+    assert "The link to http://www.example.com/ is not secure" in errors
+
+
+def test_the_welsh_meter_counts_a_circumflex_as_ucs2_and_a_welsh_date(
+    clinic: Clinic, superuser_client: Client
+) -> None:
+    response = superuser_client.post(
+        "/settings/rules/sms-length/",
+        {**rule_form(clinic, sms_template_cy="Dŵr {expiry_date} {link}"), "meter": "cy"},
+    )
+    page = text(response)
+    assert 'id="sms-meter-cy"' in page
+    assert "(UCS-2)" in page
+
+
+@pytest.mark.parametrize(("provider", "encoding"), [("notify", "GSM-7"), ("twilio", "UCS-2")])
+def test_the_meter_counts_what_the_services_provider_sends(
+    clinic: Clinic, superuser_client: Client, provider: str, encoding: str
+) -> None:
+    clinic.service.sms_provider = provider
+    clinic.service.save()
+    response = superuser_client.post(
+        "/settings/rules/sms-length/",
+        rule_form(clinic, sms_template="We’ll see you – book here: {link}"),
+    )
+    assert f"({encoding})" in text(response)

@@ -102,7 +102,7 @@ def test_manage_pages_pass_axe_at_320px_and_on_a_desktop(
 
     page.get_by_role("link", name="Cancel this appointment").click()
     checked(page, re.compile(r"^Cancel your appointment on "), "cancel")
-    page.get_by_role("link", name="Back").click()
+    page.get_by_role("link", name="Back", exact=True).click()
 
     page.get_by_role("link", name="Change appointment").click()
     page.get_by_role("button", name="Book the first available").click()

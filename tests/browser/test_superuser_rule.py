@@ -54,7 +54,7 @@ def test_a_superuser_creates_a_rule_and_a_patient_books_through_it(
     # The text message: measured and checked on every keystroke, without leaving the page.
     page.evaluate("window.stillTheSamePage = true")
     meter = page.locator("#sms-meter")
-    sms = page.get_by_role("textbox", name="Text message")
+    sms = page.get_by_role("textbox", name="Text message", exact=True)
     sms.fill("Hi {first_name}, {surname} " + "please book " * 20 + "{link}")
     expect(meter).to_contain_text("2 text messages")
     expect(meter).to_contain_text("Unknown placeholder {surname}")
@@ -63,10 +63,10 @@ def test_a_superuser_creates_a_rule_and_a_patient_books_through_it(
     expect(meter).not_to_contain_text("Unknown placeholder")
 
     # The patient's pages, previewed as they will look.
-    page.get_by_role("textbox", name="Welcome page").fill(
+    page.get_by_role("textbox", name="Welcome page", exact=True).fill(
         "## Before we call\n\nFind somewhere quiet. Read [what to expect](https://www.example.com/expect)."
     )
-    page.get_by_role("textbox", name="Confirmation page").fill(
+    page.get_by_role("textbox", name="Confirmation page", exact=True).fill(
         "**Thank you.** We will call you at that time."
     )
     preview = page.get_by_role("region", name="Welcome page preview")
@@ -92,7 +92,7 @@ def test_a_superuser_creates_a_rule_and_a_patient_books_through_it(
     expect(page.get_by_label("Duration (minutes)")).to_be_focused()
     page.get_by_label("Duration (minutes)").fill("30")
     # What was typed survived the refusal.
-    expect(page.get_by_role("textbox", name="Text message")).to_have_value(
+    expect(page.get_by_role("textbox", name="Text message", exact=True)).to_have_value(
         "Hi {first_name}, book your wellbeing check with {service_name}: {link}"
     )
     assert_accessible(page)

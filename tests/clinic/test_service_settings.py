@@ -405,3 +405,41 @@ def test_quick_exit_comes_first_on_patient_pages_when_switched_on(
 
 def test_quick_exit_is_absent_when_switched_off(clinic: Clinic) -> None:
     assert "Leave this page" not in patient_page(clinic)
+
+
+def test_the_notices_are_written_in_english_and_welsh_side_by_side(
+    clinic: Clinic, superuser_client: Client
+) -> None:
+    response = superuser_client.post(
+        "/settings/",
+        settings_form(
+            clinic.service,
+            accessibility_statement="We test with screen readers.",
+            accessibility_statement_cy="Rydym yn profi gyda darllenwyr sgrin.",
+            privacy_notice_cy="Ni yw'r rheolydd data.",
+            feedback_url="https://www.example.com/feedback",
+        ),
+    )
+    assert response.status_code == 302
+    clinic.service.refresh_from_db()
+    assert clinic.service.accessibility_statement_cy == "Rydym yn profi gyda darllenwyr sgrin."
+    assert clinic.service.privacy_notice_cy == "Ni yw'r rheolydd data."
+    assert clinic.service.feedback_url == "https://www.example.com/feedback"
+    page = text(superuser_client.get("/settings/"))
+    assert "Notices on every patient page (English and Welsh)" in page
+
+
+def test_a_notice_keeps_no_html_and_refuses_an_insecure_link(
+    clinic: Clinic, superuser_client: Client
+) -> None:
+    response = superuser_client.post(
+        "/settings/",
+        settings_form(clinic.service, privacy_notice="[Our policy](http://www.example.com/)"),
+    )
+    assert response.status_code == 400
+    assert "The link to http://www.example.com/ is not secure" in text(response)
+    superuser_client.post(
+        "/settings/", settings_form(clinic.service, cookie_statement="<b>Hi</b> there")
+    )
+    clinic.service.refresh_from_db()
+    assert "<b>" not in clinic.service.cookie_statement
