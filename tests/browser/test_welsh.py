@@ -169,3 +169,19 @@ def test_the_switch_works_without_javascript(
             settings.CSRF_COOKIE_NAME,
             settings.LANGUAGE_COOKIE_NAME,
         }
+
+
+@pytest.mark.parametrize("width", [320, 700, 1366])
+def test_the_quick_exit_never_covers_the_language_link(
+    welsh_clinic: Clinic, browser: Browser, public_base_url: str, width: int
+) -> None:
+    welsh_clinic.service.quick_exit_enabled = True
+    welsh_clinic.service.save()
+    viewport = {"width": width, "height": 600}
+    with _context(browser, viewport=viewport, base_url=public_base_url) as context:
+        page = context.new_page()
+        page.goto(send_link(welsh_clinic))
+        exit_box = page.get_by_role("link", name="Gadael y dudalen hon yn gyflym").bounding_box()
+        switch = page.get_by_role("link", name="English").bounding_box()
+        assert exit_box and switch
+        assert exit_box["y"] + exit_box["height"] <= switch["y"]
