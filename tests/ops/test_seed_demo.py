@@ -91,3 +91,13 @@ def test_seed_demo_refuses_impossible_sizes(args: list[str]) -> None:
     with pytest.raises(CommandError):
         seed(*args)
     assert not Service.objects.exists()
+
+
+def test_the_demo_has_a_welsh_speaking_patient_and_rules_written_in_welsh() -> None:
+    seed()
+    service = Service.objects.get(name=DEMO_SERVICE)
+    welsh = Patient.objects.get(service=service, preferred_language="cy")
+    assert welsh.first_name == "Dyfan"
+    for rule in BroadcastRule.objects.filter(service=service):
+        assert "{link}" in rule.sms_template_cy
+        assert rule.welcome_content_cy and rule.confirmation_content_cy

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.availability.selectors import rule_available_times
-from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.links.services import booking_link_resend, booking_link_send
 from slotlink.booking.manage.services import manage_send_code
 from slotlink.booking.models import ManageLink
-from slotlink.messaging.models import MessageKind, OutboundMessage
+from slotlink.messaging.models import Channel, MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
 from slotlink.messaging.services.reminders import reminder_text
 from tests.conftest import Clinic, logged_in
@@ -258,3 +258,15 @@ def test_welsh_date_of_birth_errors(welsh_clinic: Clinic) -> None:
     client.get("/manage/verify/?lang=cy")
     page = client.post("/manage/verify/", born_form(date.today() + timedelta(days=400)))
     assert "Rhaid i&#x27;r dyddiad geni fod yn y gorffennol" in page.content.decode()
+
+
+def test_a_link_sent_again_by_email_is_in_welsh_too(welsh_clinic: Clinic) -> None:
+    welsh_clinic.patient.email = "dyfan@example.com"
+    welsh_clinic.patient.save()
+    link, _ = booking_link_send(
+        patient=welsh_clinic.patient, rule=welsh_clinic.rule, sent_by=welsh_clinic.admin
+    )
+    booking_link_resend(link=link, channel=Channel.EMAIL, user=welsh_clinic.admin)
+    email = OutboundMessage.objects.get(channel=Channel.EMAIL)
+    assert email.subject == f"{welsh_clinic.service.name}: trefnwch eich apwyntiad"
+    assert message_body(email).startswith("Helo Dyfan, trefnwch eich apwyntiad: ")
