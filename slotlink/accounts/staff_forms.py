@@ -77,8 +77,8 @@ class NewStaffForm(StaffForm):
 TIME_ZONES = sorted(available_timezones() - {"localtime"})
 
 
-class NewServiceForm(forms.Form):
-    """A service and its first superuser, as an operator creates them."""
+class ServiceForm(forms.Form):
+    """A new service's own details, as an operator (or `service_create`) gives them."""
 
     name = _required(
         forms.CharField(label="Service name", max_length=200), "Enter the service's name."
@@ -99,10 +99,6 @@ class NewServiceForm(forms.Form):
         ),
         "Enter the phone number patients call.",
     )
-    first_name = _name("First name")
-    last_name = _name("Last name")
-    username = UsernameField()
-    email = _email()
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -112,3 +108,20 @@ class NewServiceForm(forms.Form):
 
     def clean_phone(self) -> str:
         return service_phone(self.cleaned_data["phone"])
+
+
+class NewServiceForm(ServiceForm):
+    """A service and its first superuser, as an operator creates them."""
+
+    first_name = _name("First name")
+    last_name = _name("Last name")
+    username = UsernameField()
+    email = _email()
+
+
+def option_errors(form: forms.Form) -> str:
+    """A form's errors as a command's options name them (first_name: --first-name)."""
+    return "; ".join(
+        f"--{name.replace('_', '-')}: {' '.join(map(str, errors))}"
+        for name, errors in form.errors.items()
+    )
