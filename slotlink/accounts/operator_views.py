@@ -90,7 +90,7 @@ def service_new(request: HttpRequest) -> HttpResponse:
 
 @operator_required
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    service = get_object_or_404(Service, pk=pk)
+    service = get_object_or_404(services_for_operator(), pk=pk)
     users = list(superusers_of(service_id=service.pk))
     devices = with_authenticator(users)
     locked = locked_out(users)
@@ -119,7 +119,11 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @operator_required
 def service_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
-    active = request.POST.get("active") == "1"
+    choice = request.POST.get("active")
+    if choice not in {"0", "1"}:
+        messages.error(request, "Choose whether to switch the service on or off.")
+        return redirect("operator:service_detail", pk=service.pk)
+    active = choice == "1"
     if service_switch(service_id=service.pk, active=active, by=staff_user(request)):
         messages.success(
             request,

@@ -370,3 +370,21 @@ def test_the_switch_command_switches_a_service_off_and_on(clinic: Clinic) -> Non
     assert not Service.objects.get(pk=clinic.service.pk).active
     assert "already switched off" in run("service_switch", str(clinic.service.pk), "off")
     assert "now switched on" in run("service_switch", str(clinic.service.pk), "on")
+
+
+def test_the_service_page_counts_its_active_staff(clinic: Clinic, operator: User) -> None:
+    UserFactory(service=clinic.service, role=Role.THERAPIST, is_active=False)
+    page = text(logged_in(operator).get(f"/operator/services/{clinic.service.pk}/"))
+    assert re.search(r"<dt>Active staff</dt><dd>3</dd>", page)
+
+
+@pytest.mark.parametrize("form", [{}, {"active": "maybe"}, {"active": ""}])
+def test_a_switch_without_a_clear_choice_changes_nothing(
+    clinic: Clinic, operator: User, form: dict[str, str]
+) -> None:
+    response = logged_in(operator).post(
+        f"/operator/services/{clinic.service.pk}/switch/", form, follow=True
+    )
+    assert "Choose whether to switch the service on or off." in text(response)
+    assert Service.objects.get(pk=clinic.service.pk).active
+    assert not AuditEvent.objects.filter(action=AuditAction.SERVICE_SWITCHED_OFF).exists()
