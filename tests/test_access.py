@@ -125,6 +125,7 @@ OPERATOR_ROUTES = {
     "operator:service_detail": Route(OPERATORS, record="service"),
     "operator:service_set_active": Route(OPERATORS, "post", "service"),
     "operator:superuser_password_link": Route(OPERATORS, "post", "service_superuser"),
+    "operator:superuser_two_factor_reset": Route(OPERATORS, "post", "service_superuser"),
 }
 ALL_ROUTES = {**RECORD_ROUTES, **PAGE_ROUTES, **OPERATOR_ROUTES}
 

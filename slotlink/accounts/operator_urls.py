@@ -17,4 +17,9 @@ urlpatterns = [
         operator_views.superuser_password_link,
         name="superuser_password_link",
     ),
+    path(
+        "operator/services/<int:pk>/superusers/<int:user_pk>/two-factor-reset/",
+        operator_views.superuser_two_factor_reset,
+        name="superuser_two_factor_reset",
+    ),
 ]

@@ -23,7 +23,11 @@ from slotlink.accounts.selectors import (
     with_authenticator,
 )
 from slotlink.accounts.staff_forms import NewServiceForm
-from slotlink.accounts.staff_services import StaffRefused, staff_password_link
+from slotlink.accounts.staff_services import (
+    StaffRefused,
+    staff_password_link,
+    staff_two_factor_reset,
+)
 from slotlink.accounts.staff_views import handed_over
 from slotlink.audit.selectors import record_audit_trail
 from slotlink.clinic.access import staff_user
@@ -152,3 +156,19 @@ def superuser_password_link(request: HttpRequest, pk: int, user_pk: int) -> Http
         messages.error(request, str(refusal))
         return redirect(back)
     return handed_over(request, user=user, url=url, service_name=service.name, back=back)
+
+
+@require_POST
+@retry_on_contention
+@operator_required
+def superuser_two_factor_reset(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    """For a service whose superuser lost their phone and has no other superuser to reset it."""
+    service = get_object_or_404(Service, pk=pk)
+    superuser = get_object_or_404(superusers_of(service_id=service.pk), pk=user_pk)
+    staff_two_factor_reset(user_id=superuser.pk, service_id=service.pk, by=staff_user(request))
+    messages.success(
+        request,
+        f"Two-factor authentication of {superuser.get_full_name()} reset: they set up their "
+        "new phone at their next login.",
+    )
+    return redirect("operator:service_detail", pk=service.pk)

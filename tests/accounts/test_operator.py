@@ -15,6 +15,7 @@ from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slotlink.accounts.models import SetPasswordLink
 from slotlink.accounts.operator_services import service_switch
@@ -388,3 +389,20 @@ def test_a_switch_without_a_clear_choice_changes_nothing(
     assert "Choose whether to switch the service on or off." in text(response)
     assert Service.objects.get(pk=clinic.service.pk).active
     assert not AuditEvent.objects.filter(action=AuditAction.SERVICE_SWITCHED_OFF).exists()
+
+
+def test_the_operator_resets_two_factor_of_a_superuser_who_lost_their_phone(
+    clinic: Clinic, operator: User
+) -> None:
+    their_session = logged_in(clinic.superuser)  # gives them an authenticator
+    page = text(logged_in(operator).get(f"/operator/services/{clinic.service.pk}/"))
+    assert "Reset two-factor" in page
+    base = f"/operator/services/{clinic.service.pk}/superusers/{clinic.superuser.pk}"
+    response = logged_in(operator).post(base + "/two-factor-reset/")
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=clinic.superuser).exists()
+    assert their_session.get("/patients/").status_code == 302
+    event = AuditEvent.objects.get(action=AuditAction.TWO_FACTOR_RESET)
+    assert (event.actor_id, event.service_id) == (operator.pk, clinic.service.pk)
+    admin = f"/operator/services/{clinic.service.pk}/superusers/{clinic.admin.pk}"
+    assert logged_in(operator).post(admin + "/two-factor-reset/").status_code == 404
