@@ -11,8 +11,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import mail
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slotlink.accounts.models import SetPasswordLink
@@ -358,3 +359,25 @@ def test_admins_and_therapists_cannot_manage_staff(clinic: Clinic) -> None:
 def test_the_staff_link_is_in_the_superusers_navigation_only(clinic: Clinic) -> None:
     assert 'href="/staff/"' in text(logged_in(clinic.superuser).get("/patients/"))
     assert 'href="/staff/"' not in text(logged_in(clinic.admin).get("/patients/"))
+
+
+def test_the_staff_list_and_the_services_list_cost_the_same_queries_however_many(
+    clinic: Clinic,
+) -> None:
+    """No query per row: a service of a few staff and one of many load in as many queries."""
+    operator = UserFactory(service=None, role=Role.OPERATOR)
+    superuser, operator_client = logged_in(clinic.superuser), logged_in(operator)
+
+    def count(client: Client, url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    count(superuser, "/staff/"), count(operator_client, "/operator/services/")  # warm sessions
+    few = (count(superuser, "/staff/"), count(operator_client, "/operator/services/"))
+    for _ in range(30):
+        UserFactory(service=clinic.service, role=Role.THERAPIST)
+    for _ in range(3):
+        make_clinic()
+    many = (count(superuser, "/staff/"), count(operator_client, "/operator/services/"))
+    assert many == few
