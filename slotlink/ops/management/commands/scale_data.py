@@ -153,6 +153,7 @@ class Command(BaseCommand):
                 "mobile",
                 "email",
                 "do_not_sms",
+                "preferred_language",
             ],
             (
                 (
@@ -165,6 +166,8 @@ class Command(BaseCommand):
                     drama_mobile(n),
                     "",
                     False,
+                    # COPY fills no model default; a Welsh-speaking patient in every ten.
+                    "cy" if n % 10 == 9 else "en",
                 )
                 for n in range(count)
             ),
