@@ -4,11 +4,14 @@ at 320 px and on a desktop; the notices pass in both languages; the switch works
 JavaScript."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, expect
+from django.template.loader import render_to_string
+from django.utils import translation
+from playwright.sync_api import Browser, Page, Route, expect
 
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
@@ -42,6 +45,11 @@ def welsh_clinic(browser_clinic: Clinic) -> Clinic:
 def page(request: Any, browser: Browser, public_base_url: str) -> Any:
     with _context(browser, **WIDTHS[request.param], base_url=public_base_url) as context:
         yield context.new_page()
+
+
+def serve(body: str) -> Callable[[Route], None]:
+    """A page rendered here, served from the live server's address so its files load."""
+    return lambda route: route.fulfill(content_type="text/html", body=body)
 
 
 def in_welsh(page: Page) -> None:
@@ -150,6 +158,19 @@ def test_dead_links_errors_and_notices_pass_axe_in_both_languages(
             page.goto(f"/help/{service}/{notice}/")
             checked(page, heading, f"{language}-{notice}")
             expect(page.locator("footer")).to_contain_text(headings[2])
+    # A session that ended, the locked-out and the busy pages, in Welsh.
+    page.goto("/book/times/?lang=cy")
+    checked(page, "Agorwch y ddolen yn eich neges destun eto", "cy-session-ended")
+    with translation.override("cy"):
+        pages = {
+            "busy": render_to_string("busy.html", {"service": None}),
+            "locked": render_to_string("portal/manage/locked.html", {"service": None}),
+        }
+    for name, body in pages.items():
+        page.route(f"**/{name}-page/", serve(body))
+        page.goto(f"/{name}-page/")
+        in_welsh(page)
+        checked(page, re.compile(r"^(Mae'n ddrwg gennym|Nid oes modd)"), f"cy-{name}")
 
 
 def test_the_switch_works_without_javascript(
