@@ -166,8 +166,7 @@ class Command(BaseCommand):
                     drama_mobile(n),
                     "",
                     False,
-                    # COPY fills no model default; a Welsh-speaking patient in every ten.
-                    "cy" if n % 10 == 9 else "en",
+                    "en",
                 )
                 for n in range(count)
             ),
