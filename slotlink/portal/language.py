@@ -64,10 +64,12 @@ class PatientLanguageMiddleware:
             if chosen in LANGUAGES:
                 remember_language(response, chosen)
             return response
-        translation.activate(chosen_language(request) if patient_page else ENGLISH)
-        response = self.get_response(request)
+        # Only for this request: a thread's next work (or test) starts from the default again.
+        language = chosen_language(request) if patient_page else ENGLISH
+        with translation.override(language):
+            response = self.get_response(request)
         if patient_page:
-            response.headers.setdefault("Content-Language", HTML_LANG[current_language()])
+            response.headers.setdefault("Content-Language", HTML_LANG[language])
         return response
 
 

@@ -9,7 +9,7 @@ import icalendar
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.availability.selectors import rule_available_times
@@ -270,3 +270,11 @@ def test_a_link_sent_again_by_email_is_in_welsh_too(welsh_clinic: Clinic) -> Non
     email = OutboundMessage.objects.get(channel=Channel.EMAIL)
     assert email.subject == f"{welsh_clinic.service.name}: trefnwch eich apwyntiad"
     assert message_body(email).startswith("Helo Dyfan, trefnwch eich apwyntiad: ")
+
+
+def test_a_welsh_page_leaves_the_thread_in_the_default_language(welsh_clinic: Clinic) -> None:
+    client = entered(welsh_clinic)
+    response = client.get("/book/")
+    assert response["Content-Language"] == "cy"
+    # What runs next on this thread (a text made by a worker thread, the next test) is English.
+    assert translation.get_language() == "en-gb"
