@@ -71,7 +71,18 @@ RECORD_URLS = [
 ]
 # Patient pages (and "Leave this page"), logging in and out, and SMS providers' callbacks (which
 # prove who they are by signature, not by login): everything else is a staff page.
-NOT_STAFF = ("b/", "book/", "m/", "manage/", "leave/", "login/", "logout/", "callbacks/")
+NOT_STAFF = (
+    "b/",
+    "book/",
+    "m/",
+    "manage/",
+    "q/",
+    "forms/",
+    "leave/",
+    "login/",
+    "logout/",
+    "callbacks/",
+)
 
 
 def staff_routes() -> list[str]:

@@ -60,10 +60,17 @@ def _why_not_send(message: OutboundMessage) -> str:
     return ""
 
 
+# Texts that only make sense while their appointment is booked: a questionnaire's link
+# goes wherever the appointment goes, but never for one that has been cancelled.
+WHILE_BOOKED = (MessageKind.FORM_LINK, MessageKind.FORM_REMINDER)
+
+
 def _is_stale_reminder(message: OutboundMessage) -> bool:
+    appointment = message.appointment
+    if message.kind in WHILE_BOOKED:
+        return appointment is None or appointment.status != AppointmentStatus.BOOKED
     if message.kind != MessageKind.REMINDER:
         return False
-    appointment = message.appointment
     return (
         appointment is None
         or appointment.status != AppointmentStatus.BOOKED
