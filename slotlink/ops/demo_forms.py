@@ -15,6 +15,7 @@ from slotlink.clinic.models import (
     Service,
     Therapist,
 )
+from slotlink.domain.questionnaires.instruments import PHQ9_RISK_QUESTION
 from slotlink.domain.questionnaires.scoring import score
 from slotlink.lib.crypto import encrypt, new_token, token_hash
 from slotlink.questionnaires.models import (
@@ -86,7 +87,12 @@ def _past_session(
     for position, (form, value) in enumerate(zip(builtin_forms_ensure(), answers, strict=True)):
         version = form_current_version(form)
         definition = version_definition(version)
-        given = {question.key: str(value) for question in definition.questions}
+        # Every item the same, except that this patient never answered PHQ-9 question 9
+        # above "Not at all" (a demo alert would need a clinician to acknowledge it first).
+        given = {
+            question.key: "0" if question.key == PHQ9_RISK_QUESTION else str(value)
+            for question in definition.questions
+        }
         result = score(definition, given)
         done = sent + timedelta(hours=3, minutes=5 * (position + 1))
         request = FormRequest.objects.create(

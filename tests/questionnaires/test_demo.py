@@ -24,6 +24,6 @@ def test_the_demo_sends_phq9_and_gad7_and_one_patient_has_a_history_of_scores() 
     dee = Patient.objects.get(service=service, first_name="Dee")
     scores = patient_scores(dee)
     phq9 = [r.total for r in scores if r.form.name == "PHQ-9"]
-    assert phq9 == [27, 18, 18, 9, 9]  # getting better, week by week
-    assert all(r.status == RequestStatus.COMPLETED for r in scores)
+    assert phq9 == [24, 16, 16, 8, 8]  # getting better, week by week
+    assert all(r.status == RequestStatus.COMPLETED and not r.risk for r in scores)
     assert FormRequest.objects.filter(patient=dee).count() == 10
