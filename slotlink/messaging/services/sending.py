@@ -48,7 +48,7 @@ STUCK_AFTER = timedelta(minutes=15)
 def _why_not_send(message: OutboundMessage) -> str:
     """Checked again as each text leaves, whatever was true when it was queued: why it must
     not go now, or "" if it may."""
-    if _is_stale_reminder(message):
+    if _about_a_changed_appointment(message):
         return APPOINTMENT_CHANGED
     patient = message.patient
     if message.channel != Channel.SMS or patient is None:
@@ -65,7 +65,7 @@ def _why_not_send(message: OutboundMessage) -> str:
 WHILE_BOOKED = (MessageKind.FORM_LINK, MessageKind.FORM_REMINDER)
 
 
-def _is_stale_reminder(message: OutboundMessage) -> bool:
+def _about_a_changed_appointment(message: OutboundMessage) -> bool:
     appointment = message.appointment
     if message.kind in WHILE_BOOKED:
         return appointment is None or appointment.status != AppointmentStatus.BOOKED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -62,15 +61,9 @@ def form_current_version(form: Form) -> FormVersion:
     return version
 
 
-@lru_cache(maxsize=256)
-def _definition(version_pk: int, fingerprint: str) -> FormDefinition:
-    stored = FormVersion.objects.values_list("definition", flat=True).get(pk=version_pk)
-    return definition_from_json(stored)
-
-
 def version_definition(version: FormVersion) -> FormDefinition:
-    """The frozen definition of a version (versions never change, so it is cached)."""
-    return _definition(version.pk, version.fingerprint)
+    """The frozen definition of a version, from the JSON stored with it."""
+    return definition_from_json(version.definition)
 
 
 @transaction.atomic
