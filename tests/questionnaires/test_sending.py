@@ -19,6 +19,7 @@ from slotlink.ops.services import housekeeping_round
 from slotlink.questionnaires.models import FormLink, FormRequest, RequestStatus
 from slotlink.questionnaires.services import (
     appointment_forms_send,
+    form_link_usable,
     form_links_remind,
     form_requests_expire,
     questionnaires_sweep,
@@ -279,3 +280,19 @@ def test_a_form_links_token_copy_is_blanked_once_its_appointment_is_long_past(
     link = FormLink.objects.get()
     assert link.token_encrypted == "" and link.token_hash  # the hash still finds it
     assert FormRequest.objects.count() == 2  # the answers are the clinical record
+
+
+def test_a_switched_off_service_sends_no_forms_and_its_links_stop_working(
+    forms_clinic: FormsClinic, frozen_now: time_machine.Traveller
+) -> None:
+    appointment = book(forms_clinic, MONDAY + timedelta(days=3))
+    questionnaires_sweep()
+    link = FormLink.objects.get()
+    service = forms_clinic.clinic.service
+    service.active = False
+    service.save()
+    book(forms_clinic, MONDAY + timedelta(days=4), therapist_index=1)
+    assert questionnaires_sweep().sent == 0
+    link.refresh_from_db()
+    assert not form_link_usable(link, timezone.now())
+    assert appointment.form_links.count() == 1

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('clinic', '0014_patient_alerts_crisis_information'),
+        ('clinic', '0015_patient_alerts_crisis_information'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

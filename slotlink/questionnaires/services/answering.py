@@ -45,9 +45,13 @@ def form_link_find(token: str) -> FormLink | None:
 
 
 def form_link_usable(link: FormLink, now: datetime) -> bool:
-    """Open while its appointment is booked and has not begun."""
+    """Open while its appointment is booked and has not begun, and the service is on."""
     appointment = link.appointment
-    return appointment.status == AppointmentStatus.BOOKED and now < appointment.start
+    return (
+        link.service.active
+        and appointment.status == AppointmentStatus.BOOKED
+        and now < appointment.start
+    )
 
 
 def form_link_open(*, link: FormLink, now: datetime | None = None) -> None:
@@ -100,7 +104,7 @@ def loaded_answers(definition: FormDefinition, stored: dict[str, Any]) -> dict[s
 def _locked_open(request: FormRequest) -> FormRequest:
     locked = (
         FormRequest.objects.select_for_update()
-        .select_related("version", "link__appointment", "patient")
+        .select_related("version", "link__appointment", "link__service", "patient")
         .get(pk=request.pk)
     )
     if locked.status not in OPEN_STATUSES or not form_link_usable(locked.link, timezone.now()):
@@ -145,7 +149,7 @@ def form_request_submit(*, request: FormRequest, now: datetime | None = None) ->
     with transaction.atomic():
         locked = (
             FormRequest.objects.select_for_update()
-            .select_related("version", "link__appointment", "patient")
+            .select_related("version", "link__appointment", "link__service", "patient")
             .get(pk=request.pk)
         )
         definition = version_definition(locked.version)

@@ -206,9 +206,10 @@ def _candidates(now: datetime) -> QuerySet[Appointment]:
     )
     with_booking = unsent.filter(hours_before__isnull=True, created_at__lte=OuterRef("created_at"))
     before = unsent.filter(hours_before__isnull=False, created_at__lte=OuterRef("start"))
-    return Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__gt=now).filter(
-        Exists(with_booking) | (Q(start__lte=now + timedelta(hours=longest)) & Exists(before))
-    )
+    # A service its operator switched off sends nothing.
+    return Appointment.objects.filter(
+        status=AppointmentStatus.BOOKED, start__gt=now, service__active=True
+    ).filter(Exists(with_booking) | (Q(start__lte=now + timedelta(hours=longest)) & Exists(before)))
 
 
 @dataclass(frozen=True)
