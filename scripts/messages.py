@@ -1,5 +1,5 @@
 """Compile the translation catalogues (slotlink/locale/*/LC_MESSAGES/django.po) into the .mo
-files Django reads, with the pinned Babel: no system gettext needed (docs/adr/0008-welsh.md).
+files Django reads, with the pinned Babel: no system gettext needed (docs/adr/0009-welsh.md).
 
     python scripts/messages.py            # write every .mo from its .po
     python scripts/messages.py --check    # exit 1 if a committed .mo differs from its .po
