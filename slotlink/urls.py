@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("slotlink.messaging.urls")),
     path("", include("slotlink.clinic.audit_urls")),
     path("", include("slotlink.accounts.urls")),
+    path("", include("slotlink.api.urls")),
 ]
 # Uploaded logos, in development only (static() adds nothing unless DEBUG is on); production
 # serves MEDIA_ROOT from the web server.

@@ -72,6 +72,9 @@ RECORD_URLS = [
 # Patient pages (and "Leave this page"), logging in and out, and SMS providers' callbacks (which
 # prove who they are by signature, not by login): everything else is a staff page.
 NOT_STAFF = ("b/", "book/", "m/", "manage/", "leave/", "login/", "logout/", "callbacks/")
+# The FHIR API and its token endpoint answer with OAuth 2.0 bearer tokens, not a login page
+# (tests/api).
+NOT_STAFF += ("fhir/", "^fhir/", "oauth/")
 
 
 def staff_routes() -> list[str]:

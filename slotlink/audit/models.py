@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     CLINICAL_CONTACT_UPDATED = "clinical_contact.updated", "Clinical contact changed"
     PATIENT_VIEWED = "patient.viewed", "Patient record viewed"
     PATIENT_UPDATED = "patient.updated", "Patient details changed"
+    PATIENT_CREATED = "patient.created", "Patient added"
     AUDIT_VIEWED = "audit.viewed", "Audit trail viewed"
     VERIFICATION_BIRTH_DATE = "verification.birth_date", "Date of birth checked"
     VERIFICATION_CODE = "verification.code", "Code from a text checked"
@@ -63,6 +64,10 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_RESET = "account.two_factor_reset", "Two-factor authentication reset"
     SESSIONS_ENDED = "account.sessions_ended", "Logged out everywhere"
     RETENTION_APPLIED = "retention.applied", "Old records deleted or anonymised"
+    API_CALL = "api.call", "FHIR API call"
+    API_CLIENT_CREATED = "api.client_created", "API client made"
+    API_CLIENT_ROTATED = "api.client_rotated", "API client secret rotated"
+    API_CLIENT_REVOKED = "api.client_revoked", "API client revoked"
 
 
 class AuditEvent(models.Model):
