@@ -1,6 +1,5 @@
 """The FHIR API through the Django test client: each interaction, each error, each scope."""
 
-
 import pytest
 from django.test import Client
 
