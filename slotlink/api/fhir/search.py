@@ -10,8 +10,9 @@ from slotlink.api.fhir.http import FhirError, Resource, invalid
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
-# Parameters every search takes; each search names its own besides.
-COMMON = frozenset({"_count", "_offset", "_format"})
+# Parameters every search takes; each search names its own besides. Totals are always
+# counted, so _total (and some clients' _totalMethod) change nothing.
+COMMON = frozenset({"_count", "_offset", "_format", "_total", "_totalMethod"})
 
 
 def params(request: HttpRequest, allowed: frozenset[str]) -> dict[str, list[str]]:
@@ -118,7 +119,7 @@ def bundle(
         return {"relation": relation, "url": f"{here}?{query}"}
 
     links = [link("self", at.offset)]
-    if at.offset + at.count < total:
+    if at.count and at.offset + at.count < total:
         links.append(link("next", at.offset + at.count))
     if at.offset > 0:
         links.append(link("previous", max(0, at.offset - at.count)))
