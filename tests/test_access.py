@@ -13,6 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from slotlink.api.models import ApiClient
+from slotlink.api.services import api_client_create
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.invitations.services import bulk_invitation_prepare_selection
 from slotlink.booking.links.services import booking_link_send
@@ -35,6 +37,10 @@ NOT_STAFF = {
     "logout",
     "messaging:notify_callback",
     "messaging:twilio_callback",
+    # The FHIR API and its OAuth token endpoint: bearer tokens, not logins (tests/api).
+    "api:oauth_token",
+    "api:fhir_metadata",
+    "api:fhir_type",
 }
 NOT_STAFF_NAMESPACES = {"manage"}
 PATIENT_PAGES = {
@@ -80,6 +86,8 @@ RECORD_ROUTES = {
     "messaging:retry": Route(ADMINS, "post", "message"),
     "messaging:inbox_message": Route(EVERYONE, record="inbox"),
     "audit:patient_trail": Route(ADMINS, record="patient"),
+    "api:client_rotate": Route(SUPERUSERS, "post", "api_client"),
+    "api:client_revoke": Route(SUPERUSERS, "post", "api_client"),
 }
 # Staff URLs without a record in them: each shows or changes only the user's own service.
 PAGE_ROUTES = {
@@ -103,6 +111,7 @@ PAGE_ROUTES = {
     "accounts:two_factor": Route(EVERYONE),
     "accounts:two_factor_setup": Route(EVERYONE),
     "accounts:logout_everywhere": Route(EVERYONE, "post"),
+    "api:clients": Route(SUPERUSERS),
 }
 ALL_ROUTES = {**RECORD_ROUTES, **PAGE_ROUTES}
 
@@ -158,6 +167,7 @@ class Records:
     spare_rule: int
     bulk: int
     message: int
+    api_client: int
     clinic: Clinic
 
     def url(self, name: str, user: User | None = None) -> str:
@@ -204,6 +214,9 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
         spare_rule=spare.pk,
         bulk=bulk.pk,
         message=message.pk,
+        api_client=api_client_create(
+            service=clinic.service, name="Record system", scopes="system/Slot.read"
+        ).client.pk,
         clinic=clinic,
     )
 
@@ -219,6 +232,7 @@ def state(records: Records) -> tuple[object, ...]:
         OutboundMessage.objects.get(pk=records.message).status,
         OutboundMessage.objects.count(),
         records.clinic.patient.__class__.objects.get(pk=records.patient).mobile,
+        list(ApiClient.objects.values_list("pk", "revoked_at", "secret_rotated_at")),
     )
 
 

@@ -1,10 +1,16 @@
 from django.urls import path, re_path
 from oauth2_provider.views import TokenView
 
+from slotlink.api import views
 from slotlink.api.fhir import views as fhir
+
+app_name = "api"
 
 # FHIR names have no trailing slash; the OAuth token endpoint is the issue's /oauth/token/.
 urlpatterns = [
+    path("settings/api-clients/", views.client_list, name="clients"),
+    path("settings/api-clients/<int:pk>/rotate/", views.client_rotate, name="client_rotate"),
+    path("settings/api-clients/<int:pk>/revoke/", views.client_revoke, name="client_revoke"),
     path("oauth/token/", TokenView.as_view(), name="oauth_token"),
     path("fhir/R4/metadata", fhir.metadata, name="fhir_metadata"),
     re_path(
