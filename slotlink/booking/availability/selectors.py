@@ -27,6 +27,7 @@ from slotlink.domain.availability import (
     TherapistDiary,
     WeeklyShift,
     available_times,
+    each_therapists_times,
     first_offered,
     free_therapists,
     offered_days,
@@ -338,11 +339,7 @@ def rule_therapist_times(
         return []
     found: list[tuple[datetime, int]] = []
     with _reading_lazily():
-        for diary in inputs.diaries():
-            found.extend(
-                (start, diary.therapist_id)
-                for start in available_times([diary], query)
-                if start < until
-            )
+        for therapist_id, starts in each_therapists_times(inputs.diaries(), query):
+            found.extend((start, therapist_id) for start in starts if start < until)
     found.sort()
     return found
