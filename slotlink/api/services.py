@@ -172,10 +172,12 @@ def rate_limit_take(*, client: ApiClient, now: datetime | None = None) -> int | 
     return None
 
 
-def rate_windows_clear(*, before: datetime) -> int:
-    """Forget finished minutes (housekeeping)."""
-    deleted, _ = RateWindow.objects.filter(starts_at__lt=before).delete()
-    return deleted
+def api_housekeeping(*, now: datetime) -> int:
+    """Forget finished minutes' call counts and expired access tokens (each round of
+    housekeeping). Returns how many rows went."""
+    windows, _ = RateWindow.objects.filter(starts_at__lt=now - RATE_WINDOW).delete()
+    tokens, _ = AccessToken.objects.filter(expires__lt=now).delete()
+    return windows + tokens
 
 
 def api_call_audit(

@@ -2,18 +2,21 @@
 
 import base64
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from slotlink.api.fhir.mappers import BROADCAST_RULE, NHS_NUMBER
-from slotlink.api.models import ApiClient
+from slotlink.api.models import ApiClient, RateWindow
 from slotlink.api.services import Credentials, api_client_revoke, api_client_rotate
 from slotlink.audit.models import AuditAction, AuditEvent
 from slotlink.clinic.models import Appointment, AppointmentStatus, Patient
+from slotlink.ops.services import housekeeping_round
 from tests.api.conftest import Api, body, make_client, token_for
 from tests.conftest import Clinic
 
@@ -432,3 +435,13 @@ def test_the_command_makes_a_client_and_prints_its_secret_once(clinic: Clinic) -
             "--scopes",
             "system/Everything.read",
         )
+
+
+def test_housekeeping_forgets_old_call_counts_and_expired_tokens(api: Api) -> None:
+    api.call("GET", "/fhir/R4/Practitioner")
+    assert RateWindow.objects.count() == 1
+    later = timezone.now() + timedelta(hours=2)
+    housekeeping_round(now=later)
+    assert not RateWindow.objects.exists()
+    assert not AccessToken.objects.exists()
+    assert api.call("GET", "/fhir/R4/Practitioner").status_code == 401
