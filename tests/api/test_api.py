@@ -197,6 +197,12 @@ def test_bad_json_is_400_and_xml_is_refused(api: Api) -> None:
     assert wrong_type.status_code == 415
 
 
+def test_a_body_too_large_is_413_not_a_crash(api: Api, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    huge = {**NEW_PATIENT, "name": [{"family": "x" * 2000, "given": ["Jo"]}]}
+    assert api.call("POST", "/fhir/R4/Patient", huge).status_code == 413
+
+
 def test_update_with_an_old_version_is_412_and_with_the_current_one_changes_the_record(
     api: Api, clinic: Clinic
 ) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -113,15 +114,19 @@ def serve(
 
 def _respond(request: HttpRequest, answer: Answer) -> HttpResponse:
     body = answer.body
+    headers = dict(answer.headers)
     if body is not None:
         schema.outgoing(body)
+        version = body.get("meta", {}).get("versionId")
+        if version is not None:
+            headers.setdefault("ETag", f'W/"{version}"')
     prefer = request.headers.get("Prefer", "").replace(" ", "").lower()
     if request.method in {"POST", "PUT", "PATCH"} and body is not None:
         if "return=minimal" in prefer:
             body = None
         elif "return=operationoutcome" in prefer:
             body = outcome("informational", "Done.", severity="information")
-    return fhir_response(body, answer.status, answer.headers)
+    return fhir_response(body, answer.status, headers)
 
 
 def _audit(
@@ -144,6 +149,10 @@ def guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
+        except RequestDataTooBig:
+            return error_response(
+                FhirError(413, "too-costly", "The body is too large for one resource.")
+            )
         except Exception:
             logger.exception("FHIR call failed")
             return error_response(
