@@ -2,7 +2,7 @@
 
 import base64
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -20,6 +20,7 @@ from slotlink.clinic.models import Appointment, AppointmentStatus, Patient
 from slotlink.ops.services import housekeeping_round
 from tests.api.conftest import Api, body, make_client, token_for
 from tests.conftest import Clinic
+from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -454,3 +455,35 @@ def test_housekeeping_forgets_old_call_counts_and_expired_tokens(api: Api) -> No
     assert not RateWindow.objects.exists()
     assert not AccessToken.objects.exists()
     assert api.call("GET", "/fhir/R4/Practitioner").status_code == 401
+
+
+def test_a_date_means_the_services_local_day_across_the_spring_clock_change(
+    api: Api, clinic: Clinic
+) -> None:
+    # 28 March 2027: the clocks go forward. 23:30 UTC that night is 00:30 on the 29th in London.
+    def at(moment: datetime) -> int:
+        return AppointmentFactory(
+            service=clinic.service,
+            therapist=clinic.therapists[0],
+            patient=clinic.patient,
+            start=moment,
+            end=moment + timedelta(minutes=30),
+        ).pk
+
+    late_on_the_28th_utc = at(datetime(2027, 3, 28, 23, 30, tzinfo=UTC))
+    morning_of_the_29th = at(datetime(2027, 3, 29, 8, 0, tzinfo=UTC))
+    last_of_the_29th = at(datetime(2027, 3, 29, 22, 30, tzinfo=UTC))  # 23:30 BST
+
+    def found(query: str) -> list[int]:
+        bundle = body(api.call("GET", f"/fhir/R4/Appointment?{query}"))
+        return [int(e["resource"]["id"]) for e in bundle.get("entry", [])]
+
+    assert found("date=2027-03-29") == [late_on_the_28th_utc, morning_of_the_29th, last_of_the_29th]
+    assert found("date=lt2027-03-29") == []
+    assert found("date=gt2027-03-28") == [
+        late_on_the_28th_utc,
+        morning_of_the_29th,
+        last_of_the_29th,
+    ]
+    assert found("date=ge2027-03-29T08:00:00Z&date=le2027-03-29T08:00:00Z") == [morning_of_the_29th]
+    assert found("date=eq2027-03-29T09:00:00%2B01:00") == [morning_of_the_29th]

@@ -1,12 +1,13 @@
 """Search parameters as FHIR writes them: prefixes on dates, token system|code, paging."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.http import HttpRequest
 
-from slotlink.api.fhir.http import FhirError, Resource, invalid
+from slotlink.api.fhir.http import Resource, invalid
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
@@ -70,35 +71,48 @@ _PREFIXES = ("eq", "ge", "gt", "le", "lt")
 
 @dataclass(frozen=True)
 class Bound:
+    """A date search value: its prefix and the span [start, end) it names, a whole local day
+    for a date (the service's day, clock changes included) or one second for an instant."""
+
     prefix: str
-    moment: datetime
+    start: datetime
+    end: datetime
+
+    def q(self, field: str) -> Q:
+        """FHIR's prefixes, for an instant held in `field`."""
+        return {
+            "eq": Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end}),
+            "ge": Q(**{f"{field}__gte": self.start}),
+            "gt": Q(**{f"{field}__gte": self.end}),
+            "lt": Q(**{f"{field}__lt": self.start}),
+            "le": Q(**{f"{field}__lt": self.end}),
+        }[self.prefix]
 
 
-def date_bounds(values: list[str], name: str, zone: object = UTC) -> list[Bound]:
+def date_bounds(values: list[str], name: str, zone: tzinfo) -> list[Bound]:
     bounds = []
     for raw in values:
         prefix, text = (raw[:2], raw[2:]) if raw[:2] in _PREFIXES else ("eq", raw)
-        bounds.append(Bound(prefix, _moment(text, name)))
+        bounds.append(_bound(prefix, text, name, zone))
     return bounds
 
 
-def _moment(text: str, name: str) -> datetime:
+def _bound(prefix: str, text: str, name: str, zone: tzinfo) -> Bound:
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, time(0), tzinfo=zone)
+            end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        else:
+            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            end = start + timedelta(seconds=1)
+    except (ValueError, OverflowError):
         raise invalid(f"{name}: {text!r} is not a date (YYYY-MM-DD) or an instant.") from None
-    if moment.tzinfo is None:
+    if start.tzinfo is None:
         raise invalid(f"{name}: give the instant's offset, e.g. {text}+00:00 or {text}Z.")
-    if not 2000 <= moment.year <= 2200:
+    if not 1900 <= start.year <= 2200:
         raise invalid(f"{name}: {text!r} is out of range.")
-    return moment.astimezone(UTC)
-
-
-def is_day(raw: str) -> bool:
-    text = raw[2:] if raw[:2] in _PREFIXES else raw
-    return len(text) == 10
+    return Bound(prefix, start.astimezone(UTC), end.astimezone(UTC))
 
 
 def bundle(
@@ -137,9 +151,3 @@ def bundle(
             for r in resources
         ],
     }
-
-
-def check_bounds(bounds: list[Bound], name: str) -> None:
-    for bound in bounds:
-        if bound.prefix not in _PREFIXES:
-            raise FhirError(400, "invalid", f"{name} takes the prefixes {', '.join(_PREFIXES)}.")

@@ -3,10 +3,10 @@ service below it, and maps the result; the gateway does the rest (ADR 8)."""
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 
@@ -91,10 +91,13 @@ def _patient_search(call: Call, found: dict[str, list[str]]) -> QuerySet[Patient
     if (value := search.one(found, "family")) is not None:
         patients = patients.filter(last_name__istartswith=value)
     if "birthdate" in found:
-        for bound in search.date_bounds(found["birthdate"], "birthdate"):
-            day = bound.moment.date()
+        for bound in search.date_bounds(found["birthdate"], "birthdate", UTC):
+            if bound.end - bound.start != timedelta(days=1):
+                raise invalid("birthdate is a date: YYYY-MM-DD.")
             lookup = {"eq": "", "ge": "__gte", "gt": "__gt", "le": "__lte", "lt": "__lt"}
-            patients = patients.filter(**{f"date_of_birth{lookup[bound.prefix]}": day})
+            patients = patients.filter(
+                **{f"date_of_birth{lookup[bound.prefix]}": bound.start.date()}
+            )
     return patients
 
 
@@ -374,13 +377,12 @@ def slot_search(call: Call) -> Answer:
     if (value := search.one(found, "schedule")) is not None:
         therapist_id = mappers.reference_id(value, "Schedule")
     since, until = call.now, call.now + timedelta(days=366)
-    for bound in search.date_bounds(found.get("start", []), "start"):
-        if bound.prefix in {"ge", "gt"}:
-            since = max(since, bound.moment + timedelta(seconds=1 if bound.prefix == "gt" else 0))
-        elif bound.prefix in {"lt", "le"}:
-            until = min(until, bound.moment + timedelta(seconds=1 if bound.prefix == "le" else 0))
-        else:
-            since, until = max(since, bound.moment), min(until, bound.moment + timedelta(seconds=1))
+    zone = call.client.service.zone
+    for bound in search.date_bounds(found.get("start", []), "start", zone):
+        if bound.prefix in {"ge", "gt", "eq"}:
+            since = max(since, bound.end if bound.prefix == "gt" else bound.start)
+        if bound.prefix in {"lt", "le", "eq"}:
+            until = min(until, bound.start if bound.prefix == "lt" else bound.end)
     keys: list[tuple[Any, int, BroadcastRule]] = []
     for rule in rules:
         for start, therapist in rule_therapist_times(rule, call.now, since, until):
@@ -472,26 +474,12 @@ def appointment_search(call: Call) -> Answer:
         if value not in _STATUS_FROM_FHIR:
             raise invalid(f"status is one of {', '.join(sorted(_STATUS_FROM_FHIR))}.")
         appointments = appointments.filter(status=_STATUS_FROM_FHIR[value])
-    for raw, bound in zip(
-        found.get("date", []), search.date_bounds(found.get("date", []), "date"), strict=True
-    ):
-        appointments = appointments.filter(_date_filter(bound, search.is_day(raw)))
+    zone = call.client.service.zone
+    for bound in search.date_bounds(found.get("date", []), "date", zone):
+        appointments = appointments.filter(bound.q("start"))
     answer = _searchset(call, found, appointments, _appointment_resources)
     answer.patient_id = patient_id
     return answer
-
-
-def _date_filter(bound: search.Bound, whole_day: bool) -> Q:
-    """FHIR's date prefixes on an appointment's start; a bare day means that whole (UTC) day."""
-    moment = bound.moment
-    after = moment + (timedelta(days=1) if whole_day else timedelta(0))
-    return {
-        "eq": Q(start__gte=moment, start__lt=after) if whole_day else Q(start=moment),
-        "ge": Q(start__gte=moment),
-        "gt": Q(start__gte=after) if whole_day else Q(start__gt=moment),
-        "lt": Q(start__lt=moment),
-        "le": Q(start__lt=after) if whole_day else Q(start__lte=moment),
-    }[bound.prefix]
 
 
 def appointment_create_(call: Call) -> Answer:
