@@ -76,7 +76,7 @@ def _patient_resources(call: Call, patients: list[Patient]) -> list[Resource]:
 def patient_read(call: Call, patient_id: str) -> Answer:
     patient = _patient(call, patient_id)
     resource = _patient_resources(call, [patient])[0]
-    return Answer(resource, headers={"ETag": mappers.etag(resource)}, patient_id=patient.pk)
+    return Answer(resource, patient_id=patient.pk)
 
 
 PATIENT_SEARCH = frozenset({"_id", "identifier", "family", "birthdate"})
@@ -175,7 +175,6 @@ def _if_none_exist(call: Call) -> Answer | None:
     resource = _patient_resources(call, matches)[0]
     return Answer(
         resource,
-        headers={"ETag": mappers.etag(resource)},
         resource_id=resource["id"],
         patient_id=matches[0].pk,
     )
@@ -188,7 +187,7 @@ def _created(call: Call, resource: Resource, patient_id: int | None) -> Answer:
     return Answer(
         resource,
         status=201,
-        headers={"Location": location, "ETag": mappers.etag(resource)},
+        headers={"Location": location},
         resource_id=resource["id"],
         patient_id=patient_id,
     )
@@ -222,7 +221,7 @@ def patient_update(call: Call, patient_id: str) -> Answer:
         raise FhirError(409, "duplicate", str(clash)) from None
     patient_record_update(patient=patient, change=change, user=user)
     updated = _patient_resources(call, [patient])[0]
-    return Answer(updated, headers={"ETag": mappers.etag(updated)}, patient_id=patient.pk)
+    return Answer(updated, patient_id=patient.pk)
 
 
 def send_booking_link(call: Call, patient_id: str) -> Answer:
@@ -240,7 +239,6 @@ def send_booking_link(call: Call, patient_id: str) -> Answer:
     if sent.shown_again:
         return Answer(
             resource,
-            headers={"ETag": mappers.etag(resource)},
             resource_id=resource["id"],
             patient_id=patient.pk,
         )
@@ -273,7 +271,7 @@ def task_read(call: Call, task_id: str) -> Answer:
     if link is None:
         raise not_found("Task", task_id)
     resource = mappers.task_resource(link, link_appointment_of(link), link_last_changed(link))
-    return Answer(resource, headers={"ETag": mappers.etag(resource)}, patient_id=link.patient_id)
+    return Answer(resource, patient_id=link.patient_id)
 
 
 # ---- Practitioner, Schedule, HealthcareService ----------------------------------------------
@@ -447,9 +445,7 @@ def _appointment(call: Call, appointment_id: str) -> Appointment:
 def appointment_read(call: Call, appointment_id: str) -> Answer:
     appointment = _appointment(call, appointment_id)
     resource = _appointment_resources(call, [appointment])[0]
-    return Answer(
-        resource, headers={"ETag": mappers.etag(resource)}, patient_id=appointment.patient_id
-    )
+    return Answer(resource, patient_id=appointment.patient_id)
 
 
 def appointment_search(call: Call) -> Answer:
@@ -568,9 +564,7 @@ def _change_status(call: Call, appointment: Appointment, status: str, reason: st
     current = _appointment_resources(call, [appointment])[0]
     _if_match(call, current)
     if status == current["status"]:
-        return Answer(
-            current, headers={"ETag": mappers.etag(current)}, patient_id=appointment.patient_id
-        )
+        return Answer(current, patient_id=appointment.patient_id)
     if status != "cancelled":
         raise unprocessable("The only change this server makes to an Appointment is to cancel it.")
     if appointment.status != AppointmentStatus.BOOKED:
@@ -581,9 +575,7 @@ def _change_status(call: Call, appointment: Appointment, status: str, reason: st
         user=call.client.acting_user,
     )
     updated = _appointment_resources(call, [_appointment(call, str(appointment.pk))])[0]
-    return Answer(
-        updated, headers={"ETag": mappers.etag(updated)}, patient_id=appointment.patient_id
-    )
+    return Answer(updated, patient_id=appointment.patient_id)
 
 
 # ---- Paging -----------------------------------------------------------------------------------
