@@ -180,6 +180,10 @@ def api_housekeeping(*, now: datetime) -> int:
     return windows + tokens
 
 
+def api_token_issued(*, client: ApiClient, scopes: str) -> None:
+    _audit(AuditAction.API_TOKEN_ISSUED, client, None, timezone.now(), {"scopes": scopes.split()})
+
+
 def api_call_audit(
     *,
     client: ApiClient,

@@ -1,5 +1,4 @@
 from django.urls import path, re_path
-from oauth2_provider.views import TokenView
 
 from slotlink.api import views
 from slotlink.api.fhir import views as fhir
@@ -11,7 +10,7 @@ urlpatterns = [
     path("settings/api-clients/", views.client_list, name="clients"),
     path("settings/api-clients/<int:pk>/rotate/", views.client_rotate, name="client_rotate"),
     path("settings/api-clients/<int:pk>/revoke/", views.client_revoke, name="client_revoke"),
-    path("oauth/token/", TokenView.as_view(), name="oauth_token"),
+    path("oauth/token/", views.Token.as_view(), name="oauth_token"),
     path("fhir/R4/metadata", fhir.metadata, name="fhir_metadata"),
     re_path(
         r"^fhir/R4/Patient/(?P<resource_id>[^/]+)/\$send-booking-link$", fhir.patient_operation

@@ -1,10 +1,17 @@
-"""The superuser's page for the service's API clients: make one, rotate its secret, revoke it.
-A secret is shown once, on the page that made it, and never again."""
+"""The OAuth token endpoint, and the superuser's page for the service's API clients: make one,
+rotate its secret, revoke it. A secret is shown once, on the page that made it, and never
+again."""
+
+import hashlib
+import json
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from oauth2_provider.models import AccessToken
+from oauth2_provider.views import TokenView
 
 from slotlink.api.forms import ApiClientForm
 from slotlink.api.selectors import api_clients_for
@@ -14,10 +21,26 @@ from slotlink.api.services import (
     api_client_create,
     api_client_revoke,
     api_client_rotate,
+    api_token_issued,
 )
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Role
 from slotlink.lib.contention import retry_on_contention
+
+
+class Token(TokenView):
+    """django-oauth-toolkit's token endpoint, auditing each token it issues."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        if response.status_code == 200:
+            raw = json.loads(response.content).get("access_token", "")
+            checksum = hashlib.sha256(raw.encode()).hexdigest()
+            token = AccessToken.objects.select_related("application__api_client").get(
+                token_checksum=checksum
+            )
+            api_token_issued(client=token.application.api_client, scopes=token.scope)
+        return response
 
 
 @retry_on_contention

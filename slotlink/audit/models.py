@@ -68,6 +68,7 @@ class AuditAction(models.TextChoices):
     API_CLIENT_CREATED = "api.client_created", "API client made"
     API_CLIENT_ROTATED = "api.client_rotated", "API client secret rotated"
     API_CLIENT_REVOKED = "api.client_revoked", "API client revoked"
+    API_TOKEN_ISSUED = "api.token_issued", "API access token issued"
 
 
 class AuditEvent(models.Model):

@@ -382,6 +382,8 @@ def test_every_call_is_audited_with_client_and_patient(api: Api, clinic: Clinic)
     ]
     assert calls[0].actor_username.startswith("api-client-")
     assert calls[0].details["client"] == "Record system"
+    issued = AuditEvent.objects.get(action=AuditAction.API_TOKEN_ISSUED)
+    assert issued.actor_username == calls[0].actor_username
 
 
 def test_rotating_a_secret_ends_the_old_one_and_its_tokens(api: Api, clinic: Clinic) -> None:
