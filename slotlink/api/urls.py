@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/api-clients/<int:pk>/revoke/", views.client_revoke, name="client_revoke"),
     path("oauth/token/", views.Token.as_view(), name="oauth_token"),
     path("fhir/R4/metadata", fhir.metadata, name="fhir_metadata"),
+    path("fhir/R4/OperationDefinition/<str:resource_id>", fhir.operation_definition),
     re_path(
         r"^fhir/R4/Patient/(?P<resource_id>[^/]+)/\$send-booking-link$", fhir.patient_operation
     ),

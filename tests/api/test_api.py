@@ -46,7 +46,11 @@ def test_metadata_lists_what_is_implemented_and_nothing_else(api: Api) -> None:
         "search-type",
         "update",
     }
-    assert kinds["Patient"]["operation"][0]["name"] == "send-booking-link"
+    operation = kinds["Patient"]["operation"][0]
+    assert operation["name"] == "send-booking-link"
+    definition = body(api.call("GET", operation["definition"].replace("http://testserver", "")))
+    assert definition["code"] == "send-booking-link"
+    assert definition["resource"] == ["Patient"]
 
 
 def test_no_token_is_401_with_an_operation_outcome(clinic: Clinic) -> None:

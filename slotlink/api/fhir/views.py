@@ -728,6 +728,41 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(schema.outgoing(capability_statement(request)), 200, {})
 
 
+def send_booking_link_definition(request: HttpRequest) -> Resource:
+    return {
+        "resourceType": "OperationDefinition",
+        "id": "send-booking-link",
+        "url": request.build_absolute_uri("/fhir/R4/OperationDefinition/send-booking-link"),
+        "name": "SendBookingLink",
+        "title": "Send the patient a booking link",
+        "status": "active",
+        "kind": "operation",
+        "code": "send-booking-link",
+        "description": (
+            "Texts the patient a single-use link to book one appointment of the broadcast rule "
+            "given (a code of HealthcareService.type). Returns the link as a Task, whose "
+            "businessStatus follows it: sent, accessed, booked, rescheduled, expired, deleted."
+        ),
+        "resource": ["Patient"],
+        "system": False,
+        "type": False,
+        "instance": True,
+        "parameter": [
+            {"name": "rule", "use": "in", "min": 1, "max": "1", "type": "Coding"},
+            {"name": "return", "use": "out", "min": 1, "max": "1", "type": "Task"},
+        ],
+    }
+
+
+@csrf_exempt
+@guarded
+def operation_definition(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """The definitions the CapabilityStatement names: public, as it is."""
+    if resource_id != "send-booking-link":
+        return error_response(not_found("OperationDefinition", resource_id))
+    return fhir_response(schema.outgoing(send_booking_link_definition(request)), 200, {})
+
+
 @csrf_exempt
 @guarded
 def type_level(request: HttpRequest, kind: str) -> HttpResponse:
