@@ -60,13 +60,15 @@ def api_client_create(
     clean_scopes = scopes_clean(scopes)
     if ApiClient.objects.filter(service=service, name=name).exists():
         raise ApiClientError(f"{service.name} already has a client called {name!r}.")
-    # The member of staff the client acts as: it can never log in (no usable password, not
-    # active), and its name says what it is wherever the audit trail shows who did something.
+    # The account the client acts as, so that the services it calls and the audit trail name
+    # it. It can never log in (no usable password, not active) and belongs to no service, so it
+    # is on no service's staff list and no superuser can turn it into a login; the API scopes
+    # every read to the client's own service instead.
     acting_user = User.objects.create(
         username=f"api-client-{secrets.token_hex(6)}",
         first_name="API client",
         last_name=name[:150],
-        service=service,
+        service=None,
         role=Role.ADMIN,
         is_active=False,
         password=make_password(None),

@@ -29,3 +29,13 @@ def last_changed(
         .order_by()
     )
     return {row["object_id"]: row["latest"] for row in rows}
+
+
+def record_audit_trail(
+    *, object_type: str, object_id: int, service_id: int
+) -> QuerySet[AuditEvent]:
+    """What happened to one record of a service (a staff account, the service itself), newest
+    first."""
+    return AuditEvent.objects.filter(
+        service_id=service_id, object_type=object_type, object_id=str(object_id)
+    ).order_by("-occurred_at", "-pk")

@@ -73,3 +73,12 @@ def test_only_superusers_of_the_service_manage_its_clients(
     )
     client.refresh_from_db()
     assert client.revoked_at is None
+
+
+def test_a_clients_acting_account_is_on_no_staff_list_and_can_never_log_in(clinic: Clinic) -> None:
+    client = make_client(clinic).client
+    account = client.acting_user
+    assert account.service_id is None and not account.is_active
+    assert not account.has_usable_password()
+    staff_page = logged_in(clinic.superuser).get("/staff/").content.decode()
+    assert account.username not in staff_page and "API client" not in staff_page

@@ -1,5 +1,5 @@
-"""Reads for the FHIR API, each starting from the client's service (through its acting
-member of staff, as the staff screens start from theirs)."""
+"""Reads for the FHIR API, each starting from the client's service, as the staff screens
+start from theirs."""
 
 from datetime import datetime
 
@@ -8,10 +8,9 @@ from django.db.models import Max, QuerySet
 from slotlink.api.models import ApiClient
 from slotlink.audit.models import AuditAction
 from slotlink.audit.selectors import last_changed
-from slotlink.booking.links.selectors import link_appointments, links_for, rules_for
+from slotlink.booking.links.selectors import link_appointments
 from slotlink.booking.models import BookingLink, BookingLinkEvent, BroadcastRule
 from slotlink.clinic.models import Appointment, Patient, Therapist
-from slotlink.clinic.selectors import appointments_for, patients_for
 
 PATIENT_CHANGES = [AuditAction.PATIENT_CREATED, AuditAction.PATIENT_UPDATED]
 APPOINTMENT_CHANGES = [
@@ -24,7 +23,7 @@ APPOINTMENT_CHANGES = [
 
 
 def api_patients(client: ApiClient) -> QuerySet[Patient]:
-    return patients_for(client.acting_user).order_by("pk")
+    return Patient.objects.filter(service_id=client.service_id).order_by("pk")
 
 
 def api_therapists(client: ApiClient) -> QuerySet[Therapist]:
@@ -33,15 +32,27 @@ def api_therapists(client: ApiClient) -> QuerySet[Therapist]:
 
 
 def api_appointments(client: ApiClient) -> QuerySet[Appointment]:
-    return appointments_for(client.acting_user).order_by("start", "pk")
+    return (
+        Appointment.objects.filter(service_id=client.service_id)
+        .select_related("patient", "therapist", "appointment_type")
+        .order_by("start", "pk")
+    )
 
 
 def api_rules(client: ApiClient) -> list[BroadcastRule]:
-    return list(rules_for(client.acting_user).select_related("service").order_by("pk"))
+    """The rules staff can send links for: the kinds of appointment that can be booked."""
+    return list(
+        BroadcastRule.objects.filter(service_id=client.service_id, active=True)
+        .select_related("appointment_type", "service")
+        .prefetch_related("therapists")
+        .order_by("pk")
+    )
 
 
 def api_links(client: ApiClient) -> QuerySet[BookingLink]:
-    return links_for(client.acting_user)
+    return BookingLink.objects.filter(service_id=client.service_id).select_related(
+        "rule__appointment_type", "rule__service", "service", "patient"
+    )
 
 
 def rules_by_therapist(rules: list[BroadcastRule]) -> dict[int, list[BroadcastRule]]:
