@@ -81,4 +81,5 @@ def test_a_clients_acting_account_is_on_no_staff_list_and_can_never_log_in(clini
     assert account.service_id is None and not account.is_active
     assert not account.has_usable_password()
     staff_page = logged_in(clinic.superuser).get("/staff/").content.decode()
-    assert account.username not in staff_page and "API client" not in staff_page
+    assert account.username not in staff_page
+    assert account.get_full_name() not in staff_page
