@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "slotlink.clinic",
     "slotlink.booking",
+    "slotlink.questionnaires",
     "slotlink.portal",
     "slotlink.records",
     "slotlink.messaging",
@@ -102,7 +103,7 @@ INSTALLED_APPS = [
     "slotlink.api",
 ]
 
-# The FHIR API's OAuth 2.0 server (django-oauth-toolkit; slotlink/api, ADR 8). Clients use the
+# The FHIR API's OAuth 2.0 server (django-oauth-toolkit; slotlink/api, ADR 9). Clients use the
 # client-credentials grant only; their secrets are stored hashed (Django's password hashers)
 # and access tokens only as a SHA-256 checksum, never in plain.
 OAUTH2_PROVIDER = {

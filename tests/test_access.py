@@ -7,7 +7,7 @@ below fails test_every_staff_url_is_listed_here, so every view gets these tests.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -20,9 +20,18 @@ from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.invitations.services import bulk_invitation_prepare_selection
 from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import LINK_ABOUT, BookingLink, BroadcastRule, BulkInvitation
-from slotlink.clinic.models import Appointment, InternalMessage, Role, Service, User
+from slotlink.clinic.models import Appointment, InternalMessage, PatientAlert, Role, Service, User
+from slotlink.domain.questionnaires.forms import FormDefinition, Question, QuestionKind
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.services import internal_message_send
+from slotlink.questionnaires.models import (
+    Form,
+    FormAssignment,
+    FormRequest,
+    FormVersion,
+    RequestStatus,
+)
+from slotlink.questionnaires.services import appointment_forms_send, builtin_forms_ensure, form_save
 from tests.conftest import Clinic, logged_in
 from tests.factories import BroadcastRuleFactory
 
@@ -47,7 +56,7 @@ NOT_STAFF = {
     "api:fhir_metadata",
     "api:fhir_type",
 }
-NOT_STAFF_NAMESPACES = {"manage"}
+NOT_STAFF_NAMESPACES = {"manage", "forms"}
 PATIENT_PAGES = {
     "book:enter",
     "book:welcome",
@@ -93,6 +102,11 @@ RECORD_ROUTES = {
     "audit:patient_trail": Route(ADMINS, record="patient"),
     "api:client_rotate": Route(SUPERUSERS, "post", "api_client"),
     "api:client_revoke": Route(SUPERUSERS, "post", "api_client"),
+    "records:questionnaires": Route(EVERYONE, record="patient"),
+    "records:form_response": Route(EVERYONE, record="form_request"),
+    "records:alert_acknowledge": Route((Role.THERAPIST, Role.SUPERUSER), "post", "alert"),
+    "questionnaires:form_edit": Route(SUPERUSERS, record="own_form"),
+    "questionnaires:form_active": Route(SUPERUSERS, "post", "own_form"),
     "accounts:staff_detail": Route(SUPERUSERS, record="staff"),
     "accounts:staff_deactivate": Route(SUPERUSERS, "post", "staff"),
     "accounts:staff_reactivate": Route(SUPERUSERS, "post", "staff"),
@@ -123,6 +137,10 @@ PAGE_ROUTES = {
     "accounts:two_factor_setup": Route(EVERYONE),
     "accounts:logout_everywhere": Route(EVERYONE, "post"),
     "api:clients": Route(SUPERUSERS),
+    "questionnaires:form_list": Route(SUPERUSERS),
+    "questionnaires:form_new": Route(SUPERUSERS),
+    "questionnaires:assignments": Route(SUPERUSERS),
+    "questionnaires:crisis": Route(SUPERUSERS, "post"),
     "accounts:staff_list": Route(SUPERUSERS),
     "accounts:staff_add": Route(SUPERUSERS),
 }
@@ -177,6 +195,12 @@ FORM = {
     "mobile": "+447700900999",
     "email": "",
     "title": "Changed by a stranger",
+    "name": "Changed by a stranger",
+    "crisis_information": "Changed by a stranger",
+    "q-TOTAL_FORMS": "1",
+    "q-INITIAL_FORMS": "0",
+    "q-0-text": "Changed by a stranger",
+    "q-0-kind": "short_text",
 }
 
 
@@ -191,6 +215,9 @@ class Records:
     bulk: int
     message: int
     api_client: int
+    form_request: int
+    alert: int
+    own_form: int
     clinic: Clinic
 
     def url(self, name: str, user: User | None = None) -> str:
@@ -199,6 +226,8 @@ class Records:
             return reverse(name)
         if route.record == "inbox":
             return reverse(name, args=[self.inbox_for(user)])
+        if route.record == "form_request":
+            return reverse(name, args=[self.patient, self.form_request])
         if route.record == "staff":
             return reverse(name, args=[self.clinic.therapist_user.pk])
         if route.record == "service":
@@ -234,6 +263,32 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
     )
     message = OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=live.pk).get()
     OutboundMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+    [phq9, _] = builtin_forms_ensure()
+    FormAssignment.objects.create(
+        service=clinic.service,
+        appointment_type=appointment.appointment_type,
+        form=phq9,
+        created_at=TUESDAY_11 - timedelta(days=9),
+    )
+    form_link = appointment_forms_send(appointment_id=appointment.pk)
+    assert form_link is not None
+    form_request = form_link.requests.get()
+    FormRequest.objects.filter(pk=form_request.pk).update(status=RequestStatus.COMPLETED)
+    alert = PatientAlert.objects.create(
+        service=clinic.service,
+        patient=clinic.patient,
+        raised_at=TUESDAY_11,
+        summary="Risk",
+        about_kind="form_request",
+        about_id=form_request.pk,
+    )
+    own_form = form_save(
+        service=clinic.service,
+        definition=FormDefinition(
+            name="Welcome", questions=(Question("q1", QuestionKind.SHORT_TEXT, "Name?"),)
+        ),
+        user=clinic.superuser,
+    )
     return Records(
         patient=clinic.patient.pk,
         live_link=live.pk,
@@ -246,6 +301,9 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
         api_client=api_client_create(
             service=clinic.service, name="Record system", scopes="system/Slot.read"
         ).client.pk,
+        form_request=form_request.pk,
+        alert=alert.pk,
+        own_form=own_form.pk,
         clinic=clinic,
     )
 
@@ -262,6 +320,11 @@ def state(records: Records) -> tuple[object, ...]:
         OutboundMessage.objects.count(),
         records.clinic.patient.__class__.objects.get(pk=records.patient).mobile,
         list(ApiClient.objects.values_list("pk", "revoked_at", "secret_rotated_at")),
+        list(PatientAlert.objects.order_by("pk").values_list("pk", "acknowledged_at")),
+        list(Form.objects.order_by("pk").values_list("pk", "name", "active")),
+        list(FormVersion.objects.order_by("pk").values_list("pk", "fingerprint")),
+        list(FormAssignment.objects.order_by("pk").values_list("pk", "hours_before")),
+        Service.objects.get(pk=records.clinic.service.pk).crisis_information,
         list(
             User.objects.order_by("pk").values_list(
                 "pk", "is_active", "role", "session_generation", "password", "first_name"

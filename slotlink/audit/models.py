@@ -80,6 +80,14 @@ class AuditAction(models.TextChoices):
     API_CLIENT_ROTATED = "api.client_rotated", "API client secret rotated"
     API_CLIENT_REVOKED = "api.client_revoked", "API client revoked"
     API_TOKEN_ISSUED = "api.token_issued", "API access token issued"
+    FORMS_SENT = "forms.sent", "Questionnaires sent"
+    FORMS_OPENED = "forms.opened", "Questionnaire link opened"
+    FORM_SUBMITTED = "form.submitted", "Questionnaire submitted"
+    FORMS_WITHDRAWN = "forms.withdrawn", "Questionnaires withdrawn"
+    FORM_VIEWED = "form.viewed", "Questionnaire answers viewed"
+    FORM_SAVED = "form.saved", "Questionnaire form saved"
+    RISK_ALERT_RAISED = "alert.raised", "Risk alert raised"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged", "Alert acknowledged"
 
 
 class AuditEvent(models.Model):

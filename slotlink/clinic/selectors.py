@@ -8,7 +8,7 @@ import nhs_number
 from django.db.models import Q, QuerySet
 
 from slotlink.clinic.access import service_id_of
-from slotlink.clinic.models import Appointment, Patient, Therapist, User
+from slotlink.clinic.models import Appointment, Patient, PatientAlert, Therapist, User
 from slotlink.lib.formatting import mobile_text, nhs_number_text
 
 
@@ -76,6 +76,14 @@ class PatientDetails:
     email: str
     discharged: str = ""  # the date, when discharged
     do_not_sms: bool = False
+    alerts: tuple["AlertDetails", ...] = ()  # not yet acknowledged, newest first
+
+
+@dataclass(frozen=True)
+class AlertDetails:
+    pk: int
+    summary: str
+    raised: str  # local date and time
 
 
 def patient_details(patient: Patient) -> PatientDetails:
@@ -94,4 +102,12 @@ def patient_details(patient: Patient) -> PatientDetails:
             f"{discharged_at.astimezone(patient.service.zone):%d/%m/%Y}" if discharged_at else ""
         ),
         do_not_sms=patient.do_not_sms,
+        alerts=tuple(
+            AlertDetails(
+                pk=alert.pk,
+                summary=alert.summary,
+                raised=f"{alert.raised_at.astimezone(patient.service.zone):%d/%m/%Y %H:%M}",
+            )
+            for alert in PatientAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+        ),
     )

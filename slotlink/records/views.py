@@ -27,6 +27,8 @@ from slotlink.clinic.selectors import (
 from slotlink.clinic.services import appointment_viewed
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.inputs import iso_day, record_id
+from slotlink.questionnaires.selectors import appointment_form_requests
+from slotlink.records.form_rows import request_row
 from slotlink.records.forms import CancelForm, NewAppointmentForm, PatientRecordForm
 from slotlink.records.services.appointments import (
     DiaryConflict,
@@ -81,6 +83,12 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "appointment": appointment,
+            "form_requests": [
+                request_row(r, appointment.service.zone)
+                for r in appointment_form_requests(appointment).select_related(
+                    "version", "appointment"
+                )
+            ],
         },
     )
 

@@ -1,5 +1,5 @@
 """Every resource in or out is checked against the FHIR R4 schema (fhir.resources 6.4.0,
-whose models are R4 4.0.1; ADR 8)."""
+whose models are R4 4.0.1; ADR 9)."""
 
 from fhir.resources import construct_fhir_element
 from pydantic import ValidationError

@@ -1,6 +1,6 @@
 """The FHIR R4 endpoints: each interaction routed to its handler (patients, directory,
 appointments), and the CapabilityStatement made from the same table, so that it lists exactly
-what is implemented (ADR 8)."""
+what is implemented (ADR 9)."""
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt

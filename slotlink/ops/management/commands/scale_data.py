@@ -153,6 +153,7 @@ class Command(BaseCommand):
                 "mobile",
                 "email",
                 "do_not_sms",
+                "preferred_language",
             ],
             (
                 (
@@ -165,6 +166,7 @@ class Command(BaseCommand):
                     drama_mobile(n),
                     "",
                     False,
+                    "en",
                 )
                 for n in range(count)
             ),
