@@ -14,6 +14,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from slotlink.accounts.models import SetPasswordLink
+from slotlink.api.models import ApiClient
+from slotlink.api.services import api_client_create
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.invitations.services import bulk_invitation_prepare_selection
 from slotlink.booking.links.services import booking_link_send
@@ -49,6 +51,10 @@ NOT_STAFF = {
     "accounts:set_password",
     "messaging:notify_callback",
     "messaging:twilio_callback",
+    # The FHIR API and its OAuth token endpoint: bearer tokens, not logins (tests/api).
+    "api:oauth_token",
+    "api:fhir_metadata",
+    "api:fhir_type",
 }
 # The notices (help:) are public: the same for every patient, naming only the service.
 NOT_STAFF_NAMESPACES = {"manage", "forms", "help"}
@@ -95,6 +101,8 @@ RECORD_ROUTES = {
     "messaging:retry": Route(ADMINS, "post", "message"),
     "messaging:inbox_message": Route(EVERYONE, record="inbox"),
     "audit:patient_trail": Route(ADMINS, record="patient"),
+    "api:client_rotate": Route(SUPERUSERS, "post", "api_client"),
+    "api:client_revoke": Route(SUPERUSERS, "post", "api_client"),
     "records:questionnaires": Route(EVERYONE, record="patient"),
     "records:form_response": Route(EVERYONE, record="form_request"),
     "records:alert_acknowledge": Route((Role.THERAPIST, Role.SUPERUSER), "post", "alert"),
@@ -129,6 +137,7 @@ PAGE_ROUTES = {
     "accounts:two_factor": Route(EVERYONE),
     "accounts:two_factor_setup": Route(EVERYONE),
     "accounts:logout_everywhere": Route(EVERYONE, "post"),
+    "api:clients": Route(SUPERUSERS),
     "questionnaires:form_list": Route(SUPERUSERS),
     "questionnaires:form_new": Route(SUPERUSERS),
     "questionnaires:assignments": Route(SUPERUSERS),
@@ -206,6 +215,7 @@ class Records:
     spare_rule: int
     bulk: int
     message: int
+    api_client: int
     form_request: int
     alert: int
     own_form: int
@@ -289,6 +299,9 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
         spare_rule=spare.pk,
         bulk=bulk.pk,
         message=message.pk,
+        api_client=api_client_create(
+            service=clinic.service, name="Record system", scopes="system/Slot.read"
+        ).client.pk,
         form_request=form_request.pk,
         alert=alert.pk,
         own_form=own_form.pk,
@@ -307,6 +320,7 @@ def state(records: Records) -> tuple[object, ...]:
         OutboundMessage.objects.get(pk=records.message).status,
         OutboundMessage.objects.count(),
         records.clinic.patient.__class__.objects.get(pk=records.patient).mobile,
+        list(ApiClient.objects.values_list("pk", "revoked_at", "secret_rotated_at")),
         list(PatientAlert.objects.order_by("pk").values_list("pk", "acknowledged_at")),
         list(Form.objects.order_by("pk").values_list("pk", "name", "active")),
         list(FormVersion.objects.order_by("pk").values_list("pk", "fingerprint")),
