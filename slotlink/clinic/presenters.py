@@ -17,7 +17,7 @@ from slotlink.clinic.models import (
     Source,
     WorkingPattern,
 )
-from slotlink.domain.weeks import in_working_week
+from slotlink.domain.weeks import works_on
 from slotlink.lib.crypto import decrypt
 from slotlink.lib.formatting import staff_datetime
 
@@ -66,7 +66,7 @@ class DiaryWeek:
         for day in days:
             day.today = day.day == today
             for p in sorted(patterns, key=lambda p: p.start_time):
-                if _pattern_applies(p, day.day):
+                if pattern_applies(p, day.day):
                     day.working.append(f"{p.start_time:%H:%M}–{p.end_time:%H:%M}")
         for appt in appointments:
             local_start = appt.start.astimezone(zone)
@@ -77,12 +77,15 @@ class DiaryWeek:
         return cls(monday=monday, label=f"{monday:%d %b} – {sunday:%d %b %Y}", days=days)
 
 
-def _pattern_applies(pattern: WorkingPattern, day: date) -> bool:
-    if day.weekday() != pattern.weekday or day < pattern.effective_from:
-        return False
-    if pattern.effective_to and day > pattern.effective_to:
-        return False
-    return in_working_week(day.toordinal(), pattern.effective_from.toordinal(), pattern.every_weeks)
+def pattern_applies(pattern: WorkingPattern, day: date) -> bool:
+    to = pattern.effective_to
+    return works_on(
+        day.toordinal(),
+        pattern.weekday,
+        pattern.effective_from.toordinal(),
+        None if to is None else to.toordinal(),
+        pattern.every_weeks,
+    )
 
 
 def _entry(appt: Appointment, zone: ZoneInfo) -> DiaryEntry:
