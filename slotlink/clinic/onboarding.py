@@ -84,7 +84,7 @@ EXAMPLES = {
     ),
     PATIENTS: (
         "First name,Last name,Date of birth,NHS number,Mobile,Email,Language\r\n"
-        "Alex,Fictional,12/04/1990,943 476 5919,07700 900123,alex@example.com,English\r\n"
+        "Alex,Fictional,12/04/1990,999 001 8022,07700 900123,alex@example.com,English\r\n"
         "Bea,Example,03/11/1985,,07700 900456,,Welsh\r\n"
     ),
 }
@@ -314,26 +314,32 @@ def check_patients(
     callables say which of the file's NHS numbers and (first, last, birth) people are
     already on the service's caseload (names compared case-insensitively)."""
     found: dict[int, NewPatient] = {}
+    numbers: dict[int, str] = {}  # each row's NHS number, where it has a valid one
     for row in rows:
         patient = _patient(row, today)
         if patient is not None:
             found[row.number] = patient
-    taken = existing_nhs_numbers([p.nhs_number for p in found.values() if p.nhs_number])
-    known = existing_people([_person(p) for p in found.values()])
+        number = nhs_number_of(row.cells.get("nhs_number", ""))
+        if number is not None:
+            numbers[row.number] = number
+    taken = existing_nhs_numbers(sorted(set(numbers.values())))
     first_with_number: dict[str, int] = {}
-    first_with_person: dict[tuple[str, str, date], int] = {}
     by_number = {row.number: row for row in rows}
-    for number, patient in found.items():
-        row = by_number[number]
-        if patient.nhs_number in taken:
+    for line, number in numbers.items():
+        row = by_number[line]
+        if number in taken:
             row.problems.append(
                 "A patient with this NHS number is already on the caseload. Remove the row "
                 "(their record is there already)."
             )
-        elif patient.nhs_number:
-            earlier = first_with_number.setdefault(patient.nhs_number, number)
-            if earlier != number:
-                row.problems.append(f"The same NHS number is on line {earlier}.")
+            continue
+        earlier = first_with_number.setdefault(number, line)
+        if earlier != line:
+            row.problems.append(f"The same NHS number is on line {earlier}.")
+    known = existing_people([_person(p) for p in found.values()])
+    first_with_person: dict[tuple[str, str, date], int] = {}
+    for number, patient in found.items():
+        row = by_number[number]
         person = _person(patient)
         if person in known:
             row.warnings.append(

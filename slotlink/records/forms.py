@@ -145,7 +145,7 @@ class PatientForm(PatientRecordForm):
         required=False,
         max_length=14,
         label="NHS number",
-        help_text="Optional. 10 digits, for example 943 476 5919.",
+        help_text="Optional. 10 digits, for example 999 001 8022.",
     )
     preferred_language = forms.ChoiceField(
         label="Preferred language", choices=Language.choices, initial=Language.ENGLISH

@@ -220,7 +220,10 @@ class AppointmentTypeForm(forms.ModelForm[AppointmentType]):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        error_messages={"required": "Choose a CSV file to upload."},
+        error_messages={
+            "required": "Choose a CSV file to upload.",
+            "empty": "The file is empty. Fill in the example file and upload that.",
+        },
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
 

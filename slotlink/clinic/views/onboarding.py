@@ -34,7 +34,11 @@ def _kind(kind: str) -> str:
 
 
 def _start(
-    request: HttpRequest, kind: str = "", form: ImportUploadForm | None = None, status: int = 200
+    request: HttpRequest,
+    kind: str = "",
+    form: ImportUploadForm | None = None,
+    status: int = 200,
+    problem: str = "",
 ) -> HttpResponse:
     return render(
         request,
@@ -47,6 +51,7 @@ def _start(
                     "columns": [c.heading for c in COLUMNS[k]],
                     "required": [c.heading for c in COLUMNS[k] if c.required],
                     "form": form if k == kind and form is not None else ImportUploadForm(prefix=k),
+                    "problem": problem if k == kind else "",
                 }
                 for k in (THERAPISTS, PATIENTS)
             ],
@@ -132,9 +137,7 @@ def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
         text: str = form.cleaned_data["payload"]
         rows = read_csv(text.encode("utf-8"), kind)
     except ImportFileError as error:
-        upload = ImportUploadForm(prefix=kind)
-        upload.add_error(None, str(error))
-        return _start(request, kind, upload, status=400)
+        return _start(request, kind, status=400, problem=str(error))
     checked = onboarding_import(
         kind=kind, rows=rows, service=_service(request), user=staff_user(request)
     )
