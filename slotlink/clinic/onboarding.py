@@ -338,18 +338,18 @@ def check_patients(
             row.problems.append(f"The same NHS number is on line {earlier}.")
     known = existing_people([_person(p) for p in found.values()])
     first_with_person: dict[tuple[str, str, date], int] = {}
-    for number, patient in found.items():
-        row = by_number[number]
+    for line, patient in found.items():
+        row = by_number[line]
         person = _person(patient)
         if person in known:
             row.warnings.append(
                 "A patient with this name and date of birth is already on the caseload: check "
                 "it is not the same person."
             )
-        earlier = first_with_person.setdefault(person, number)
-        if earlier != number:
-            row.warnings.append(f"The same name and date of birth are on line {earlier}.")
-    return {number: p for number, p in found.items() if not by_number[number].problems}
+        first = first_with_person.setdefault(person, line)
+        if first != line:
+            row.warnings.append(f"The same name and date of birth are on line {first}.")
+    return {line: p for line, p in found.items() if not by_number[line].problems}
 
 
 def _person(patient: NewPatient) -> tuple[str, str, date]:
