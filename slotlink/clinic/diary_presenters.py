@@ -13,6 +13,7 @@ from slotlink.clinic.models import (
     WorkingPattern,
 )
 from slotlink.clinic.presenters import DiaryDay, DiaryWeek, pattern_applies
+from slotlink.lib.formatting import staff_datetime
 
 
 @dataclass(frozen=True)
@@ -178,3 +179,40 @@ def _repeats(every_weeks: int, since: date) -> str:
         return "Every week"
     monday = since - timedelta(days=since.weekday())
     return f"Every {every_weeks} weeks, from the week of {monday:%d/%m/%Y}"
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    pk: int
+    kind: str
+    start: str
+    end: str
+    note: str
+
+    @classmethod
+    def of(cls, change: DiaryChange, zone: ZoneInfo) -> "ChangeRow":
+        return cls(
+            pk=change.pk,
+            kind=DiaryChangeKind(change.kind).label,
+            start=staff_datetime(change.start, zone),
+            end=staff_datetime(change.end, zone),
+            note=change.note,
+        )
+
+
+@dataclass(frozen=True)
+class AppointmentToMove:
+    pk: int
+    when: str
+    patient: str
+    appointment_type: str
+
+    @classmethod
+    def of(cls, appointment: Appointment, zone: ZoneInfo) -> "AppointmentToMove":
+        return cls(
+            pk=appointment.pk,
+            when=f"{staff_datetime(appointment.start, zone)}–"
+            f"{appointment.end.astimezone(zone):%H:%M}",
+            patient=appointment.patient.full_name,
+            appointment_type=appointment.appointment_type.name,
+        )

@@ -17,6 +17,7 @@ from slotlink.clinic.models import (
     Source,
     WorkingPattern,
 )
+from slotlink.clinic.onboarding import Row
 from slotlink.domain.weeks import works_on
 from slotlink.lib.crypto import decrypt
 from slotlink.lib.formatting import staff_datetime
@@ -67,7 +68,8 @@ class DiaryWeek:
             day.today = day.day == today
             for p in sorted(patterns, key=lambda p: p.start_time):
                 if pattern_applies(p, day.day):
-                    day.working.append(f"{p.start_time:%H:%M}–{p.end_time:%H:%M}")
+                    staff_only = "" if p.online_bookable else " (staff only)"
+                    day.working.append(f"{p.start_time:%H:%M}–{p.end_time:%H:%M}{staff_only}")
         for appt in appointments:
             local_start = appt.start.astimezone(zone)
             index = (local_start.date() - monday).days
@@ -195,4 +197,24 @@ class AuditRow:
             action=label,
             record=record,
             details=details,
+        )
+
+
+@dataclass(frozen=True)
+class ImportRowView:
+    """One row of an uploaded CSV file as the preview shows it: its cells in the file's
+    column order, and what will happen to it."""
+
+    number: int
+    cells: list[str]
+    problems: list[str]
+    warnings: list[str]
+
+    @classmethod
+    def of(cls, row: Row, keys: list[str]) -> "ImportRowView":
+        return cls(
+            number=row.number,
+            cells=[row.cells.get(key, "") for key in keys],
+            problems=row.problems,
+            warnings=row.warnings,
         )

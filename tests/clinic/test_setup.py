@@ -207,7 +207,7 @@ def test_a_staff_only_shift_shows_in_the_diary_but_is_offered_to_no_patient(
     assert WorkingPattern.objects.get(weekday=5).online_bookable is False
     assert offered_on(clinic, SATURDAY) == []
     diary = text(client.get(reverse("clinic:diary") + f"?therapist={clinic.therapists[0].pk}"))
-    assert "10:00–13:00" in diary
+    assert "10:00–13:00 (staff only)" in diary
 
 
 def test_the_preview_shows_alternate_weeks_and_saves_nothing(clinic: Clinic) -> None:

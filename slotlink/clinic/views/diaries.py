@@ -12,7 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from slotlink.clinic.access import staff_required, staff_user
-from slotlink.clinic.diary_presenters import pattern_rows, pattern_weeks
+from slotlink.clinic.diary_presenters import (
+    AppointmentToMove,
+    ChangeRow,
+    pattern_rows,
+    pattern_weeks,
+)
 from slotlink.clinic.forms.setup import DiaryChangeForm, PatternEndForm, PatternForm
 from slotlink.clinic.models import DiaryChange, DiaryChangeKind, Role, Therapist, User
 from slotlink.clinic.selectors import (
@@ -154,16 +159,7 @@ def diary_changes(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "therapist": therapist,
             "form": form,
-            "changes": [
-                {
-                    "pk": c.pk,
-                    "kind": c.get_kind_display(),
-                    "start": staff_datetime(c.start, zone),
-                    "end": staff_datetime(c.end, zone),
-                    "note": c.note,
-                }
-                for c in changes
-            ],
+            "changes": [ChangeRow.of(change, zone) for change in changes],
             "section": "therapists",
         },
         status=400 if request.method == "POST" else 200,
@@ -178,15 +174,7 @@ def diary_change(request: HttpRequest, pk: int) -> HttpResponse:
     assert user.service is not None  # noqa: S101 - staff_required
     zone = user.service.zone
     change = get_object_or_404(diary_changes_for(user).select_related("therapist"), pk=pk)
-    affected = [
-        {
-            "pk": a.pk,
-            "when": f"{staff_datetime(a.start, zone)}–{a.end.astimezone(zone):%H:%M}",
-            "patient": a.patient.full_name,
-            "type": a.appointment_type.name,
-        }
-        for a in appointments_in_change(change)
-    ]
+    affected = [AppointmentToMove.of(a, zone) for a in appointments_in_change(change)]
     return render(
         request,
         "clinic/setup/change.html",

@@ -20,6 +20,7 @@ from slotlink.clinic.onboarding import (
     decode,
     read_csv,
 )
+from slotlink.clinic.presenters import ImportRowView
 from slotlink.clinic.services.onboarding import Checked, onboarding_check, onboarding_import
 from slotlink.lib.contention import retry_on_contention
 
@@ -84,16 +85,7 @@ def _result(
             "kind": kind,
             "title": _TITLES[kind],
             "headings": [c.heading for c in COLUMNS[kind]],
-            "keys": [c.key for c in COLUMNS[kind]],
-            "rows": [
-                {
-                    "number": row.number,
-                    "cells": [row.cells.get(c.key, "") for c in COLUMNS[kind]],
-                    "problems": row.problems,
-                    "warnings": row.warnings,
-                }
-                for row in checked.rows
-            ],
+            "rows": [ImportRowView.of(row, [c.key for c in COLUMNS[kind]]) for row in checked.rows],
             "count": len(checked.rows),
             "problems": checked.problems,
             "warnings": checked.warnings,
