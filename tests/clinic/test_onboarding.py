@@ -289,3 +289,19 @@ def test_the_example_files_download_and_import_cleanly(clinic: Clinic, kind: str
     preview = upload(client, kind, response.content)
     assert preview.status_code == 200, text(preview)
     assert "ready to import" in text(preview)
+
+
+def test_a_full_file_of_patients_imports_whole(clinic: Clinic) -> None:
+    """The largest file allowed: every row checked against the file and the caseload, then
+    all of them written in one transaction."""
+    rows = "".join(
+        f"Person,Number{n},01/01/1970,{demo_nhs_number(400_000 + n)},07700 9{n % 1000:05d}\n"
+        for n in range(MAX_ROWS)
+    )
+    content = "First name,Last name,Date of birth,NHS number,Mobile\n" + rows
+    client = logged_in(clinic.admin)
+    assert f"{MAX_ROWS:,} rows ready to import".replace(",", "") in text(
+        upload(client, PATIENTS, content)
+    ).replace(",", "")
+    assert "All 5000 rows imported" in text(confirm(client, PATIENTS, content))
+    assert Patient.objects.filter(service=clinic.service, first_name="Person").count() == MAX_ROWS

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction
-from slotlink.audit.services import audit_record
+from slotlink.audit.services import audit_record, audit_record_each
 from slotlink.clinic.models import Patient, Service, Team, Therapist, User, WorkingPattern
 from slotlink.clinic.onboarding import (
     PATIENTS,
@@ -146,12 +146,11 @@ def _patients(checked: Checked, service: Service, user: User) -> None:
         )
         for p in checked.patients.values()
     )
-    for patient in made:
-        audit_record(
-            action=AuditAction.PATIENT_CREATED,
-            by=user,
-            subject=patient,
-            patient_id=patient.pk,
-            service_id=service.pk,
-            details={"imported": True},
-        )
+    audit_record_each(
+        action=AuditAction.PATIENT_CREATED,
+        by=user,
+        subjects=made,
+        service_id=service.pk,
+        are_patients=True,
+        details={"imported": True},
+    )
