@@ -15,6 +15,7 @@ from slotlink.clinic.models import (
     Service,
     SettingsChange,
     Source,
+    Therapist,
     WorkingPattern,
 )
 from slotlink.clinic.onboarding import Row
@@ -217,4 +218,23 @@ class ImportRowView:
             cells=[row.cells.get(key, "") for key in keys],
             problems=row.problems,
             warnings=row.warnings,
+        )
+
+
+@dataclass(frozen=True)
+class TherapistRow:
+    pk: int
+    name: str
+    account: str
+    teams: str
+    active: bool
+
+    @classmethod
+    def of(cls, therapist: Therapist) -> "TherapistRow":
+        return cls(
+            pk=therapist.pk,
+            name=therapist.name,
+            account=therapist.user.username if therapist.user else "",
+            teams=", ".join(team.name for team in therapist.teams.all()),
+            active=therapist.active,
         )

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.forms.setup import TeamForm, TherapistForm
 from slotlink.clinic.models import Role, Team, Therapist
+from slotlink.clinic.presenters import TherapistRow
 from slotlink.clinic.selectors import all_therapists_for, teams_for
 from slotlink.clinic.services.setup import team_save, therapist_save
 from slotlink.lib.contention import retry_on_contention
@@ -21,7 +22,7 @@ def therapist_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinic/setup/therapists.html",
-        {"therapists": therapists, "section": "therapists"},
+        {"therapists": [TherapistRow.of(t) for t in therapists], "section": "therapists"},
     )
 
 
