@@ -130,10 +130,10 @@ AUTH_USER_MODEL = "clinic.User"
 # Axes first: it refuses a locked-out account or client before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "slotlink.accounts.backends.StaffBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "clinic:patient_search"
+LOGIN_REDIRECT_URL = "clinic:home"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -374,6 +374,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = 10
+# Set-password links for new staff go by email only when this is on: the default email backend
+# (the console) would write them into the logs. Off, they are shown once to whoever made them.
+STAFF_LINKS_BY_EMAIL = env_bool("STAFF_LINKS_BY_EMAIL", default=False)
+if STAFF_LINKS_BY_EMAIL and EMAIL_BACKEND.endswith(("console.EmailBackend", "dummy.EmailBackend")):
+    raise ImproperlyConfigured("STAFF_LINKS_BY_EMAIL needs a real EMAIL_BACKEND (such as smtp)")
 # Uploaded logos. Production serves them from the proxy (deploy/nginx.conf), not from Django.
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")

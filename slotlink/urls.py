@@ -3,8 +3,16 @@ from django.conf.urls.static import static
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from slotlink.accounts.forms import StaffLoginForm
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=StaffLoginForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("slotlink.clinic.urls")),
     path("", include("slotlink.records.urls")),
@@ -14,6 +22,7 @@ urlpatterns = [
     path("", include("slotlink.messaging.urls")),
     path("", include("slotlink.clinic.audit_urls")),
     path("", include("slotlink.accounts.urls")),
+    path("", include("slotlink.accounts.operator_urls")),
 ]
 # Uploaded logos, in development only (static() adds nothing unless DEBUG is on); production
 # serves MEDIA_ROOT from the web server.

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from slotlink.accounts.models import SetPasswordLink
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.invitations.services import bulk_invitation_prepare_selection
 from slotlink.booking.links.services import booking_link_send
@@ -25,6 +26,7 @@ from slotlink.clinic.models import (
     InternalMessage,
     Patient,
     Role,
+    Service,
     Team,
     Therapist,
     User,
@@ -39,12 +41,16 @@ TUESDAY_11 = datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
 EVERYONE = (Role.THERAPIST, Role.ADMIN, Role.SUPERUSER)
 ADMINS = (Role.ADMIN, Role.SUPERUSER)
 SUPERUSERS = (Role.SUPERUSER,)
+OPERATORS = (Role.OPERATOR,)
 
 # Patients' pages, logging in and out, and providers' callbacks (which prove who they are by
 # signature): not staff pages.
 NOT_STAFF = {
     "login",
     "logout",
+    # A set-password link's pages: its token is the key (tests/accounts/test_set_password.py).
+    "accounts:set_password_enter",
+    "accounts:set_password",
     "messaging:notify_callback",
     "messaging:twilio_callback",
 }
@@ -102,6 +108,12 @@ RECORD_ROUTES = {
     "clinic:diary_change_delete": Route(ADMINS, "post", "change"),
     "clinic:team_edit": Route(ADMINS, record="team"),
     "clinic:appointment_type_edit": Route(ADMINS, record="appointment_type"),
+    "accounts:staff_detail": Route(SUPERUSERS, record="staff"),
+    "accounts:staff_deactivate": Route(SUPERUSERS, "post", "staff"),
+    "accounts:staff_reactivate": Route(SUPERUSERS, "post", "staff"),
+    "accounts:staff_two_factor_reset": Route(SUPERUSERS, "post", "staff"),
+    "accounts:staff_unlock": Route(SUPERUSERS, "post", "staff"),
+    "accounts:staff_password_link": Route(SUPERUSERS, "post", "staff"),
 }
 # Staff URLs without a record in them: each shows or changes only the user's own service.
 PAGE_ROUTES = {
@@ -136,8 +148,20 @@ PAGE_ROUTES = {
     "clinic:import_confirm": Route(ADMINS, "post", args=("patients",)),
     "clinic:import_example": Route(ADMINS, args=("therapists",)),
     "records:patient_new": Route(ADMINS),
+    "accounts:staff_list": Route(SUPERUSERS),
+    "accounts:staff_add": Route(SUPERUSERS),
 }
-ALL_ROUTES = {**RECORD_ROUTES, **PAGE_ROUTES}
+# The operator's pages: above any one service, so not scoped to one (no service's staff may
+# use them, tests/accounts/test_operator.py); never showing patient data.
+OPERATOR_ROUTES = {
+    "operator:service_list": Route(OPERATORS),
+    "operator:service_new": Route(OPERATORS),
+    "operator:service_detail": Route(OPERATORS, record="service"),
+    "operator:service_set_active": Route(OPERATORS, "post", "service"),
+    "operator:superuser_password_link": Route(OPERATORS, "post", "service_superuser"),
+    "operator:superuser_two_factor_reset": Route(OPERATORS, "post", "service_superuser"),
+}
+ALL_ROUTES = {**RECORD_ROUTES, **PAGE_ROUTES, **OPERATOR_ROUTES}
 
 
 def url_names() -> set[str]:
@@ -219,6 +243,12 @@ class Records:
             return reverse(name, args=route.args)
         if route.record == "inbox":
             return reverse(name, args=[self.inbox_for(user)])
+        if route.record == "staff":
+            return reverse(name, args=[self.clinic.therapist_user.pk])
+        if route.record == "service":
+            return reverse(name, args=[self.clinic.service.pk])
+        if route.record == "service_superuser":
+            return reverse(name, args=[self.clinic.service.pk, self.clinic.superuser.pk])
         return reverse(name, args=[getattr(self, route.record)])
 
     def inbox_for(self, user: User | None) -> int:
@@ -294,6 +324,13 @@ def state(records: Records) -> tuple[object, ...]:
         list(Team.objects.order_by("pk").values_list("pk", "name", "therapists")),
         list(AppointmentType.objects.order_by("pk").values_list("pk", "name", "medium")),
         list(Patient.objects.order_by("pk").values_list("pk", "first_name", "nhs_number")),
+        list(
+            User.objects.order_by("pk").values_list(
+                "pk", "is_active", "role", "session_generation", "password", "first_name"
+            )
+        ),
+        list(Service.objects.order_by("pk").values_list("pk", "active")),
+        SetPasswordLink.objects.count(),
     )
 
 

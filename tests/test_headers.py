@@ -208,7 +208,7 @@ def test_production_sends_hsts_for_a_year_with_subdomains(production) -> None:
 def test_production_cookies_are_host_only_secure_httponly_and_samesite(production) -> None:
     csrf = production["page_cookies"]["__Host-csrftoken"]
     session = production["login_cookies"]["__Host-sessionid"]
-    assert production["login"] == [302, "/patients/"]
+    assert production["login"] == [302, "/"]
     for cookie in (csrf, session):
         # __Host- means: Secure, Path=/ and no Domain, or the browser refuses the cookie.
         assert cookie == {

@@ -69,9 +69,21 @@ RECORD_URLS = [
     ("post", "/appointments/{appointment}/clinical-contact/"),
     ("post", "/outbox/{message}/retry/"),
 ]
-# Patient pages (and "Leave this page"), logging in and out, and SMS providers' callbacks (which
-# prove who they are by signature, not by login): everything else is a staff page.
-NOT_STAFF = ("b/", "book/", "m/", "manage/", "leave/", "login/", "logout/", "callbacks/")
+# Patient pages (and "Leave this page"), logging in and out, SMS providers' callbacks (which
+# prove who they are by signature, not by login) and choosing a password through a set-password
+# link (tests/accounts/test_set_password.py): everything else is a staff page.
+NOT_STAFF = (
+    "b/",
+    "book/",
+    "m/",
+    "manage/",
+    "leave/",
+    "login/",
+    "logout/",
+    "callbacks/",
+    "s/",
+    "account/set-password/",
+)
 
 
 def staff_routes() -> list[str]:

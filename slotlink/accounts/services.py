@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
-from slotlink.clinic.models import User
+from slotlink.clinic.models import Role, User
 
 DEVICE_NAME = "Authenticator app"
 
@@ -25,12 +25,15 @@ def two_factor_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def two_factor_required(user: User) -> bool:
+def two_factor_required_by_role(user: User) -> bool:
     """Required for the roles the deployment names (admins and superusers at least, in
-    production) and for Django superusers; anyone who has set it up uses it from then on."""
-    if user.is_superuser or user.role in settings.OTP_REQUIRED_FOR:
-        return True
-    return two_factor_device(user) is not None
+    production), for operators and for Django superusers."""
+    return user.is_superuser or user.role == Role.OPERATOR or user.role in settings.OTP_REQUIRED_FOR
+
+
+def two_factor_required(user: User) -> bool:
+    """Required by role (above); anyone who has set it up uses it from then on."""
+    return two_factor_required_by_role(user) or two_factor_device(user) is not None
 
 
 def two_factor_pending(*, user: User) -> TOTPDevice:

@@ -1,17 +1,18 @@
-"""The staff member's own account: two-factor authentication and logging out everywhere."""
+"""The staff member's own account: choosing a password through a set-password link,
+two-factor authentication and logging out everywhere."""
 
 import django_otp
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from slotlink.accounts.forms import ChoosePasswordForm, CodeForm
 from slotlink.accounts.middleware import session_verified
 from slotlink.accounts.services import (
     secret_text,
@@ -23,21 +24,19 @@ from slotlink.accounts.services import (
     two_factor_required,
     two_factor_wait_seconds,
 )
+from slotlink.accounts.set_password import (
+    set_password_link_find,
+    set_password_link_get,
+    set_password_link_use,
+)
 from slotlink.clinic.access import staff_user
+from slotlink.lib.middleware import without_referrer
+
+# The set-password link being used, by id, once its token has been swapped for this session.
+INVITATION_IN_SESSION = "staff_invitation_link"
 
 
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code from your authenticator app",
-        max_length=10,
-        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
-    )
-
-
-def _next(request: HttpRequest, default: str = "clinic:patient_search") -> str:
+def _next(request: HttpRequest, default: str = "clinic:home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -149,4 +148,46 @@ def locked_out(
         "registration/locked_out.html",
         {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
         status=429,
+    )
+
+
+def _dead_link(request: HttpRequest) -> HttpResponse:
+    return without_referrer(render(request, "accounts/set_password_dead.html", status=404))
+
+
+@require_GET
+def set_password_enter(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the invitation: swap the token for this session and go on to a URL
+    without it, so it is never in the history, a Referer or a log."""
+    link = set_password_link_find(token)
+    if link is None:
+        return _dead_link(request)
+    if request.user.is_authenticated:
+        logout(request)  # someone else's session in this browser must not carry on
+    request.session[INVITATION_IN_SESSION] = link.pk
+    return without_referrer(redirect("accounts:set_password"))
+
+
+@require_http_methods(["GET", "POST"])
+def set_password(request: HttpRequest) -> HttpResponse:
+    link_id = request.session.get(INVITATION_IN_SESSION)
+    link = set_password_link_get(link_id) if isinstance(link_id, int) else None
+    if link is None:
+        return _dead_link(request)
+    form = ChoosePasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = set_password_link_use(link_id=link.pk, password=form.cleaned_data["new_password1"])
+        if user is None:
+            return _dead_link(request)
+        del request.session[INVITATION_IN_SESSION]
+        login(request, user, backend="slotlink.accounts.backends.StaffBackend")
+        messages.success(request, "Your password is set.")
+        # Where the role needs it, the staff middleware sends them to set up two-factor
+        # authentication before anything else.
+        return redirect("clinic:home")
+    return render(
+        request,
+        "accounts/set_password.html",
+        {"form": form, "username": link.user.username},
+        status=400 if form.errors else 200,
     )

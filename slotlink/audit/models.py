@@ -72,6 +72,17 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_ENABLED = "account.two_factor_enabled", "Two-factor authentication set up"
     TWO_FACTOR_RESET = "account.two_factor_reset", "Two-factor authentication reset"
     SESSIONS_ENDED = "account.sessions_ended", "Logged out everywhere"
+    STAFF_ADDED = "account.added", "Member of staff added"
+    STAFF_UPDATED = "account.updated", "Staff details changed"
+    STAFF_ROLE_CHANGED = "account.role_changed", "Role changed"
+    STAFF_DEACTIVATED = "account.deactivated", "Account deactivated"
+    STAFF_REACTIVATED = "account.reactivated", "Account reactivated"
+    STAFF_UNLOCKED = "account.unlocked", "Login unlocked"
+    PASSWORD_LINK_MADE = "account.password_link_made", "Set-password link made"
+    PASSWORD_SET = "account.password_set", "Password set"
+    SERVICE_CREATED = "service.created", "Service created"
+    SERVICE_SWITCHED_OFF = "service.switched_off", "Service switched off"
+    SERVICE_SWITCHED_ON = "service.switched_on", "Service switched on"
     RETENTION_APPLIED = "retention.applied", "Old records deleted or anonymised"
 
 

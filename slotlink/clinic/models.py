@@ -70,6 +70,9 @@ class Service(models.Model):
     # receipts (its own Notify account's callback). Only checked, never read back, so only the
     # hash is kept; the superuser sees the token once, when it is made.
     notify_callback_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Switched off by an operator: its staff cannot log in, its patients' links offer nothing
+    # and it sends no texts; switching it on again restores all of it (nothing is deleted).
+    active = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.name
@@ -83,6 +86,12 @@ class Role(models.TextChoices):
     THERAPIST = "therapist", "Therapist"
     ADMIN = "admin", "Admin"
     SUPERUSER = "superuser", "Superuser"
+    # Runs Slotlink for many services: belongs to none, so sees no service's data.
+    OPERATOR = "operator", "Operator"
+
+
+# The roles a service's superuser may give its staff.
+SERVICE_ROLES = (Role.THERAPIST, Role.ADMIN, Role.SUPERUSER)
 
 
 class User(AbstractUser):
@@ -92,6 +101,14 @@ class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
     # "Log out everywhere" adds one: every session signed with the old value stops working.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="operator") | Q(service__isnull=True),
+                name="operator_has_no_service",
+            )
+        ]
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         # Django keeps this hash in each session and logs the session out when it no longer

@@ -21,6 +21,19 @@ MAX_REMINDER_HOURS = 14 * 24
 _SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{3,11}$")
 
 
+def service_phone(value: str) -> str:
+    """The number patients call, as typed (it is shown to them so), if it is a UK number."""
+    phone = value.strip()
+    try:
+        number = phonenumbers.parse(phone, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    # Shown to patients as typed, so in the digits they read (phonenumbers takes others).
+    if number is None or not phone.isascii() or not phonenumbers.is_possible_number(number):
+        raise forms.ValidationError("Enter a UK phone number, for example 0113 496 0123.")
+    return phone
+
+
 class ServiceSettingsForm(forms.ModelForm[Service]):
     website = forms.URLField(required=False, assume_scheme="https", label="Website")
     cancellation_policy_url = forms.URLField(
@@ -110,15 +123,7 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
         return name
 
     def clean_phone(self) -> str:
-        phone: str = self.cleaned_data["phone"].strip()
-        try:
-            number = phonenumbers.parse(phone, "GB")
-        except phonenumbers.NumberParseException:
-            number = None
-        # Shown to patients as typed, so in the digits they read (phonenumbers takes others).
-        if number is None or not phone.isascii() or not phonenumbers.is_possible_number(number):
-            raise forms.ValidationError("Enter a UK phone number, for example 0113 496 0123.")
-        return phone
+        return service_phone(self.cleaned_data["phone"])
 
     def clean_website(self) -> str:
         return _https(self.cleaned_data["website"])

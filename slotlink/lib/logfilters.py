@@ -10,7 +10,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-_TOKEN_PATH = re.compile(r"/(b|m)/[A-Za-z0-9_\-]{8,}")
+_TOKEN_PATH = re.compile(r"/(b|m|s)/[A-Za-z0-9_\-]{8,}")
 
 # Set for the length of a request by slotlink.lib.requestlog.RequestLogMiddleware.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)

@@ -28,6 +28,8 @@ DEMO_LOGINS = [
     ("demo-admin", Role.ADMIN, "Ari", "Admin"),
     ("demo-therapist", Role.THERAPIST, "Tam", "Therapist"),
 ]
+# Runs Slotlink for every service: creates services, sees none of their patients.
+DEMO_OPERATOR = ("demo-operator", Role.OPERATOR, "Olu", "Operator")
 FIRST_NAMES = ["Alex", "Bea", "Cal", "Dee", "Eli", "Fen", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou"]
 LAST_NAMES = ["Example", "Sample", "Testcase", "Placeholder", "Fictional", "Madeup", "Demo"]
 
@@ -56,6 +58,18 @@ def drama_mobile(n: int) -> str:
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+@transaction.atomic
+def seed_demo_operator() -> User:
+    """The demo operator (made once; a demo loaded before operators existed gains it)."""
+    username, role, first, last = DEMO_OPERATOR
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, role=role, first_name=first, last_name=last)
+        user.set_password(settings.DEMO_PASSWORD)
+        user.save()
+    return user
 
 
 @transaction.atomic

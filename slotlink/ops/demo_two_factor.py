@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from slotlink.accounts.services import DEVICE_NAME
+from slotlink.accounts.services import DEVICE_NAME, two_factor_required_by_role
 from slotlink.clinic.models import User
 
 # Published in the README and printed by seed_demo: it protects nothing.
@@ -25,7 +25,7 @@ def demo_two_factor(usernames: list[str]) -> list[str]:
         raise ImproperlyConfigured("The demo two-factor key is never used in production.")
     done = []
     for user in User.objects.filter(username__in=usernames).order_by("username"):
-        if user.role not in settings.OTP_REQUIRED_FOR:
+        if not two_factor_required_by_role(user):
             continue
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(

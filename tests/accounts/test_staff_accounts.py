@@ -378,4 +378,4 @@ def test_after_the_code_staff_are_never_sent_off_site(clinic: Clinic, target: st
     device = totp_device(clinic.admin)
     client, _ = log_in(clinic.admin)
     response = client.post(f"/account/two-factor/?next={target}", {"code": totp_code(device)})
-    assert response["Location"] == "/patients/"
+    assert response["Location"] == "/"

@@ -1,7 +1,10 @@
-"""Issue 15's journey in a real Chromium: the first superuser of a brand-new, empty service
-sets it up in the browser (a therapist with two shifts a day, a staff-only shift and a day of
-leave; an appointment type; a patient; a broadcast rule), sends a link, and the patient is
-offered exactly the times those shifts and that leave allow. axe checks every new page."""
+"""Issue 15's journey in a real Chromium: an operator creates a service and invites its first
+superuser, who chooses a password, turns on two-factor authentication and sets the empty
+service up in the browser (a member of staff; a therapist tied to that account, with two
+shifts a day, a staff-only shift and a day of leave; an appointment type; a patient; a
+broadcast rule), sends a link, and the patient is offered exactly the times those shifts and
+that leave allow. axe checks every set-up page (the operator's and the accounts' pages are
+checked in tests/browser/test_new_service.py)."""
 
 import os
 import re
@@ -9,14 +12,25 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from slotlink.booking.availability.selectors import rule_available_times, service_closed_days
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.models import DiaryChange, Patient, Role, Therapist, WorkingPattern
-from tests.browser.conftest import assert_accessible, log_in
-from tests.factories import ServiceFactory, UserFactory
+from slotlink.clinic.models import (
+    DiaryChange,
+    Patient,
+    Role,
+    Service,
+    Therapist,
+    User,
+    WorkingPattern,
+)
+from tests.browser.conftest import assert_accessible
+from tests.conftest import totp_code, totp_device
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +38,10 @@ SCREENSHOT_DIR = os.environ.get("SLOTLINK_SCREENSHOTS", "")
 WEDNESDAY = 2
 NOTICE_HOURS = 24
 AHEAD_DAYS = 21
-HOURS = (9, 10, 14)  # 09:00–11:00 and 14:00–15:00, hour-long appointments on the hour
+HOURS = (9, 10, 14)
+PASSWORD = (
+    "harbour-violet-lantern-42"  # 09:00–11:00 and 14:00–15:00, hour-long appointments on the hour
+)
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -69,13 +86,65 @@ def expected_times(
     return out
 
 
+def invited_superuser_logs_in(page: Page) -> Service:
+    """The operator creates the service and its first superuser, who takes it from there."""
+    operator = UserFactory(service=None, role=Role.OPERATOR, username="olu.operator")
+    device = totp_device(operator)
+    page.goto("/login/")
+    page.get_by_label("Username").fill(operator.username)
+    page.get_by_label("Password").fill(settings.DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code from your authenticator app").fill(totp_code(device))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Create a service").click()
+    page.get_by_label("Service name").fill("Brand New Talking Therapies")
+    page.get_by_label("Bank holidays of").select_option(label="England")
+    page.get_by_label("Time zone").select_option("Europe/London")
+    page.get_by_label("Phone number").fill("0113 496 0999")
+    page.get_by_label("First name").fill("Pat")
+    page.get_by_label("Last name").fill("Firstsuper")
+    page.get_by_label("Username").fill("pat.firstsuper")
+    page.get_by_label("Email").fill("pat.firstsuper@example.nhs.uk")
+    page.get_by_role("button", name="Create the service").click()
+    invitation = page.get_by_label("Set-password link").input_value()
+    page.get_by_role("button", name="Log out").click()
+
+    page.goto(invitation)
+    page.get_by_label("New password").fill(PASSWORD)
+    page.get_by_label("Type it again").fill(PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    superuser = User.objects.get(username="pat.firstsuper")
+    device = TOTPDevice.objects.get(user=superuser, confirmed=False)
+    page.get_by_label("Code from your authenticator app").fill(totp_code(device))
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Find a patient")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_label("Online appointment booking").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status").first).to_have_text("Settings saved.")
+    service = Service.objects.get(name="Brand New Talking Therapies")
+    assert service.online_booking_enabled
+    return service
+
+
+def add_staff(page: Page) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff").click()
+    page.get_by_role("link", name="Add a member of staff").click()
+    page.get_by_label("First name").fill("Sam")
+    page.get_by_label("Last name").fill("Fictional")
+    page.get_by_label("Username").fill("sam.fictional")
+    page.get_by_label("Email").fill("sam.fictional@example.nhs.uk")
+    page.get_by_label("Role").select_option("therapist")
+    page.get_by_role("button", name="Add and make their link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pass this link to Sam Fictional")
+
+
 def test_a_new_services_superuser_sets_it_up_and_a_patient_sees_exactly_its_times(
     transactional_db: None, staff_page: Page, phone_page: Page
 ) -> None:
-    service = ServiceFactory(name="Brand New Talking Therapies")
-    superuser = UserFactory(service=service, role=Role.SUPERUSER, first_name="Pat")
     page = staff_page
-    log_in(page, superuser)
+    service = invited_superuser_logs_in(page)
+    add_staff(page)
     zone = service.zone
     now = timezone.now()
     # The second Wednesday of the window: the first still shows times, the leave none.
@@ -90,9 +159,11 @@ def test_a_new_services_superuser_sets_it_up_and_a_patient_sees_exactly_its_time
     assert_accessible(page)
     page.get_by_role("link", name="New therapist").click()
     page.get_by_label("Name").fill("Sam Fictional")
+    page.get_by_label("Staff account").select_option(label="Sam Fictional (sam.fictional)")
     assert_accessible(page)
     page.get_by_role("button", name="Save therapist").click()
     expect(page.get_by_role("status").first).to_have_text("Sam Fictional saved.")
+    assert Therapist.objects.get(service=service).user == User.objects.get(username="sam.fictional")
 
     # Two shifts on Wednesdays, and a Thursday shift that staff book but patients are not offered.
     page.get_by_role("link", name="Working pattern").first.click()

@@ -62,7 +62,8 @@ def test_staff_log_in_with_their_password_and_land_on_patient_search(clinic: Cli
         "/login/", {"username": clinic.therapist_user.username, "password": settings.DEMO_PASSWORD}
     )
     assert response.status_code == 302
-    assert response["Location"] == "/patients/"
+    assert response["Location"] == "/"  # the staff home, which is patient search for staff
+    assert client.get("/")["Location"] == "/patients/"
     assert client.get("/patients/").status_code == 200
 
 

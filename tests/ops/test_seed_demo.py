@@ -60,6 +60,19 @@ def test_seed_demo_prints_the_logins_and_they_work() -> None:
         assert client.get("/patients/").status_code == 200
 
 
+def test_seed_demo_prints_an_operator_login_who_sees_services_and_no_patients() -> None:
+    output = seed()
+    assert re.search(r"demo-operator\s+Operator\s+\+ code", output)
+    key = re.search(r"authenticator app\): ([A-Z2-7]+)", output).group(1)
+    client = Client()
+    client.post("/login/", {"username": "demo-operator", "password": settings.DEMO_PASSWORD})
+    client.post("/account/two-factor/", {"code": f"{totp(b32decode(key)):06d}"})
+    assert client.get("/")["Location"] == "/operator/services/"
+    assert DEMO_SERVICE in client.get("/operator/services/").content.decode()
+    assert client.get("/patients/").status_code == 403
+    assert User.objects.get(username="demo-operator").service is None
+
+
 def test_seed_demo_uses_only_drama_numbers_and_the_nhs_test_range() -> None:
     seed()
     for mobile, nhs_number in Patient.objects.values_list("mobile", "nhs_number"):

@@ -2,7 +2,8 @@
 every patient page and every service that writes for a patient, so no page can show a step
 the services would refuse and no caller of a service can skip a check a page makes.
 
-A step needs, in this order: the service's "Online appointment booking" switch on; a patient
+A step needs, in this order: the service switched on (by its operator) with its "Online
+appointment booking" switch on; a patient
 who has not been discharged (they may still see an appointment they have, not make or change
 one); and a link in a state that allows it, under its rule's limits."""
 
@@ -39,7 +40,8 @@ def step_refusal(
 ) -> Refusal | None:
     """Why the link's patient may not take `step` now, or None when they may. `start` is the
     start of the appointment being moved or cancelled."""
-    if not link.service.online_booking_enabled:
+    # A service switched off by an operator offers nothing, as with its own switch off.
+    if not (link.service.active and link.service.online_booking_enabled):
         return Refusal(SWITCHED_OFF)
     if step is Step.SEE:
         return None

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -16,8 +17,11 @@ from slotlink.clinic.selectors import (
 from slotlink.clinic.services import appointment_viewed, clinical_contact_save
 
 
-@staff_required()
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # Operators belong to no service: their home is the list of services.
+    if staff_user(request).role == Role.OPERATOR:
+        return redirect("operator:service_list")
     return redirect("clinic:patient_search")
 
 

@@ -17,6 +17,7 @@ from slotlink.messaging.services.providers import twilio_auth_token
 from slotlink.messaging.services.queueing import (
     LINK_EXPIRED_WITH_NUMBER,
     NOT_BY_SMS,
+    SERVICE_SWITCHED_OFF,
     message_body,
     message_queue,
     patient_texts_follow_number,
@@ -35,6 +36,7 @@ __all__ = [
     "LINK_EXPIRED_WITH_NUMBER",
     "NOTIFY_STATUSES",
     "NOT_BY_SMS",
+    "SERVICE_SWITCHED_OFF",
     "STUCK_AFTER",
     "TWILIO_STATUSES",
     "appointment_reminders_refresh",

@@ -37,11 +37,17 @@ def message_queue(
     """Store a message and enqueue its sending, in the caller's transaction: every message
     to a patient is queued here. `about_kind` and `about_id` name what it is about, as the
     caller's app names it (e.g. "booking_link", 42), for finding it from there. A text to a
-    patient who is not to be contacted by SMS is recorded as not sent, with the reason, and
-    goes nowhere (its text is not kept)."""
+    patient who is not to be contacted by SMS, or any message of a service its operator has
+    switched off, is recorded as not sent, with the reason, and goes nowhere (its text is not
+    kept)."""
     now = now or timezone.now()
     due = max(not_before or now, now)
-    refused = channel == Channel.SMS and patient is not None and patient.do_not_sms
+    if not service.active:
+        refused = SERVICE_SWITCHED_OFF
+    elif channel == Channel.SMS and patient is not None and patient.do_not_sms:
+        refused = NOT_BY_SMS
+    else:
+        refused = ""
     message = OutboundMessage.objects.create(
         service=service,
         patient=patient,
@@ -59,7 +65,7 @@ def message_queue(
         reminder_hours=reminder_hours,
         created_at=now,
         status=MessageStatus.CANCELLED if refused else MessageStatus.QUEUED,
-        error=NOT_BY_SMS if refused else "",
+        error=refused,
     )
     if refused:
         audit_not_sent(
@@ -67,7 +73,7 @@ def message_queue(
             kind,
             message.patient_id,
             service.pk,
-            reason=NOT_BY_SMS,
+            reason=refused,
             by=Who.SYSTEM,
             now=now,
         )
@@ -82,6 +88,7 @@ def message_body(message: OutboundMessage) -> str:
 
 # Why a text to a patient was not sent, as staff read it on the outbox and the link's history.
 NOT_BY_SMS = "Patient asked not to be contacted by SMS"
+SERVICE_SWITCHED_OFF = "The service is switched off in Slotlink"
 LINK_EXPIRED_WITH_NUMBER = "The mobile number changed, so the link it carried was expired"
 NO_MOBILE = "No mobile number on record"
 NUMBER_CHANGED = "The patient's mobile number changed after it was queued"

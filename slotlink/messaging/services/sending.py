@@ -27,6 +27,7 @@ from slotlink.messaging.services.queueing import (
     APPOINTMENT_CHANGED,
     NOT_BY_SMS,
     NUMBER_CHANGED,
+    SERVICE_SWITCHED_OFF,
     audit_not_sent,
     message_body,
 )
@@ -48,6 +49,8 @@ STUCK_AFTER = timedelta(minutes=15)
 def _why_not_send(message: OutboundMessage) -> str:
     """Checked again as each text leaves, whatever was true when it was queued: why it must
     not go now, or "" if it may."""
+    if not message.service.active:
+        return SERVICE_SWITCHED_OFF
     if _is_stale_reminder(message):
         return APPOINTMENT_CHANGED
     patient = message.patient

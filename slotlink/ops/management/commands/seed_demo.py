@@ -4,7 +4,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from slotlink.lib.inputs import bounded_argument
-from slotlink.ops.demo import DEMO_LOGINS, seed_demo_service, seed_large_service
+from slotlink.ops.demo import (
+    DEMO_LOGINS,
+    DEMO_OPERATOR,
+    seed_demo_operator,
+    seed_demo_service,
+    seed_large_service,
+)
 from slotlink.ops.demo_two_factor import DEMO_CODE_COMMAND, DEMO_TOTP_KEY, demo_two_factor
 
 
@@ -35,10 +41,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {service.name} (service id {service.pk}).")
             return
         service, created = seed_demo_service()
+        seed_demo_operator()
         self.stdout.write(("Loaded" if created else "Already loaded:") + f" {service.name}.")
-        two_factor = demo_two_factor([username for username, *_ in DEMO_LOGINS])
+        logins = [*DEMO_LOGINS, DEMO_OPERATOR]
+        two_factor = demo_two_factor([username for username, *_ in logins])
         self.stdout.write(f"Demo logins (password: {settings.DEMO_PASSWORD}):")
-        for username, role, _, _ in DEMO_LOGINS:
+        for username, role, _, _ in logins:
             code = "  + code from the authenticator" if username in two_factor else ""
             self.stdout.write(f"  {username:<16} {role.label:<10}{code}")
         if two_factor:

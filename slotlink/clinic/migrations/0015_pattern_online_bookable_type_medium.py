@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0013_patient_preferred_language'),
+        ('clinic', '0014_service_active_operator_role'),
     ]
 
     operations = [
