@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "slotlink.clinic",
     "slotlink.booking",
+    "slotlink.questionnaires",
     "slotlink.portal",
     "slotlink.records",
     "slotlink.messaging",

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("slotlink.booking.urls")),
     path("", include("slotlink.portal.book_urls")),
     path("", include("slotlink.portal.manage_urls")),
+    path("", include("slotlink.portal.forms_urls")),
+    path("", include("slotlink.questionnaires.urls")),
     path("", include("slotlink.messaging.urls")),
     path("", include("slotlink.clinic.audit_urls")),
     path("", include("slotlink.accounts.urls")),

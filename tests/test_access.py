@@ -7,7 +7,7 @@ below fails test_every_staff_url_is_listed_here, so every view gets these tests.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -25,6 +25,7 @@ from slotlink.clinic.models import (
     DiaryChangeKind,
     InternalMessage,
     Patient,
+    PatientAlert,
     Role,
     Service,
     Team,
@@ -32,8 +33,17 @@ from slotlink.clinic.models import (
     User,
     WorkingPattern,
 )
+from slotlink.domain.questionnaires.forms import FormDefinition, Question, QuestionKind
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.services import internal_message_send
+from slotlink.questionnaires.models import (
+    Form,
+    FormAssignment,
+    FormRequest,
+    FormVersion,
+    RequestStatus,
+)
+from slotlink.questionnaires.services import appointment_forms_send, builtin_forms_ensure, form_save
 from tests.conftest import Clinic, logged_in
 from tests.factories import BroadcastRuleFactory
 
@@ -54,7 +64,7 @@ NOT_STAFF = {
     "messaging:notify_callback",
     "messaging:twilio_callback",
 }
-NOT_STAFF_NAMESPACES = {"manage"}
+NOT_STAFF_NAMESPACES = {"manage", "forms"}
 PATIENT_PAGES = {
     "book:enter",
     "book:welcome",
@@ -108,6 +118,11 @@ RECORD_ROUTES = {
     "clinic:diary_change_delete": Route(ADMINS, "post", "change"),
     "clinic:team_edit": Route(ADMINS, record="team"),
     "clinic:appointment_type_edit": Route(ADMINS, record="appointment_type"),
+    "records:questionnaires": Route(EVERYONE, record="patient"),
+    "records:form_response": Route(EVERYONE, record="form_request"),
+    "records:alert_acknowledge": Route((Role.THERAPIST, Role.SUPERUSER), "post", "alert"),
+    "questionnaires:form_edit": Route(SUPERUSERS, record="own_form"),
+    "questionnaires:form_active": Route(SUPERUSERS, "post", "own_form"),
     "accounts:staff_detail": Route(SUPERUSERS, record="staff"),
     "accounts:staff_deactivate": Route(SUPERUSERS, "post", "staff"),
     "accounts:staff_reactivate": Route(SUPERUSERS, "post", "staff"),
@@ -148,6 +163,10 @@ PAGE_ROUTES = {
     "clinic:import_confirm": Route(ADMINS, "post", args=("patients",)),
     "clinic:import_example": Route(ADMINS, args=("therapists",)),
     "records:patient_new": Route(ADMINS),
+    "questionnaires:form_list": Route(SUPERUSERS),
+    "questionnaires:form_new": Route(SUPERUSERS),
+    "questionnaires:assignments": Route(SUPERUSERS),
+    "questionnaires:crisis": Route(SUPERUSERS, "post"),
     "accounts:staff_list": Route(SUPERUSERS),
     "accounts:staff_add": Route(SUPERUSERS),
 }
@@ -217,6 +236,11 @@ FORM = {
     "effective_from": "2026-12-07",
     "action": "save",
     "payload": "First name,Last name,Date of birth\r\nChanged,Stranger,12/04/1990\r\n",
+    "crisis_information": "Changed by a stranger",
+    "q-TOTAL_FORMS": "1",
+    "q-INITIAL_FORMS": "0",
+    "q-0-text": "Changed by a stranger",
+    "q-0-kind": "short_text",
 }
 
 
@@ -235,6 +259,9 @@ class Records:
     change: int
     team: int
     appointment_type: int
+    form_request: int
+    alert: int
+    own_form: int
     clinic: Clinic
 
     def url(self, name: str, user: User | None = None) -> str:
@@ -243,6 +270,8 @@ class Records:
             return reverse(name, args=route.args)
         if route.record == "inbox":
             return reverse(name, args=[self.inbox_for(user)])
+        if route.record == "form_request":
+            return reverse(name, args=[self.patient, self.form_request])
         if route.record == "staff":
             return reverse(name, args=[self.clinic.therapist_user.pk])
         if route.record == "service":
@@ -288,6 +317,32 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
         end=datetime(2026, 12, 15, tzinfo=UTC),
         note="Annual leave",
     )
+    [phq9, _] = builtin_forms_ensure()
+    FormAssignment.objects.create(
+        service=clinic.service,
+        appointment_type=appointment.appointment_type,
+        form=phq9,
+        created_at=TUESDAY_11 - timedelta(days=9),
+    )
+    form_link = appointment_forms_send(appointment_id=appointment.pk)
+    assert form_link is not None
+    form_request = form_link.requests.get()
+    FormRequest.objects.filter(pk=form_request.pk).update(status=RequestStatus.COMPLETED)
+    alert = PatientAlert.objects.create(
+        service=clinic.service,
+        patient=clinic.patient,
+        raised_at=TUESDAY_11,
+        summary="Risk",
+        about_kind="form_request",
+        about_id=form_request.pk,
+    )
+    own_form = form_save(
+        service=clinic.service,
+        definition=FormDefinition(
+            name="Welcome", questions=(Question("q1", QuestionKind.SHORT_TEXT, "Name?"),)
+        ),
+        user=clinic.superuser,
+    )
     return Records(
         patient=clinic.patient.pk,
         live_link=live.pk,
@@ -302,6 +357,9 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
         change=change.pk,
         team=team.pk,
         appointment_type=clinic.rule.appointment_type_id,
+        form_request=form_request.pk,
+        alert=alert.pk,
+        own_form=own_form.pk,
         clinic=clinic,
     )
 
@@ -324,6 +382,11 @@ def state(records: Records) -> tuple[object, ...]:
         list(Team.objects.order_by("pk").values_list("pk", "name", "therapists")),
         list(AppointmentType.objects.order_by("pk").values_list("pk", "name", "medium")),
         list(Patient.objects.order_by("pk").values_list("pk", "first_name", "nhs_number")),
+        list(PatientAlert.objects.order_by("pk").values_list("pk", "acknowledged_at")),
+        list(Form.objects.order_by("pk").values_list("pk", "name", "active")),
+        list(FormVersion.objects.order_by("pk").values_list("pk", "fingerprint")),
+        list(FormAssignment.objects.order_by("pk").values_list("pk", "hours_before")),
+        Service.objects.get(pk=records.clinic.service.pk).crisis_information,
         list(
             User.objects.order_by("pk").values_list(
                 "pk", "is_active", "role", "session_generation", "password", "first_name"

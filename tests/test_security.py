@@ -77,6 +77,8 @@ NOT_STAFF = (
     "book/",
     "m/",
     "manage/",
+    "q/",
+    "forms/",
     "leave/",
     "login/",
     "logout/",

@@ -84,6 +84,14 @@ class AuditAction(models.TextChoices):
     SERVICE_SWITCHED_OFF = "service.switched_off", "Service switched off"
     SERVICE_SWITCHED_ON = "service.switched_on", "Service switched on"
     RETENTION_APPLIED = "retention.applied", "Old records deleted or anonymised"
+    FORMS_SENT = "forms.sent", "Questionnaires sent"
+    FORMS_OPENED = "forms.opened", "Questionnaire link opened"
+    FORM_SUBMITTED = "form.submitted", "Questionnaire submitted"
+    FORMS_WITHDRAWN = "forms.withdrawn", "Questionnaires withdrawn"
+    FORM_VIEWED = "form.viewed", "Questionnaire answers viewed"
+    FORM_SAVED = "form.saved", "Questionnaire form saved"
+    RISK_ALERT_RAISED = "alert.raised", "Risk alert raised"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged", "Alert acknowledged"
 
 
 class AuditEvent(models.Model):

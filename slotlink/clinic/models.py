@@ -54,6 +54,13 @@ class Service(models.Model):
         default=False,
         help_text="Patient pages show a button that leaves for a neutral website at once.",
     )
+    crisis_information = models.TextField(
+        blank=True,
+        help_text=(
+            "Markdown; links allowed. Shown, after NHS 111 and 999, to a patient whose "
+            "questionnaire answers show they may be at risk."
+        ),
+    )
     # Blank provider: the deployment's default (settings.SMS_PROVIDER).
     sms_provider = models.CharField(
         "SMS provider", max_length=20, choices=SmsProvider.choices, blank=True
@@ -424,3 +431,31 @@ class SettingsChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} changed at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class PatientAlert(models.Model):
+    """An urgent flag on a patient's record (e.g. a questionnaire answer showing risk). It
+    shows on every page of the record until a clinician acknowledges it; who and when is kept."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    raised_at = models.DateTimeField()
+    summary = models.CharField(max_length=200)
+    # What raised it, as the raising app names it (e.g. "form_request", 42).
+    about_kind = models.CharField(max_length=20)
+    about_id = models.PositiveBigIntegerField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            # One alert per thing that raised it: a repeated save cannot alert twice.
+            models.UniqueConstraint(fields=["about_kind", "about_id"], name="patient_alert_once")
+        ]
+        indexes = [models.Index(fields=["patient", "acknowledged_at"])]
+
+    def __str__(self) -> str:
+        return self.summary

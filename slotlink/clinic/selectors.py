@@ -14,6 +14,7 @@ from slotlink.clinic.models import (
     AppointmentType,
     DiaryChange,
     Patient,
+    PatientAlert,
     Team,
     Therapist,
     User,
@@ -134,6 +135,14 @@ class PatientDetails:
     email: str
     discharged: str = ""  # the date, when discharged
     do_not_sms: bool = False
+    alerts: tuple["AlertDetails", ...] = ()  # not yet acknowledged, newest first
+
+
+@dataclass(frozen=True)
+class AlertDetails:
+    pk: int
+    summary: str
+    raised: str  # local date and time
 
 
 def patient_details(patient: Patient) -> PatientDetails:
@@ -152,4 +161,12 @@ def patient_details(patient: Patient) -> PatientDetails:
             f"{discharged_at.astimezone(patient.service.zone):%d/%m/%Y}" if discharged_at else ""
         ),
         do_not_sms=patient.do_not_sms,
+        alerts=tuple(
+            AlertDetails(
+                pk=alert.pk,
+                summary=alert.summary,
+                raised=f"{alert.raised_at.astimezone(patient.service.zone):%d/%m/%Y %H:%M}",
+            )
+            for alert in PatientAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+        ),
     )

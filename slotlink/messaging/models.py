@@ -13,6 +13,8 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     AD_HOC = "ad_hoc", "Link sent again"
     VERIFICATION = "verification", "Verification code"
+    FORM_LINK = "form_link", "Questionnaire link"
+    FORM_REMINDER = "form_reminder", "Questionnaire reminder"
 
 
 class Channel(models.TextChoices):

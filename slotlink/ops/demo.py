@@ -21,6 +21,7 @@ from slotlink.clinic.models import (
     User,
     WorkingPattern,
 )
+from slotlink.ops.demo_forms import seed_demo_questionnaires
 
 DEMO_SERVICE = "Demo Talking Therapies"
 DEMO_LOGINS = [
@@ -177,6 +178,8 @@ def seed_demo_service() -> tuple[Service, bool]:
             start=1,
         )
     ]
+    # Dee Placeholder, seen by Tam: weeks of past PHQ-9 and GAD-7 scores on the record.
+    seed_demo_questionnaires(service, [assessment, gsh, cbt], patients[3], therapists[0])
     zone = service.zone
     tomorrow = timezone.localdate() + timedelta(days=1)
     for i, (therapist, hour) in enumerate(

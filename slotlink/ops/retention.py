@@ -25,6 +25,7 @@ from slotlink.audit.services import audit_record
 from slotlink.booking.models import BookingLink, ClientThrottle, ManageLink
 from slotlink.clinic.models import TIME_HOLDING, Appointment
 from slotlink.messaging.models import MessageStatus, OutboundMessage
+from slotlink.questionnaires.models import FormLink
 
 # Housekeeping runs every minute; retention need not.
 RETENTION_EVERY = timedelta(hours=1)
@@ -61,7 +62,8 @@ def _blank(records: QuerySet[Any], field: str) -> int:
 
 
 def _link_tokens(now: datetime) -> int:
-    """The encrypted copy of a link's token exists so staff can copy a live link again. Once
+    """The encrypted copy of a link's token exists so staff can copy a live link again (and a
+    form link's, to remind). Once
     a booking link's validity ended, or a manage link's appointment is over, longer than the
     period ago, it is blanked. (The hash stays: it finds the link, and cannot be reversed.)"""
     cutoff = _cutoff("link_tokens", now)
@@ -73,7 +75,10 @@ def _link_tokens(now: datetime) -> int:
         ManageLink.objects.filter(created_at__lte=cutoff).exclude(Exists(still_current)),
         "token_encrypted",
     )
-    return booking + manage
+    # A form link's token is kept to text it again in a reminder: once its appointment's time
+    # is past by the period, there is nothing left to remind.
+    forms = _blank(FormLink.objects.filter(appointment__end__lte=cutoff), "token_encrypted")
+    return booking + manage + forms
 
 
 def _message_bodies(now: datetime) -> int:

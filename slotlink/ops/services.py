@@ -29,6 +29,8 @@ from slotlink.messaging.models import OutboundMessage
 from slotlink.messaging.services import messages_recover
 from slotlink.ops.models import PeriodicJob
 from slotlink.ops.retention import RETENTION_EVERY, retention_apply
+from slotlink.questionnaires.services import questionnaires_sweep
+from slotlink.questionnaires.services.sending import SweepReport
 
 HOUSEKEEPING = "housekeeping"
 # Retention piggybacks on housekeeping, at most once per RETENTION_EVERY (its row's heartbeat
@@ -50,19 +52,24 @@ class RoundReport:
     recovered_messages: int
     retention_removed: int | None  # None when retention was not due this round
     task_results_pruned: int
+    forms: SweepReport | None = None
 
 
 def housekeeping_round(*, now: datetime | None = None) -> RoundReport:
     """One round: record the expiry of overdue links, clear lapsed holds, recover messages a
-    dead worker left behind, apply retention when an hour has passed, prune old task results."""
+    dead worker left behind, send the questionnaires that are due (and remind, withdraw and
+    expire them), apply retention when an hour has passed, prune old task results."""
     now = now or timezone.now()
     expired = booking_links_expire_overdue(now=now)
     lapsed, _ = SlotHold.objects.filter(expires_at__lte=now).delete()
     recovered = messages_recover(now=now)
+    forms = questionnaires_sweep(now=now)
     retention = None
     if _claim_turn(RETENTION, every=RETENTION_EVERY, now=now):
         retention = sum(removed.count for removed in retention_apply(now=now))
-    return RoundReport(expired, lapsed, recovered, retention, task_results_prune(now=now))
+    return RoundReport(
+        expired, lapsed, recovered, retention, task_results_prune(now=now), forms=forms
+    )
 
 
 def housekeeping_schedule(*, now: datetime | None = None) -> bool:

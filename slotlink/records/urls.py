@@ -1,6 +1,6 @@
 from django.urls import path
 
-from slotlink.records import views
+from slotlink.records import questionnaire_views, views
 
 app_name = "records"
 urlpatterns = [
@@ -13,5 +13,20 @@ urlpatterns = [
         "appointments/<int:pk>/cancel/",
         views.appointment_cancel_view,
         name="appointment_cancel",
+    ),
+    path(
+        "patients/<int:pk>/questionnaires/",
+        questionnaire_views.patient_questionnaires,
+        name="questionnaires",
+    ),
+    path(
+        "patients/<int:pk>/questionnaires/<int:request_pk>/",
+        questionnaire_views.form_response,
+        name="form_response",
+    ),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        questionnaire_views.alert_acknowledge,
+        name="alert_acknowledge",
     ),
 ]

@@ -31,6 +31,8 @@ from slotlink.clinic.services import appointment_viewed
 from slotlink.clinic.services.setup import DuplicateNhsNumber, patient_create
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.inputs import iso_day, record_id
+from slotlink.questionnaires.selectors import appointment_form_requests
+from slotlink.records.form_rows import request_row
 from slotlink.records.forms import (
     CancelForm,
     NewAppointmentForm,
@@ -156,6 +158,12 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "appointment": appointment,
+            "form_requests": [
+                request_row(r, appointment.service.zone)
+                for r in appointment_form_requests(appointment).select_related(
+                    "version", "appointment"
+                )
+            ],
         },
     )
 

@@ -57,7 +57,7 @@ def operator_logs_in(page: Page, operator: User) -> None:
 
 
 def test_an_operator_sets_up_a_service_and_its_superuser_adds_staff(
-    operator: User, staff_page: Page, second_context: BrowserContext
+    operator: User, staff_page: Page, second_context: BrowserContext, browser: Browser
 ) -> None:
     page = staff_page
     operator_logs_in(page, operator)
@@ -90,6 +90,7 @@ def test_an_operator_sets_up_a_service_and_its_superuser_adds_staff(
     page.get_by_role("link", name="Done").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Northshire Talking Therapies")
     expect(page.get_by_role("cell", name="sam.firstsuper", exact=True)).to_be_visible()
+    screenshot(page, "operator-service")
     assert_accessible(page)
     service = Service.objects.get(name="Northshire Talking Therapies")
     assert service.nation == "WLS"
@@ -119,6 +120,13 @@ def test_an_operator_sets_up_a_service_and_its_superuser_adds_staff(
     expect(new.get_by_role("heading", level=1)).to_have_text("Find a patient")
     expect(new.locator(".topbar__user")).to_contain_text("Northshire Talking Therapies")
     screenshot(new, "superuser-home")
+
+    # The invitation is used up: opened again (here, in another browser), it says so plainly.
+    spent = browser.new_page()
+    spent.goto(invitation)
+    expect(spent.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+    assert_accessible(spent)
+    spent.close()
 
     new.get_by_role("navigation", name="Main").get_by_role("link", name="Staff").click()
     expect(new.get_by_role("heading", level=1)).to_have_text("Staff")

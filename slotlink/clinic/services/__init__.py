@@ -1,12 +1,16 @@
 """Write-side operations on the diary that stay within the clinic."""
 
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.clinic.models import (
     Appointment,
     ClinicalContact,
+    PatientAlert,
     User,
 )
 
@@ -35,3 +39,26 @@ def appointment_viewed(action: AuditAction, appointment: Appointment, user: User
         patient_id=appointment.patient_id,
         service_id=appointment.service_id,
     )
+
+
+def patient_alert_acknowledge(
+    *, alert: PatientAlert, user: User, now: datetime | None = None
+) -> bool:
+    """A clinician has seen the alert: it leaves the record's banner, with who and when kept.
+    False if someone acknowledged it first (theirs is the name kept)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = PatientAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=user
+        )
+        if changed:
+            audit_record(
+                action=AuditAction.ALERT_ACKNOWLEDGED,
+                by=user,
+                object_type="patient_alert",
+                object_id=alert.pk,
+                patient_id=alert.patient_id,
+                service_id=alert.service_id,
+                now=now,
+            )
+    return bool(changed)

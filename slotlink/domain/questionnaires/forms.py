@@ -29,6 +29,8 @@ __all__ = [
     "QuestionKind",
     "Scoring",
     "canonical_text",
+    "definition_from_json",
+    "definition_to_json",
 ]
 
 _KEY = re.compile(r"[a-z0-9_]{1,40}")
@@ -281,3 +283,101 @@ class FormDefinition:
             self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8", "surrogatepass")  # a stray surrogate must not stop a hash
         return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
+def definition_to_json(form: FormDefinition) -> dict[str, Any]:
+    """The whole definition as JSON-ready data, name included, for storing a version."""
+    return {
+        "name": form.name,
+        "intro": form.intro,
+        "stem": form.stem,
+        "questions": [_question_to_json(question) for question in form.questions],
+        "scoring": {
+            "bands": [[band.low, band.high, band.label] for band in form.scoring.bands],
+            "caseness_from": form.scoring.caseness_from,
+            "risk_question": form.scoring.risk_question,
+        },
+    }
+
+
+def _question_to_json(question: Question) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "key": question.key,
+        "kind": str(question.kind),
+        "text": question.text,
+        "required": question.required,
+    }
+    if question.options:
+        data["options"] = [[o.key, o.label, o.score] for o in question.options]
+    if question.kind is QuestionKind.NUMBER:
+        data["minimum"], data["maximum"] = question.minimum, question.maximum
+    if question.earliest is not None:
+        data["earliest"] = question.earliest.isoformat()
+    if question.latest is not None:
+        data["latest"] = question.latest.isoformat()
+    return data
+
+
+def definition_from_json(data: object) -> FormDefinition:
+    """Rebuild a definition stored by definition_to_json. Anything that is not such data, or
+    that no longer makes a valid form, raises DefinitionError (never another exception)."""
+    try:
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        scoring = data.get("scoring") or {}
+        return FormDefinition(
+            name=_text(data["name"]),
+            intro=_text(data.get("intro", "")),
+            stem=_text(data.get("stem", "")),
+            questions=tuple(_question_from_json(each) for each in data["questions"]),
+            scoring=Scoring(
+                bands=tuple(
+                    Band(_int(low), _int(high), _text(label))
+                    for low, high, label in scoring.get("bands", ())
+                ),
+                caseness_from=_optional_int(scoring.get("caseness_from")),
+                risk_question=_optional_text(scoring.get("risk_question")),
+            ),
+        )
+    except DefinitionError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as broken:
+        raise DefinitionError(f"the stored form cannot be read: {broken}") from None
+
+
+def _question_from_json(data: dict[str, Any]) -> Question:
+    earliest, latest = data.get("earliest"), data.get("latest")
+    return Question(
+        key=_text(data["key"]),
+        kind=QuestionKind(data["kind"]),
+        text=_text(data["text"]),
+        required=bool(data.get("required", True)),
+        options=tuple(
+            Option(_text(key), _text(label), _optional_int(score))
+            for key, label, score in data.get("options", ())
+        ),
+        minimum=_optional_int(data.get("minimum")),
+        maximum=_optional_int(data.get("maximum")),
+        earliest=None if earliest is None else date.fromisoformat(_text(earliest)),
+        latest=None if latest is None else date.fromisoformat(_text(latest)),
+    )
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, found {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, found {type(value).__name__}")
+    return value
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else _int(value)

@@ -51,7 +51,7 @@ def _why_not_send(message: OutboundMessage) -> str:
     not go now, or "" if it may."""
     if not message.service.active:
         return SERVICE_SWITCHED_OFF
-    if _is_stale_reminder(message):
+    if _about_a_changed_appointment(message):
         return APPOINTMENT_CHANGED
     patient = message.patient
     if message.channel != Channel.SMS or patient is None:
@@ -63,10 +63,17 @@ def _why_not_send(message: OutboundMessage) -> str:
     return ""
 
 
-def _is_stale_reminder(message: OutboundMessage) -> bool:
+# Texts that only make sense while their appointment is booked: a questionnaire's link
+# goes wherever the appointment goes, but never for one that has been cancelled.
+WHILE_BOOKED = (MessageKind.FORM_LINK, MessageKind.FORM_REMINDER)
+
+
+def _about_a_changed_appointment(message: OutboundMessage) -> bool:
+    appointment = message.appointment
+    if message.kind in WHILE_BOOKED:
+        return appointment is None or appointment.status != AppointmentStatus.BOOKED
     if message.kind != MessageKind.REMINDER:
         return False
-    appointment = message.appointment
     return (
         appointment is None
         or appointment.status != AppointmentStatus.BOOKED

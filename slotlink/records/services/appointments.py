@@ -22,6 +22,8 @@ from slotlink.domain.appointment_lifecycle import (
     can_change,
 )
 from slotlink.messaging.services import appointment_reminders_refresh
+from slotlink.questionnaires.models import FormRequest
+from slotlink.questionnaires.services import form_requests_withdraw
 
 
 class DiaryConflict(Exception):
@@ -85,11 +87,13 @@ def appointment_taken_away(
     link that made it (if it was booked online) moves to "deleted" with `reason` in its
     history: DOMAIN.md deletes the link of an appointment deleted from the diary, and a
     cancelled appointment has left the diary just the same, so the patient's link shows that
-    it cannot be used rather than a booking that no longer stands. (An appointment that held
+    it cannot be used rather than a booking that no longer stands. Its unfinished
+    questionnaires are withdrawn. (An appointment that held
     no time already, e.g. the one a patient moved away from, is not taken away: its link
     stands for the moved appointment.)"""
     now = now or timezone.now()
     appointment_reminders_refresh(appointment=appointment, now=now)
+    form_requests_withdraw(requests=FormRequest.objects.filter(appointment=appointment), now=now)
     actor = Actor.staff(user, reason) if user is not None else Actor(ActorKind.SYSTEM, None, reason)
     booking_link_delete_for_appointment(appointment=appointment, actor=actor, now=now)
 

@@ -1,10 +1,13 @@
 """Making and cancelling appointments from the diary."""
 
+from functools import partial
+
 from django.db import transaction
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, User
+from slotlink.questionnaires.services import appointment_forms_send
 from slotlink.records.services.appointments import (
     STAFF_CANCELLED,
     appointment_save,
@@ -15,9 +18,12 @@ from slotlink.records.services.appointments import (
 @transaction.atomic
 def appointment_create(*, appointment: Appointment, user: User) -> Appointment:
     """A new staff appointment, with its clinical contact (every appointment has one).
-    Raises DiaryConflict when it would overlap another in the therapist's diary."""
+    Raises DiaryConflict when it would overlap another in the therapist's diary. Forms due
+    with the booking go once it is committed (housekeeping's sweep would send them within
+    the minute anyway)."""
     appointment_save(appointment=appointment, user=user)
     ClinicalContact.objects.create(appointment=appointment)
+    transaction.on_commit(partial(appointment_forms_send, appointment_id=appointment.pk))
     return appointment
 
 

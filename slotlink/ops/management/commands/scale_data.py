@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.models import AppointmentType, Language, Role, Service, Therapist, User
+from slotlink.clinic.models import AppointmentType, Role, Service, Therapist, User
 from slotlink.lib.crypto import encrypt
 from slotlink.ops.demo import FIRST_NAMES, drama_mobile
 
@@ -166,7 +166,7 @@ class Command(BaseCommand):
                     drama_mobile(n),
                     "",
                     False,
-                    Language.ENGLISH.value,
+                    "en",
                 )
                 for n in range(count)
             ),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0014_service_active_operator_role'),
+        ('clinic', '0015_patient_alerts_crisis_information'),
     ]
 
     operations = [

@@ -1,0 +1,240 @@
+"""The superuser's forms: a questionnaire's content, which forms go with which appointment
+types, and the crisis information. Each turns what was typed into the domain's definition,
+or into errors saying how to fix it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from slotlink.domain.questionnaires.forms import (
+    Band,
+    DefinitionError,
+    FormDefinition,
+    Option,
+    Question,
+    QuestionKind,
+    Scoring,
+)
+from slotlink.lib.richtext import clean_markdown_source
+from slotlink.questionnaires.models import FormAssignment
+
+KIND_CHOICES = [
+    (QuestionKind.SINGLE_CHOICE.value, "Single choice"),
+    (QuestionKind.YES_NO.value, "Yes or no"),
+    (QuestionKind.SHORT_TEXT.value, "Short text"),
+    (QuestionKind.LONG_TEXT.value, "Long text"),
+    (QuestionKind.NUMBER.value, "Number"),
+    (QuestionKind.DATE.value, "Date"),
+]
+MAX_QUESTIONS = 60
+# "Not at all = 0": a label, then optionally "=" and a whole-number score.
+_OPTION = re.compile(r"^(?P<label>.*?)(?:\s*=\s*(?P<score>-?\d{1,4}))?$")
+# "0-4 Minimal": the lowest and highest totals, then the band's name.
+_BAND = re.compile(r"^(?P<low>-?\d{1,5})\s*(?:-|to)\s*(?P<high>-?\d{1,5})\s+(?P<label>.+)$")
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(label="Question", max_length=500, required=False)
+    kind = forms.ChoiceField(label="Kind", choices=KIND_CHOICES)
+    required = forms.BooleanField(label="Must be answered", required=False, initial=True)
+    options = forms.CharField(
+        label="Answers (single choice)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text='One a line. To score them, add "= score" to every line, e.g. "Often = 2".',
+    )
+    minimum = forms.IntegerField(label="Lowest (number)", required=False)
+    maximum = forms.IntegerField(label="Highest (number)", required=False)
+
+    def is_blank(self) -> bool:
+        return not (self.cleaned_data.get("text") or "").strip()
+
+    def question(self, key: str) -> Question:
+        data = self.cleaned_data
+        kind = QuestionKind(data["kind"])
+        options: tuple[Option, ...] = ()
+        if kind is QuestionKind.SINGLE_CHOICE:
+            options = tuple(
+                _option(f"o{n}", line)
+                for n, line in enumerate(
+                    (line for line in data["options"].splitlines() if line.strip()), start=1
+                )
+            )
+        number = kind is QuestionKind.NUMBER
+        return Question(
+            key=key,
+            kind=kind,
+            text=data["text"],
+            required=bool(data.get("required")),
+            options=options,
+            minimum=data.get("minimum") if number else None,
+            maximum=data.get("maximum") if number else None,
+        )
+
+
+def _option(key: str, line: str) -> Option:
+    match = _OPTION.match(line.strip())
+    assert match is not None  # noqa: S101 - the pattern matches any line
+    score = match.group("score")
+    return Option(key, match.group("label"), None if score is None else int(score))
+
+
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, extra=3, max_num=MAX_QUESTIONS, absolute_max=MAX_QUESTIONS, validate_max=True
+)
+
+
+class FormContentForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100)
+    intro = forms.CharField(
+        label="Introduction",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown before the first question. Markdown; links allowed.",
+    )
+    stem = forms.CharField(
+        label="Shown with every question",
+        required=False,
+        max_length=300,
+        help_text='For example "Over the last 2 weeks, how often…". Optional.',
+    )
+    bands = forms.CharField(
+        label="Severity bands",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='Scored forms only, one a line from the lowest total: "0-4 Minimal".',
+    )
+    caseness_from = forms.IntegerField(
+        label="A clinical case from a total of", required=False, min_value=0
+    )
+
+    def clean_intro(self) -> str:
+        return clean_markdown_source(self.cleaned_data["intro"])
+
+    def definition(self, questions: list[Question]) -> FormDefinition:
+        """The form as typed, or forms.ValidationError saying what to fix."""
+        data = self.cleaned_data
+        bands = []
+        for line in (line.strip() for line in data["bands"].splitlines()):
+            if not line:
+                continue
+            match = _BAND.match(line)
+            if match is None:
+                raise forms.ValidationError(
+                    "Write each band as the lowest and highest total, then its name: "
+                    f'"0-4 Minimal" (not "{line}").'
+                )
+            bands.append(Band(int(match["low"]), int(match["high"]), match["label"]))
+        try:
+            return FormDefinition(
+                name=data["name"],
+                intro=data["intro"],
+                stem=data["stem"],
+                questions=tuple(questions),
+                scoring=Scoring(bands=tuple(bands), caseness_from=data.get("caseness_from")),
+            )
+        except DefinitionError as problem:
+            raise forms.ValidationError(sentence(str(problem))) from None
+
+
+def sentence(text: str) -> str:
+    text = text.replace("question q", "question ").replace("Option key 'o", "answer '")
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def initial_questions(definition: FormDefinition) -> list[dict[str, Any]]:
+    """What the question rows show for a saved definition."""
+    rows = []
+    for question in definition.questions:
+        options = "\n".join(
+            option.label if option.score is None else f"{option.label} = {option.score}"
+            for option in question.options
+        )
+        rows.append(
+            {
+                "text": question.text,
+                "kind": str(question.kind),
+                "required": question.required,
+                "options": options,
+                "minimum": question.minimum,
+                "maximum": question.maximum,
+            }
+        )
+    return rows
+
+
+def initial_content(definition: FormDefinition) -> dict[str, Any]:
+    return {
+        "name": definition.name,
+        "intro": definition.intro,
+        "stem": definition.stem,
+        "bands": "\n".join(f"{b.low}-{b.high} {b.label}" for b in definition.scoring.bands),
+        "caseness_from": definition.scoring.caseness_from,
+    }
+
+
+WHEN_NOT = ""
+WHEN_BOOKING = "booking"
+WHEN_BEFORE = "before"
+WHEN_CHOICES = [
+    (WHEN_NOT, "Not sent"),
+    (WHEN_BOOKING, "With the booking confirmation"),
+    (WHEN_BEFORE, "Hours before the appointment:"),
+]
+
+
+class AssignmentForm(forms.Form):
+    """When one form goes with one appointment type."""
+
+    when = forms.ChoiceField(choices=WHEN_CHOICES, required=False)
+    hours = forms.IntegerField(required=False, min_value=1, max_value=24 * 28)
+
+    def __init__(self, *args: Any, type_name: str, form_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["when"].label = f"{form_name} for {type_name}"
+        self.fields["hours"].label = f"Hours before, {form_name} for {type_name}"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("when") == WHEN_BEFORE and not data.get("hours"):
+            self.add_error("hours", "Enter how many hours before the appointment, from 1.")
+        return data
+
+    def chosen(self) -> tuple[bool, int | None]:
+        """(sent at all, hours before or None for with the booking)."""
+        when = self.cleaned_data.get("when")
+        if when == WHEN_BOOKING:
+            return True, None
+        if when == WHEN_BEFORE:
+            return True, self.cleaned_data["hours"]
+        return False, None
+
+
+def assignment_initial(assignment: FormAssignment | None) -> dict[str, Any]:
+    if assignment is None:
+        return {"when": WHEN_NOT}
+    if assignment.hours_before is None:
+        return {"when": WHEN_BOOKING}
+    return {"when": WHEN_BEFORE, "hours": assignment.hours_before}
+
+
+class CrisisForm(forms.Form):
+    crisis_information = forms.CharField(
+        label="Your service's crisis information",
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=(
+            "Shown after NHS 111 and 999 to a patient whose answers show they may be at risk, "
+            "e.g. your crisis line and opening hours. Markdown; links allowed."
+        ),
+    )
+
+    def clean_crisis_information(self) -> str:
+        return clean_markdown_source(self.cleaned_data["crisis_information"])
