@@ -39,7 +39,7 @@ LAYERS = "Layers: each app imports only from the layers below it BROKEN"
         ("audit/models.py", "slotlink.booking.models", LAYERS),
         ("messaging/models.py", "slotlink.booking.models", LAYERS),
         ("clinic/models.py", "slotlink.booking.models", LAYERS),
-        ("clinic/views.py", "slotlink.records.services.patients", LAYERS),
+        ("clinic/views/__init__.py", "slotlink.records.services.patients", LAYERS),
         ("booking/links/views.py", "slotlink.portal.presenters", LAYERS),
         ("booking/models.py", "slotlink.ops.models", LAYERS),
         ("records/services/patients.py", "slotlink.api.services", LAYERS),

@@ -27,17 +27,13 @@ from slotlink.api.fhir.selectors import (
 )
 from slotlink.booking.links.services import BookingError, booking_link_send_or_show
 from slotlink.booking.models import BroadcastRule
-from slotlink.clinic.models import Patient
+from slotlink.clinic.models import Language, Patient
 from slotlink.clinic.selectors import is_valid_nhs_number
+from slotlink.clinic.services.setup import DuplicateNhsNumber, PatientIdentity, patient_create
 from slotlink.records.forms import PatientRecordForm
-from slotlink.records.services.patients import (
-    Identity,
-    PatientClash,
-    RecordChange,
-    patient_create,
-    patient_identity_update,
-    patient_record_update,
-)
+from slotlink.records.services.patients import RecordChange, patient_details_update
+
+DUPLICATE = "Another patient of this service has that NHS number."
 
 
 def _patient(call: Call, patient_id: str) -> Patient:
@@ -85,7 +81,9 @@ def patient_search(call: Call) -> Answer:
     return searchset(call, found, _patient_search(call, found), _patient_resources)
 
 
-def _record_values(resource: Resource) -> tuple[Identity, RecordChange]:
+def _record_values(resource: Resource, language: str) -> tuple[PatientIdentity, RecordChange]:
+    """The record's values from the resource; FHIR carries no language we read, so the
+    patient's preferred language stays as it is (English for a new patient)."""
     values = mappers.patient_values(resource)
     if values.nhs_number and not is_valid_nhs_number(values.nhs_number):
         raise unprocessable(f"{values.nhs_number!r} is not a valid NHS number.")
@@ -100,11 +98,12 @@ def _record_values(resource: Resource) -> tuple[Identity, RecordChange]:
     if not form.is_valid():
         field, messages = next(iter(form.errors.items()))
         raise unprocessable(f"{field}: {messages[0]}")
-    identity = Identity(
+    identity = PatientIdentity(
         first_name=values.first_name,
         last_name=values.last_name,
         date_of_birth=values.date_of_birth,
         nhs_number=values.nhs_number,
+        preferred_language=language,
     )
     change = RecordChange(
         mobile=form.cleaned_data["mobile"],
@@ -120,16 +119,19 @@ def patient_post(call: Call) -> Answer:
     existing = _if_none_exist(call)
     if existing is not None:
         return existing
-    identity, change = _record_values(resource)
+    identity, change = _record_values(resource, Language.ENGLISH)
     try:
         patient = patient_create(
-            service=call.client.service,
+            service_id=call.client.service_id,
             identity=identity,
-            change=change,
+            mobile=change.mobile,
+            email=change.email,
+            do_not_sms=change.do_not_sms,
+            discharged=change.discharged,
             user=call.client.acting_user,
         )
-    except PatientClash as clash:
-        raise FhirError(409, "duplicate", str(clash)) from None
+    except DuplicateNhsNumber:
+        raise FhirError(409, "duplicate", DUPLICATE) from None
     return created(call, _patient_resources(call, [patient])[0], patient.pk)
 
 
@@ -165,13 +167,13 @@ def patient_update(call: Call, patient_id: str) -> Answer:
     if str(resource.get("id")) != patient_id:
         raise invalid("The resource's id must be the id in the URL.")
     version_check(call, _patient_resources(call, [patient])[0])
-    identity, change = _record_values(resource)
-    user = call.client.acting_user
+    identity, change = _record_values(resource, patient.preferred_language)
     try:
-        patient_identity_update(patient=patient, identity=identity, user=user)
-    except PatientClash as clash:
-        raise FhirError(409, "duplicate", str(clash)) from None
-    patient_record_update(patient=patient, change=change, user=user)
+        patient_details_update(
+            patient=patient, identity=identity, change=change, user=call.client.acting_user
+        )
+    except DuplicateNhsNumber:
+        raise FhirError(409, "duplicate", DUPLICATE) from None
     updated = _patient_resources(call, [patient])[0]
     return Answer(updated, patient_id=patient.pk)
 

@@ -1,7 +1,7 @@
 """Write-side operations on the patient record."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,7 +10,12 @@ from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.booking.links.services import Actor, booking_link_expire
 from slotlink.booking.models import BookingLink
-from slotlink.clinic.models import Patient, Service, User
+from slotlink.clinic.models import Patient, User
+from slotlink.clinic.services.setup import (
+    DuplicateNhsNumber,
+    PatientIdentity,
+    patient_identity_set,
+)
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.messaging.services import patient_texts_follow_number, patient_texts_stop
 
@@ -25,6 +30,43 @@ class RecordChange:
     email: str
     discharged: bool
     do_not_sms: bool
+
+
+def patient_details_update(
+    *,
+    patient: Patient,
+    identity: PatientIdentity,
+    change: RecordChange,
+    user: User,
+    now: datetime | None = None,
+) -> int:
+    """Correct who the patient is (name, date of birth, NHS number, language) as well as
+    their contact details and flags (see patient_record_update). Raises DuplicateNhsNumber
+    when another patient of the service has the NHS number."""
+    try:
+        with transaction.atomic():
+            locked = Patient.objects.select_for_update().get(pk=patient.pk)
+            changed = patient_identity_set(patient=locked, identity=identity)
+            if changed:
+                locked.save(update_fields=[name.replace(" ", "_") for name in changed])
+                audit_record(
+                    action=AuditAction.PATIENT_UPDATED,
+                    by=user,
+                    subject=locked,
+                    patient_id=locked.pk,
+                    service_id=locked.service_id,
+                    details={"fields": changed},
+                    now=now,
+                )
+            return patient_record_update(patient=patient, change=change, user=user, now=now)
+    except IntegrityError as error:
+        if (
+            Patient.objects.filter(service_id=patient.service_id, nhs_number=identity.nhs_number)
+            .exclude(pk=patient.pk)
+            .exists()
+        ):
+            raise DuplicateNhsNumber from error
+        raise
 
 
 @transaction.atomic
@@ -88,80 +130,3 @@ def patient_links_expire(*, patient: Patient, user: User, reason: str, now: date
         booking_link_expire(link=link, actor=Actor.staff(user, reason), now=now)
         for link in live.order_by("pk")
     )
-
-
-class PatientClash(Exception):
-    """Another patient of the service already has this NHS number."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    first_name: str
-    last_name: str
-    date_of_birth: date
-    nhs_number: str
-
-
-@transaction.atomic
-def patient_create(
-    *, service: Service, identity: Identity, change: RecordChange, user: User
-) -> Patient:
-    """A new patient on the service's caseload (from a record system: staff add patients
-    there). Raises PatientClash when the NHS number is another patient's."""
-    now = timezone.now()
-    patient = Patient(
-        service=service,
-        first_name=identity.first_name,
-        last_name=identity.last_name,
-        date_of_birth=identity.date_of_birth,
-        nhs_number=identity.nhs_number,
-        mobile=change.mobile,
-        email=change.email,
-        do_not_sms=change.do_not_sms,
-        discharged_at=now if change.discharged else None,
-    )
-    try:
-        with transaction.atomic():
-            patient.save()
-    except IntegrityError:
-        raise PatientClash("Another patient of this service has that NHS number.") from None
-    audit_record(
-        action=AuditAction.PATIENT_CREATED,
-        by=user,
-        subject=patient,
-        patient_id=patient.pk,
-        service_id=service.pk,
-        now=now,
-    )
-    return patient
-
-
-@transaction.atomic
-def patient_identity_update(*, patient: Patient, identity: Identity, user: User) -> None:
-    """Correct the patient's name, date of birth or NHS number. Raises PatientClash when the
-    NHS number is another patient's."""
-    locked = Patient.objects.select_for_update().get(pk=patient.pk)
-    changed = [
-        name
-        for name in ("first_name", "last_name", "date_of_birth", "nhs_number")
-        if getattr(locked, name) != getattr(identity, name)
-    ]
-    if not changed:
-        return
-    for name in changed:
-        setattr(locked, name, getattr(identity, name))
-    try:
-        with transaction.atomic():
-            locked.save(update_fields=changed)
-    except IntegrityError:
-        raise PatientClash("Another patient of this service has that NHS number.") from None
-    # Which details changed, never their values.
-    audit_record(
-        action=AuditAction.PATIENT_UPDATED,
-        by=user,
-        subject=locked,
-        patient_id=locked.pk,
-        service_id=locked.service_id,
-        details={"fields": [name.replace("_", " ") for name in changed]},
-    )
-    patient.refresh_from_db()
