@@ -156,6 +156,47 @@ def _time_confirms(base: dict[str, object], tokens: list[str], starts: list[date
     emit({"name": "confirm", **base, **timings.summary(), "queries": confirm_queries, **load()})
 
 
+def _time_fhir_slot_search(base: dict[str, object], service: Service, rule: BroadcastRule) -> None:
+    """A record system's first page of free Slots over the rule's whole window (issue 17):
+    every therapist's diary computed by the engine, then paged; the request comes through the
+    whole API door (token, scope, rate limit, audit row, R4 check of the Bundle)."""
+    import base64
+    import json
+
+    from django.test import Client
+
+    from slotlink.api.models import ApiClient
+    from slotlink.api.services import api_client_create
+
+    made = api_client_create(service=service, name="Bench EPR", scopes="system/Slot.read")
+    ApiClient.objects.filter(pk=made.client.pk).update(requests_per_minute=100_000)
+    basic = base64.b64encode(f"{made.client_id}:{made.client_secret}".encode()).decode()
+    http = Client()
+    answer = http.post(
+        "/oauth/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+    )
+    _expect(answer, 200)
+    bearer = f"Bearer {json.loads(answer.content)['access_token']}"
+    url = f"/fhir/R4/Slot?service-type={rule.pk}&status=free&_count=50"
+
+    def search() -> None:
+        _expect(http.get(url, HTTP_AUTHORIZATION=bearer), 200)
+
+    search()
+    total = json.loads(http.get(url, HTTP_AUTHORIZATION=bearer).content)["total"]
+    timings = repeat(search, min_runs=MIN_RUNS, max_runs=300, budget_s=PAGE_BUDGET_S)
+    emit(
+        {
+            "name": "fhir_slot_search",
+            **base,
+            **timings.summary(),
+            "slots": total,
+            "queries": _queries(search),
+            **load(),
+        }
+    )
+
+
 def _measure_size(vendor: str, therapists: int, weeks: int) -> None:
     from django.utils import timezone
 
@@ -177,6 +218,7 @@ def _measure_size(vendor: str, therapists: int, weeks: int) -> None:
     _time_pages(base, tokens[0], days[len(days) // 2], only_times=only_times)
     if not only_times:
         _time_confirms(base, tokens[1:], starts)
+        _time_fhir_slot_search(base, service, rule)
 
 
 def inside(vendor: str) -> None:

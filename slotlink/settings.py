@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "oauth2_provider",
     "slotlink.clinic",
     "slotlink.booking",
     "slotlink.questionnaires",
@@ -99,7 +100,30 @@ INSTALLED_APPS = [
     "slotlink.audit",
     "slotlink.accounts",
     "slotlink.ops",
+    "slotlink.api",
 ]
+
+# The FHIR API's OAuth 2.0 server (django-oauth-toolkit; slotlink/api, ADR 9). Clients use the
+# client-credentials grant only; their secrets are stored hashed (Django's password hashers)
+# and access tokens only as a SHA-256 checksum, never in plain.
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "slotlink.api.scopes.ClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,  # nosec B105 - a lifetime, not a secret
+    # The OAuth 2.0 security best practice (RFC 9700) throughout: no implicit or password
+    # grant, tokens never in URLs, refresh-token replay detected, https redirects only (none
+    # of which client credentials use, so nothing is left half-open).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # nosec B105 - a switch, not a secret
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # nosec B105 - a switch, not a secret
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+# Its application model (its default), named here because the api app's migration depends on
+# it by this setting, which makemigrations looks up.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
 MIDDLEWARE = [
     # First: /healthz, /readyz and /metrics, answered before anything else (see ops.middleware).

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("slotlink.messaging.urls")),
     path("", include("slotlink.clinic.audit_urls")),
     path("", include("slotlink.accounts.urls")),
+    path("", include("slotlink.api.urls")),
     path("", include("slotlink.accounts.operator_urls")),
 ]
 # Patients and staff share it: in the patient's language where one was chosen.

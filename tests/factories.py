@@ -121,3 +121,14 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     appointment_type = factory.SubFactory(
         AppointmentTypeFactory, service=factory.SelfAttribute("..service")
     )
+
+
+def patient_identity_form(patient: Patient) -> dict[str, str]:
+    """Who the patient is, as the edit form an admin sees sends it back unchanged."""
+    return {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "nhs_number": patient.nhs_number,
+        "preferred_language": patient.preferred_language,
+    }

@@ -14,11 +14,27 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from slotlink.accounts.models import SetPasswordLink
+from slotlink.api.models import ApiClient
+from slotlink.api.services import api_client_create
 from slotlink.booking.appointments.services import booking_link_book
 from slotlink.booking.invitations.services import bulk_invitation_prepare_selection
 from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import LINK_ABOUT, BookingLink, BroadcastRule, BulkInvitation
-from slotlink.clinic.models import Appointment, InternalMessage, PatientAlert, Role, Service, User
+from slotlink.clinic.models import (
+    Appointment,
+    AppointmentType,
+    DiaryChange,
+    DiaryChangeKind,
+    InternalMessage,
+    Patient,
+    PatientAlert,
+    Role,
+    Service,
+    Team,
+    Therapist,
+    User,
+    WorkingPattern,
+)
 from slotlink.domain.questionnaires.forms import FormDefinition, Question, QuestionKind
 from slotlink.messaging.models import MessageStatus, OutboundMessage
 from slotlink.messaging.services import internal_message_send
@@ -49,6 +65,10 @@ NOT_STAFF = {
     "accounts:set_password",
     "messaging:notify_callback",
     "messaging:twilio_callback",
+    # The FHIR API and its OAuth token endpoint: bearer tokens, not logins (tests/api).
+    "api:oauth_token",
+    "api:fhir_metadata",
+    "api:fhir_type",
 }
 # The notices (help:) are public: the same for every patient, naming only the service.
 NOT_STAFF_NAMESPACES = {"manage", "forms", "help"}
@@ -70,6 +90,7 @@ class Route:
     roles: tuple[Role, ...]
     method: str = "get"
     record: str = ""  # which kind of record the <pk> names, if any
+    args: tuple[str, ...] = ()  # for a page without a record: what its URL needs
 
 
 # Staff URLs that name one record: the record kind, who may use them and how.
@@ -95,6 +116,17 @@ RECORD_ROUTES = {
     "messaging:retry": Route(ADMINS, "post", "message"),
     "messaging:inbox_message": Route(EVERYONE, record="inbox"),
     "audit:patient_trail": Route(ADMINS, record="patient"),
+    "api:client_rotate": Route(SUPERUSERS, "post", "api_client"),
+    "api:client_revoke": Route(SUPERUSERS, "post", "api_client"),
+    "clinic:therapist_edit": Route(ADMINS, record="therapist"),
+    "clinic:therapist_pattern": Route(ADMINS, record="therapist"),
+    "clinic:pattern_preview": Route(ADMINS, "post", "therapist"),
+    "clinic:pattern_end": Route(ADMINS, "post", "pattern"),
+    "clinic:diary_changes": Route(ADMINS, record="therapist"),
+    "clinic:diary_change": Route(ADMINS, record="change"),
+    "clinic:diary_change_delete": Route(ADMINS, "post", "change"),
+    "clinic:team_edit": Route(ADMINS, record="team"),
+    "clinic:appointment_type_edit": Route(ADMINS, record="appointment_type"),
     "records:questionnaires": Route(EVERYONE, record="patient"),
     "records:form_response": Route(EVERYONE, record="form_request"),
     "records:alert_acknowledge": Route((Role.THERAPIST, Role.SUPERUSER), "post", "alert"),
@@ -129,6 +161,18 @@ PAGE_ROUTES = {
     "accounts:two_factor": Route(EVERYONE),
     "accounts:two_factor_setup": Route(EVERYONE),
     "accounts:logout_everywhere": Route(EVERYONE, "post"),
+    "api:clients": Route(SUPERUSERS),
+    "clinic:therapist_list": Route(ADMINS),
+    "clinic:therapist_new": Route(ADMINS),
+    "clinic:team_list": Route(ADMINS),
+    "clinic:team_new": Route(ADMINS),
+    "clinic:appointment_type_list": Route(ADMINS),
+    "clinic:appointment_type_new": Route(ADMINS),
+    "clinic:import_start": Route(ADMINS),
+    "clinic:import_upload": Route(ADMINS, "post", args=("patients",)),
+    "clinic:import_confirm": Route(ADMINS, "post", args=("patients",)),
+    "clinic:import_example": Route(ADMINS, args=("therapists",)),
+    "records:patient_new": Route(ADMINS),
     "questionnaires:form_list": Route(SUPERUSERS),
     "questionnaires:form_new": Route(SUPERUSERS),
     "questionnaires:assignments": Route(SUPERUSERS),
@@ -188,6 +232,20 @@ FORM = {
     "email": "",
     "title": "Changed by a stranger",
     "name": "Changed by a stranger",
+    "first_name": "Changed",
+    "last_name": "By a stranger",
+    "date_of_birth": "1990-04-12",
+    "preferred_language": "en",
+    "kind": "leave",
+    "first_day": "2026-12-21",
+    "note": "Changed by a stranger",
+    "last_day": "2026-12-07",
+    "weekday": "0",
+    "end_time": "17:00",
+    "every_weeks": "1",
+    "effective_from": "2026-12-07",
+    "action": "save",
+    "payload": "First name,Last name,Date of birth\r\nChanged,Stranger,12/04/1990\r\n",
     "crisis_information": "Changed by a stranger",
     "q-TOTAL_FORMS": "1",
     "q-INITIAL_FORMS": "0",
@@ -206,6 +264,12 @@ class Records:
     spare_rule: int
     bulk: int
     message: int
+    api_client: int
+    therapist: int
+    pattern: int
+    change: int
+    team: int
+    appointment_type: int
     form_request: int
     alert: int
     own_form: int
@@ -214,7 +278,7 @@ class Records:
     def url(self, name: str, user: User | None = None) -> str:
         route = ALL_ROUTES[name]
         if not route.record:
-            return reverse(name)
+            return reverse(name, args=route.args)
         if route.record == "inbox":
             return reverse(name, args=[self.inbox_for(user)])
         if route.record == "form_request":
@@ -254,6 +318,16 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
     )
     message = OutboundMessage.objects.filter(about_kind=LINK_ABOUT, about_id=live.pk).get()
     OutboundMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+    therapist = clinic.therapists[0]
+    team = Team.objects.create(service=clinic.service, name="North")
+    team.therapists.add(therapist)
+    change = DiaryChange.objects.create(
+        therapist=therapist,
+        kind=DiaryChangeKind.LEAVE,
+        start=datetime(2026, 12, 14, tzinfo=UTC),
+        end=datetime(2026, 12, 15, tzinfo=UTC),
+        note="Annual leave",
+    )
     [phq9, _] = builtin_forms_ensure()
     FormAssignment.objects.create(
         service=clinic.service,
@@ -289,6 +363,14 @@ def records(clinic: Clinic, frozen_now: object) -> Records:
         spare_rule=spare.pk,
         bulk=bulk.pk,
         message=message.pk,
+        api_client=api_client_create(
+            service=clinic.service, name="Record system", scopes="system/Slot.read"
+        ).client.pk,
+        therapist=therapist.pk,
+        pattern=therapist.working_patterns.first().pk,
+        change=change.pk,
+        team=team.pk,
+        appointment_type=clinic.rule.appointment_type_id,
         form_request=form_request.pk,
         alert=alert.pk,
         own_form=own_form.pk,
@@ -307,6 +389,14 @@ def state(records: Records) -> tuple[object, ...]:
         OutboundMessage.objects.get(pk=records.message).status,
         OutboundMessage.objects.count(),
         records.clinic.patient.__class__.objects.get(pk=records.patient).mobile,
+        list(ApiClient.objects.values_list("pk", "revoked_at", "secret_rotated_at")),
+        # The set-up pages' records.
+        list(Therapist.objects.order_by("pk").values_list("pk", "name", "active", "user")),
+        list(WorkingPattern.objects.order_by("pk").values_list("pk", "effective_to")),
+        list(DiaryChange.objects.order_by("pk").values_list("pk", "start", "end")),
+        list(Team.objects.order_by("pk").values_list("pk", "name", "therapists")),
+        list(AppointmentType.objects.order_by("pk").values_list("pk", "name", "medium")),
+        list(Patient.objects.order_by("pk").values_list("pk", "first_name", "nhs_number")),
         list(PatientAlert.objects.order_by("pk").values_list("pk", "acknowledged_at")),
         list(Form.objects.order_by("pk").values_list("pk", "name", "active")),
         list(FormVersion.objects.order_by("pk").values_list("pk", "fingerprint")),

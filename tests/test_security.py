@@ -87,6 +87,9 @@ NOT_STAFF = (
     "s/",
     "account/set-password/",
 )
+# The FHIR API and its token endpoint answer with OAuth 2.0 bearer tokens, not a login page
+# (tests/api).
+NOT_STAFF += ("fhir/", "^fhir/", "oauth/")
 
 
 def staff_routes() -> list[str]:

@@ -4,6 +4,7 @@ Called explicitly by the services and views that do or show the thing audited (n
 signals), inside their transaction, so an action and its audit row are committed together or
 not at all."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +59,52 @@ def audit_record(
     `subject` (or to the record named by object_type and object_id), concerning a patient of a
     service. Raises ValueError for details that must never be logged (dates of birth, codes,
     tokens…)."""
+    if subject is not None:
+        object_type = object_type or _object_type(subject)
+        object_id = subject.pk
+    event = _event(action, by, object_type, object_id, patient_id, service_id, details, now)
+    event.save()
+    return event
+
+
+def audit_record_each(
+    *,
+    action: AuditAction,
+    by: AbstractBaseUser,
+    subjects: Sequence[models.Model],
+    service_id: int,
+    are_patients: bool = False,
+    details: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """audit_record for each of many records one member of staff acted on at once (an
+    import), written in one statement: one row per record, as if recorded one by one."""
+    moment = now or timezone.now()
+    AuditEvent.objects.bulk_create(
+        _event(
+            action,
+            by,
+            _object_type(subject),
+            subject.pk,
+            subject.pk if are_patients else None,
+            service_id,
+            details,
+            moment,
+        )
+        for subject in subjects
+    )
+
+
+def _event(
+    action: AuditAction,
+    by: AbstractBaseUser | Who,
+    object_type: str,
+    object_id: int | str | None,
+    patient_id: int | None,
+    service_id: int | None,
+    details: dict[str, Any] | None,
+    now: datetime | None,
+) -> AuditEvent:
     if isinstance(by, AbstractBaseUser):
         actor: AbstractBaseUser | None = by
         kind = Who.STAFF
@@ -65,10 +112,7 @@ def audit_record(
         actor, kind = None, by
         if kind == Who.STAFF:
             raise ValueError("A staff action must name the member of staff")
-    if subject is not None:
-        object_type = object_type or _object_type(subject)
-        object_id = subject.pk
-    return AuditEvent.objects.create(
+    return AuditEvent(
         occurred_at=now or timezone.now(),
         actor_kind=kind,
         actor_id=actor.pk if actor else None,

@@ -170,28 +170,31 @@ class Team(models.Model):
         return self.name
 
 
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
 class WorkingPattern(models.Model):
     """A recurring weekly working session, in the service's local time."""
 
     therapist = models.ForeignKey(
         Therapist, on_delete=models.CASCADE, related_name="working_patterns"
     )
-    weekday = models.PositiveSmallIntegerField(
-        choices=[
-            (0, "Monday"),
-            (1, "Tuesday"),
-            (2, "Wednesday"),
-            (3, "Thursday"),
-            (4, "Friday"),
-            (5, "Saturday"),
-            (6, "Sunday"),
-        ]
-    )
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
     start_time = models.TimeField()
     end_time = models.TimeField()
     effective_from = models.DateField()
     effective_to = models.DateField(null=True, blank=True)
     every_weeks = models.PositiveSmallIntegerField(default=1)
+    # Patients booking online are offered only these shifts; staff may book into any.
+    online_bookable = models.BooleanField("Bookable online", default=True)
 
     class Meta:
         constraints = [
@@ -278,20 +281,22 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
-class AppointmentType(models.Model):
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointment_types")
-    name = models.CharField(max_length=100)
-    duration_minutes = models.PositiveSmallIntegerField(default=60)
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class Medium(models.TextChoices):
     # Patients read these too, in their language.
     FACE_TO_FACE = "face_to_face", pgettext_lazy("appointment medium", "Face to face")
     TELEPHONE = "telephone", pgettext_lazy("appointment medium", "Telephone")
     VIDEO = "video", pgettext_lazy("appointment medium", "Video")
+
+
+class AppointmentType(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointment_types")
+    name = models.CharField(max_length=100)
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    # New appointments of this type start with this medium (staff may change it).
+    medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.FACE_TO_FACE)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AppointmentStatus(models.TextChoices):

@@ -15,9 +15,11 @@ from slotlink.clinic.models import (
     Service,
     SettingsChange,
     Source,
+    Therapist,
     WorkingPattern,
 )
-from slotlink.domain.weeks import in_working_week
+from slotlink.clinic.onboarding import Row
+from slotlink.domain.weeks import works_on
 from slotlink.lib.crypto import decrypt
 from slotlink.lib.formatting import staff_datetime
 
@@ -66,8 +68,9 @@ class DiaryWeek:
         for day in days:
             day.today = day.day == today
             for p in sorted(patterns, key=lambda p: p.start_time):
-                if _pattern_applies(p, day.day):
-                    day.working.append(f"{p.start_time:%H:%M}–{p.end_time:%H:%M}")
+                if pattern_applies(p, day.day):
+                    staff_only = "" if p.online_bookable else " (staff only)"
+                    day.working.append(f"{p.start_time:%H:%M}–{p.end_time:%H:%M}{staff_only}")
         for appt in appointments:
             local_start = appt.start.astimezone(zone)
             index = (local_start.date() - monday).days
@@ -77,12 +80,15 @@ class DiaryWeek:
         return cls(monday=monday, label=f"{monday:%d %b} – {sunday:%d %b %Y}", days=days)
 
 
-def _pattern_applies(pattern: WorkingPattern, day: date) -> bool:
-    if day.weekday() != pattern.weekday or day < pattern.effective_from:
-        return False
-    if pattern.effective_to and day > pattern.effective_to:
-        return False
-    return in_working_week(day.toordinal(), pattern.effective_from.toordinal(), pattern.every_weeks)
+def pattern_applies(pattern: WorkingPattern, day: date) -> bool:
+    to = pattern.effective_to
+    return works_on(
+        day.toordinal(),
+        pattern.weekday,
+        pattern.effective_from.toordinal(),
+        None if to is None else to.toordinal(),
+        pattern.every_weeks,
+    )
 
 
 def _entry(appt: Appointment, zone: ZoneInfo) -> DiaryEntry:
@@ -192,4 +198,43 @@ class AuditRow:
             action=label,
             record=record,
             details=details,
+        )
+
+
+@dataclass(frozen=True)
+class ImportRowView:
+    """One row of an uploaded CSV file as the preview shows it: its cells in the file's
+    column order, and what will happen to it."""
+
+    number: int
+    cells: list[str]
+    problems: list[str]
+    warnings: list[str]
+
+    @classmethod
+    def of(cls, row: Row, keys: list[str]) -> "ImportRowView":
+        return cls(
+            number=row.number,
+            cells=[row.cells.get(key, "") for key in keys],
+            problems=row.problems,
+            warnings=row.warnings,
+        )
+
+
+@dataclass(frozen=True)
+class TherapistRow:
+    pk: int
+    name: str
+    account: str
+    teams: str
+    active: bool
+
+    @classmethod
+    def of(cls, therapist: Therapist) -> "TherapistRow":
+        return cls(
+            pk=therapist.pk,
+            name=therapist.name,
+            account=therapist.user.username if therapist.user else "",
+            teams=", ".join(team.name for team in therapist.teams.all()),
+            active=therapist.active,
         )

@@ -8,7 +8,18 @@ import nhs_number
 from django.db.models import Q, QuerySet
 
 from slotlink.clinic.access import service_id_of
-from slotlink.clinic.models import Appointment, Patient, PatientAlert, Therapist, User
+from slotlink.clinic.models import (
+    TIME_HOLDING,
+    Appointment,
+    AppointmentType,
+    DiaryChange,
+    Patient,
+    PatientAlert,
+    Team,
+    Therapist,
+    User,
+    WorkingPattern,
+)
 from slotlink.lib.formatting import mobile_text, nhs_number_text
 
 
@@ -18,6 +29,54 @@ def patients_for(user: User) -> QuerySet[Patient]:
 
 def therapists_for(user: User) -> QuerySet[Therapist]:
     return Therapist.objects.filter(service_id=service_id_of(user), active=True)
+
+
+def all_therapists_for(user: User) -> QuerySet[Therapist]:
+    """Active and inactive: the set-up pages show both."""
+    return Therapist.objects.filter(service_id=service_id_of(user))
+
+
+def teams_for(user: User) -> QuerySet[Team]:
+    return Team.objects.filter(service_id=service_id_of(user))
+
+
+def appointment_types_for(user: User) -> QuerySet[AppointmentType]:
+    return AppointmentType.objects.filter(service_id=service_id_of(user)).order_by("name")
+
+
+def patterns_for(user: User) -> QuerySet[WorkingPattern]:
+    return WorkingPattern.objects.filter(therapist__service_id=service_id_of(user))
+
+
+def diary_changes_for(user: User) -> QuerySet[DiaryChange]:
+    return DiaryChange.objects.filter(therapist__service_id=service_id_of(user))
+
+
+def appointments_in_change(change: DiaryChange) -> QuerySet[Appointment]:
+    """The appointments still holding the therapist's time during the change: after leave is
+    added, the ones staff need to move."""
+    return (
+        Appointment.objects.filter(
+            therapist_id=change.therapist_id,
+            status__in=TIME_HOLDING,
+            start__lt=change.end,
+            end__gt=change.start,
+        )
+        .select_related("patient", "appointment_type")
+        .order_by("start")
+    )
+
+
+def patients_alike(
+    service_id: int, first_name: str, last_name: str, born: date, other_than: int | None
+) -> QuerySet[Patient]:
+    """Patients with the same name and date of birth: perhaps the same person twice."""
+    return Patient.objects.filter(
+        service_id=service_id,
+        first_name__iexact=first_name.strip(),
+        last_name__iexact=last_name.strip(),
+        date_of_birth=born,
+    ).exclude(pk=other_than or 0)
 
 
 def appointments_for(user: User) -> QuerySet[Appointment]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import operator
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from itertools import chain, compress, islice
@@ -179,6 +179,19 @@ def available_times(
     if ceiling.find(1) < 0:
         return []
     return calendar.collect(calendar.offer(diaries, until=ceiling.__eq__))
+
+
+def each_therapists_times(
+    diaries: Iterable[TherapistDiary], query: SlotQuery
+) -> Iterator[tuple[int, list[datetime]]]:
+    """(therapist id, available_times([diary], query)) for each diary in turn: the starts each
+    therapist could take on their own, from one calendar built once for all of them."""
+    calendar = _Calendar.for_query(query)
+    for diary in diaries:
+        yield (
+            diary.therapist_id,
+            [] if calendar is None else calendar.collect(calendar.offer([diary])),
+        )
 
 
 def offered_days(

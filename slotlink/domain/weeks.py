@@ -20,3 +20,15 @@ def first_working_day(on_or_after: int, weekday: int, effective_from: int, every
     day = on_or_after + (weekday - (on_or_after + 6) % 7) % 7
     weeks_off = (monday_of(day) - monday_of(effective_from)) // 7 % every_weeks
     return day + 7 * (-weeks_off % every_weeks)
+
+
+def works_on(
+    day: int, weekday: int, effective_from: int, effective_to: int | None, every_weeks: int
+) -> bool:
+    """Whether a pattern (weekday 0 = Monday, in effect from/to those days inclusive, every
+    n weeks) gives a shift on `day`: what the diary shows, and the days the engine expands."""
+    if (day + 6) % 7 != weekday or day < effective_from:
+        return False
+    if effective_to is not None and day > effective_to:
+        return False
+    return in_working_week(day, effective_from, every_weeks)

@@ -12,6 +12,9 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 
+import nhs_number
+import phonenumbers
+
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # 2026-12-08T11:00:00+00:00 and the like: digits, separators and an offset, nothing wider.
@@ -71,3 +74,48 @@ def bounded_argument(low: int, high: int) -> Callable[[str], int]:
         return number
 
     return parse
+
+
+_NHS_NUMBER = re.compile(r"[0-9]{10}")
+_SPACING = re.compile(r"[\s-]")
+
+
+def nhs_number_of(raw: str) -> str | None:
+    """Ten digits with the right check digit (spaces and hyphens allowed between them)."""
+    digits = _SPACING.sub("", raw)
+    if not _NHS_NUMBER.fullmatch(digits) or not nhs_number.is_valid(digits):
+        return None
+    return digits
+
+
+def uk_mobile(raw: str) -> str | None:
+    """A UK mobile number in E.164 (+447700900123) from the ways people write one."""
+    try:
+        number = phonenumbers.parse(raw.strip()[:30], "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    # "Possible", not "valid": the drama range used in demos is not issued, so not valid.
+    if (
+        number.country_code != 44
+        or not str(number.national_number).startswith("7")
+        or not phonenumbers.is_possible_number(number)
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PERSON_DAY = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
+
+
+def person_day(raw: str, earliest: date, latest: date) -> date | None:
+    """A day as people and spreadsheets write it in the UK (8/12/2026, 08-12-2026) or as ISO
+    (2026-12-08), from earliest to latest."""
+    text = raw.strip()
+    if found := _PERSON_DAY.fullmatch(text):
+        day, month, year = (int(part) for part in found.groups())
+        try:
+            value = date(year, month, day)
+        except ValueError:
+            return None
+        return value if earliest <= value <= latest else None
+    return iso_day(text, earliest, latest)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from slotlink.api.services import api_housekeeping
 from slotlink.booking.links.services import booking_links_expire_overdue
 from slotlink.booking.models import BookingLink, ManageLink, SlotHold
 from slotlink.clinic.models import Service
@@ -58,11 +59,13 @@ class RoundReport:
 def housekeeping_round(*, now: datetime | None = None) -> RoundReport:
     """One round: record the expiry of overdue links, clear lapsed holds, recover messages a
     dead worker left behind, send the questionnaires that are due (and remind, withdraw and
-    expire them), apply retention when an hour has passed, prune old task results."""
+    expire them), forget the API's old call counts and tokens, apply retention when an hour
+    has passed, prune old task results."""
     now = now or timezone.now()
     expired = booking_links_expire_overdue(now=now)
     lapsed, _ = SlotHold.objects.filter(expires_at__lte=now).delete()
     recovered = messages_recover(now=now)
+    api_housekeeping(now=now)
     forms = questionnaires_sweep(now=now)
     retention = None
     if _claim_turn(RETENTION, every=RETENTION_EVERY, now=now):

@@ -1,15 +1,19 @@
 """Forms for the patient record's details and for making appointments from the diary."""
 
+from datetime import date
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from slotlink.clinic.forms import AppointmentForm
-from slotlink.clinic.models import Patient, User
-from slotlink.clinic.selectors import patient_search, patients_for
-from slotlink.lib.inputs import record_id
+from slotlink.clinic.models import AppointmentType, Language, Medium, Patient, User
+from slotlink.clinic.selectors import patient_search, patients_alike, patients_for
+from slotlink.clinic.services.setup import PatientIdentity
+from slotlink.lib.fields import DayField
+from slotlink.lib.inputs import nhs_number_of, record_id, uk_mobile
+from slotlink.records.services.patients import RecordChange
 
 
 class PatientRecordForm(forms.Form):
@@ -47,19 +51,10 @@ class PatientRecordForm(forms.Form):
         raw: str = self.cleaned_data["mobile"].strip()
         if not raw:
             return ""
-        try:
-            number = phonenumbers.parse(raw, "GB")
-        except phonenumbers.NumberParseException:
-            number = None
-        # "Possible", not "valid": the drama range used in demos is not issued, so not valid.
-        if (
-            number is None
-            or number.country_code != 44
-            or not str(number.national_number).startswith("7")
-            or not phonenumbers.is_possible_number(number)
-        ):
+        number = uk_mobile(raw)
+        if number is None:
             raise forms.ValidationError("Enter a UK mobile number, for example 07700 900123.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return number
 
 
 def _national(e164: str) -> str:
@@ -113,6 +108,18 @@ class NewAppointmentForm(AppointmentForm):
             error_messages={"required": "Find and choose the patient."},
         )
         self.order_fields(["patient", "therapist", "date", "start_time", "duration_minutes"])
+        medium = self.fields["medium"]
+        assert isinstance(medium, forms.ChoiceField)  # noqa: S101 - a model field's choices
+        medium.required = False
+        medium.choices = [("", "The appointment type's usual medium"), *Medium.choices]
+        self.initial["medium"] = ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("appointment_type")
+        if not data.get("medium") and isinstance(kind, AppointmentType):
+            data["medium"] = kind.medium
+        return data
 
 
 class CancelForm(forms.Form):
@@ -121,3 +128,118 @@ class CancelForm(forms.Form):
         label="Reason for cancelling",
         error_messages={"required": "Give a reason for cancelling."},
     )
+
+
+class PatientForm(PatientRecordForm):
+    """Who the patient is, as well as how to reach them: for admins and superusers, who add
+    patients and correct their details."""
+
+    first_name = forms.CharField(max_length=100, label="First name")
+    last_name = forms.CharField(max_length=100, label="Last name")
+    date_of_birth = DayField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the date of birth, for example 12/04/1990."},
+    )
+    nhs_number = forms.CharField(
+        required=False,
+        max_length=14,
+        label="NHS number",
+        help_text="Optional. 10 digits, for example 999 001 8022.",
+    )
+    preferred_language = forms.ChoiceField(
+        label="Preferred language", choices=Language.choices, initial=Language.ENGLISH
+    )
+    confirm_alike = forms.BooleanField(
+        required=False,
+        label="This is a different person with the same name and date of birth",
+    )
+    field_order = [
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "nhs_number",
+        "mobile",
+        "email",
+        "preferred_language",
+        "do_not_sms",
+        "discharged",
+        "confirm_alike",
+    ]
+
+    def __init__(self, *args: Any, service_id: int, patient_pk: int | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.service_id, self.patient_pk = service_id, patient_pk
+        born = self.fields["date_of_birth"]
+        assert isinstance(born, DayField)  # noqa: S101 - declared above
+        born.limit(date(1900, 1, 1), timezone.localdate())
+        self.alike: list[Patient] = []
+
+    @classmethod
+    def for_patient(cls, patient: Patient, data: Any = None) -> "PatientForm":
+        form = cls(data, service_id=patient.service_id, patient_pk=patient.pk)
+        form.initial = {
+            **PatientRecordForm.for_patient(patient).initial,
+            "first_name": patient.first_name,
+            "last_name": patient.last_name,
+            "date_of_birth": patient.date_of_birth,
+            "nhs_number": patient.nhs_number,
+            "preferred_language": patient.preferred_language,
+        }
+        return form
+
+    def clean_nhs_number(self) -> str:
+        raw: str = self.cleaned_data["nhs_number"].strip()
+        if not raw:
+            return ""
+        number = nhs_number_of(raw)
+        if number is None:
+            raise forms.ValidationError(
+                "Enter a valid NHS number: 10 digits, the last of which must match the others. "
+                "Check it against the patient's letter or GP record."
+            )
+        other = (
+            Patient.objects.filter(service_id=self.service_id, nhs_number=number)
+            .exclude(pk=self.patient_pk or 0)
+            .first()
+        )
+        if other is not None:
+            raise forms.ValidationError(
+                f"{other.full_name} (born {other.date_of_birth:%d/%m/%Y}) already has this NHS "
+                "number. Open their record instead of adding the patient twice."
+            )
+        return number
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last, born = data.get("first_name"), data.get("last_name"), data.get("date_of_birth")
+        if first and last and born:
+            self.alike = list(
+                patients_alike(self.service_id, first, last, born, self.patient_pk)[:5]
+            )
+            if self.alike and not data.get("confirm_alike"):
+                self.add_error(
+                    "confirm_alike",
+                    "A patient with this name and date of birth is already on the caseload. "
+                    "Check the record below; if this is a different person, tick the box.",
+                )
+        return data
+
+    def identity(self) -> PatientIdentity:
+        data = self.cleaned_data
+        return PatientIdentity(
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            date_of_birth=data["date_of_birth"],
+            nhs_number=data["nhs_number"],
+            preferred_language=data["preferred_language"],
+        )
+
+    def record_change(self) -> RecordChange:
+        data = self.cleaned_data
+        return RecordChange(
+            mobile=data["mobile"],
+            email=data["email"],
+            discharged=data["discharged"],
+            do_not_sms=data["do_not_sms"],
+        )

@@ -4,6 +4,7 @@ from slotlink.records import questionnaire_views, views
 
 app_name = "records"
 urlpatterns = [
+    path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/edit/", views.patient_record_edit, name="patient_record_edit"),
     path("appointments/new/", views.appointment_new, name="appointment_new"),
     path("appointments/<int:pk>/", views.appointment_edit, name="appointment_edit"),

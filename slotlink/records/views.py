@@ -10,54 +10,129 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from slotlink.audit.models import AuditAction
-from slotlink.clinic.access import staff_required, staff_user
+from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.forms import AppointmentForm
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
+    Role,
     Source,
+    User,
     appointment_days,
 )
 from slotlink.clinic.selectors import (
+    PatientDetails,
     appointments_for,
     patient_details,
     patients_for,
     week_start,
 )
 from slotlink.clinic.services import appointment_viewed
+from slotlink.clinic.services.setup import DuplicateNhsNumber, patient_create
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.inputs import iso_day, record_id
 from slotlink.questionnaires.selectors import appointment_form_requests
 from slotlink.records.form_rows import request_row
-from slotlink.records.forms import CancelForm, NewAppointmentForm, PatientRecordForm
+from slotlink.records.forms import (
+    CancelForm,
+    NewAppointmentForm,
+    PatientForm,
+    PatientRecordForm,
+)
 from slotlink.records.services.appointments import (
     DiaryConflict,
     appointment_delete,
     appointment_save,
 )
 from slotlink.records.services.diary import appointment_cancel, appointment_create
-from slotlink.records.services.patients import RecordChange, patient_record_update
+from slotlink.records.services.patients import (
+    RecordChange,
+    patient_details_update,
+    patient_record_update,
+)
+
+
+def _is_admin(user: User) -> bool:
+    return user.role in (Role.ADMIN, Role.SUPERUSER)
 
 
 @retry_on_contention
 @staff_required()
 def patient_record_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Therapists change contact details and flags; admins and superusers also who the
+    patient is (name, date of birth, NHS number, language)."""
     user = staff_user(request)
     patient = get_object_or_404(patients_for(user).select_related("service"), pk=pk)
-    form = PatientRecordForm.for_patient(patient, request.POST or None)
+    data = request.POST or None
+    form: PatientRecordForm = (
+        PatientForm.for_patient(patient, data)
+        if _is_admin(user)
+        else PatientRecordForm.for_patient(patient, data)
+    )
     if request.method == "POST" and form.is_valid():
-        expired = patient_record_update(
-            patient=patient, change=RecordChange(**form.cleaned_data), user=user
-        )
-        note = ""
-        if expired:
-            note = f" {expired} booking link{'s' if expired != 1 else ''} expired."
-        messages.success(request, f"Details saved.{note}")
-        return redirect("clinic:patient_detail", pk=patient.pk)
+        try:
+            if isinstance(form, PatientForm):
+                expired = patient_details_update(
+                    patient=patient,
+                    identity=form.identity(),
+                    change=form.record_change(),
+                    user=user,
+                )
+            else:
+                expired = patient_record_update(
+                    patient=patient, change=RecordChange(**form.cleaned_data), user=user
+                )
+        except DuplicateNhsNumber:
+            form.add_error("nhs_number", "Another patient has just been given this NHS number.")
+        else:
+            note = ""
+            if expired:
+                note = f" {expired} booking link{'s' if expired != 1 else ''} expired."
+            messages.success(request, f"Details saved.{note}")
+            return redirect("clinic:patient_detail", pk=patient.pk)
     return render(
         request,
         "clinic/patient_edit.html",
-        {"patient": patient_details(patient), "form": form, "tab": "details"},
+        {
+            "patient": patient_details(patient),
+            "form": form,
+            "tab": "details",
+            "alike": _alike(form),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _alike(form: PatientRecordForm) -> list[PatientDetails]:
+    return [patient_details(p) for p in getattr(form, "alike", [])]
+
+
+@retry_on_contention
+@staff_required(Role.ADMIN, Role.SUPERUSER)
+def patient_new(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    form = PatientForm(request.POST or None, service_id=service_id_of(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            patient = patient_create(
+                service_id=service_id_of(user),
+                identity=form.identity(),
+                mobile=data["mobile"],
+                email=data["email"],
+                do_not_sms=data["do_not_sms"],
+                discharged=data["discharged"],
+                user=user,
+            )
+        except DuplicateNhsNumber:
+            form.add_error("nhs_number", "Another patient has just been given this NHS number.")
+        else:
+            messages.success(request, f"{patient.full_name} added.")
+            return redirect("clinic:patient_detail", pk=patient.pk)
+    return render(
+        request,
+        "clinic/patient_new.html",
+        {"form": form, "alike": _alike(form), "section": "patients"},
         status=400 if request.method == "POST" else 200,
     )
 

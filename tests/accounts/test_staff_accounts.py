@@ -186,7 +186,7 @@ def test_unverified_staff_reach_no_staff_page_at_all(clinic: Clinic) -> None:
             continue
         from django.urls import reverse
 
-        response = getattr(client, route.method)(reverse(name))
+        response = getattr(client, route.method)(reverse(name, args=route.args))
         assert response.status_code == 302, name
         assert response["Location"].startswith("/account/two-factor/"), name
     for url in ["/patients/1/", "/appointments/1/", "/patients/1/audit/"]:

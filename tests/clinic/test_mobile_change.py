@@ -23,7 +23,7 @@ from slotlink.messaging.services import (
 )
 from slotlink.records.services.patients import MOBILE_CHANGED
 from tests.conftest import Clinic, logged_in
-from tests.factories import BroadcastRuleFactory
+from tests.factories import BroadcastRuleFactory, patient_identity_form
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -38,7 +38,9 @@ def text(response: Any) -> str:
 
 def change_number(clinic: Clinic, mobile: str = NEW_NUMBER) -> Any:
     return logged_in(clinic.admin).post(
-        f"/patients/{clinic.patient.pk}/edit/", {"mobile": mobile, "email": ""}, follow=True
+        f"/patients/{clinic.patient.pk}/edit/",
+        {**patient_identity_form(clinic.patient), "mobile": mobile, "email": ""},
+        follow=True,
     )
 
 

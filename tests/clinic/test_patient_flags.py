@@ -19,7 +19,7 @@ from slotlink.messaging.models import OutboundMessage
 from slotlink.messaging.services import message_body
 from slotlink.records.services.patients import DISCHARGED, DO_NOT_SMS
 from tests.conftest import MONDAY, Clinic, logged_in
-from tests.factories import BroadcastRuleFactory
+from tests.factories import BroadcastRuleFactory, patient_identity_form
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -32,7 +32,11 @@ def text(response: Any) -> str:
 
 def record_form(patient: Patient, **changes: Any) -> dict[str, Any]:
     # The patient's own number unless a test changes it: a new number expires links too.
-    data: dict[str, Any] = {"mobile": patient.mobile, "email": patient.email}
+    data: dict[str, Any] = {
+        **patient_identity_form(patient),
+        "mobile": patient.mobile,
+        "email": patient.email,
+    }
     data.update({name: value for name, value in changes.items() if value is not None})
     return data
 

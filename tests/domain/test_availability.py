@@ -21,6 +21,7 @@ from slotlink.domain.availability import (
     _Calendar,
     _cut,
     available_times,
+    each_therapists_times,
     first_offered,
     free_therapists,
     offered_days,
@@ -686,6 +687,19 @@ oracle_settings = settings(
 def test_available_times_equal_the_minute_by_minute_oracle(scenario: Scenario) -> None:
     expected = Oracle(scenario.query).times(scenario.diaries)
     assert available_times(scenario.diaries, scenario.query) == expected
+
+
+@oracle_settings
+@given(scenarios(max_therapists=5))
+def test_each_therapists_times_are_what_each_diary_offers_alone_and_together_all_times(
+    scenario: Scenario,
+) -> None:
+    # The FHIR API's Slots: one therapist at a time, from one calendar shared by all.
+    each = dict(each_therapists_times(scenario.diaries, scenario.query))
+    oracle = Oracle(scenario.query)
+    assert each == {d.therapist_id: oracle.times([d]) for d in scenario.diaries}
+    together = sorted({start for starts in each.values() for start in starts})
+    assert together == available_times(scenario.diaries, scenario.query)
 
 
 @oracle_settings

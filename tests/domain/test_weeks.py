@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slotlink.clinic.models import WorkingPattern
-from slotlink.clinic.presenters import _pattern_applies
+from slotlink.clinic.presenters import pattern_applies
 from slotlink.domain.availability import SlotQuery, TherapistDiary, WeeklyShift, available_times
 from slotlink.domain.weeks import first_working_day, in_working_week
 
@@ -33,20 +33,23 @@ def _engine_days(shift: WeeklyShift, first: date) -> set[date]:
     first=DAYS,
     weekday=st.integers(0, 6),
     every=st.integers(1, 4),
+    weeks_to=st.none() | st.integers(0, 20),
 )
 def test_the_engine_and_the_diary_agree_which_days_a_pattern_works(
-    anchor: date, first: date, weekday: int, every: int
+    anchor: date, first: date, weekday: int, every: int, weeks_to: int | None
 ) -> None:
-    shift = WeeklyShift(weekday, time(9), time(10), anchor, every_weeks=every)
+    to = None if weeks_to is None else anchor + timedelta(weeks=weeks_to)
+    shift = WeeklyShift(weekday, time(9), time(10), anchor, to, every_weeks=every)
     pattern = WorkingPattern(
         weekday=weekday,
         start_time=time(9),
         end_time=time(10),
         effective_from=anchor,
+        effective_to=to,
         every_weeks=every,
     )
     window = [first + timedelta(days=n) for n in range(WINDOW)]
-    assert _engine_days(shift, first) == {day for day in window if _pattern_applies(pattern, day)}
+    assert _engine_days(shift, first) == {day for day in window if pattern_applies(pattern, day)}
 
 
 @given(anchor=DAYS, start=DAYS, weekday=st.integers(0, 6), every=st.integers(1, 4))

@@ -24,7 +24,7 @@ from slotlink.messaging.models import Channel, MessageKind, MessageStatus, Outbo
 from slotlink.messaging.services import NOT_BY_SMS, message_queue, messages_send_due
 from slotlink.records.services.appointments import appointment_save
 from tests.conftest import Clinic, logged_in
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, patient_identity_form
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -65,7 +65,12 @@ def flag_in_the_database(clinic: Clinic) -> None:
 def tick_the_box(clinic: Clinic) -> Any:
     return logged_in(clinic.admin).post(
         f"/patients/{clinic.patient.pk}/edit/",
-        {"mobile": clinic.patient.mobile, "email": "", "do_not_sms": "on"},
+        {
+            **patient_identity_form(clinic.patient),
+            "mobile": clinic.patient.mobile,
+            "email": "",
+            "do_not_sms": "on",
+        },
     )
 
 

@@ -1,7 +1,7 @@
 """The demo and benchmark data commands."""
 
 import re
-from base64 import b32decode
+from base64 import b32decode, b64encode
 from io import StringIO
 
 import pytest
@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django_otp.oath import totp
 
+from slotlink.api.models import ApiClient
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import Appointment, Patient, Service, Therapist, User, WorkingPattern
 from slotlink.ops.demo import DEMO_SERVICE
@@ -58,6 +59,25 @@ def test_seed_demo_prints_the_logins_and_they_work() -> None:
             assert client.get("/patients/")["Location"].startswith("/account/two-factor/")
             client.post("/account/two-factor/", {"code": f"{totp(b32decode(key)):06d}"})
         assert client.get("/patients/").status_code == 200
+
+
+def test_seed_demo_prints_a_demo_api_client_whose_token_reads_the_demo_service() -> None:
+    output = seed()
+    seed()  # made once, however often it runs
+    command = re.search(r"curl -s -u (\S+):(\S+) ", output)
+    assert command is not None
+    client_id, secret = command.groups()
+    http = Client()
+    basic = b64encode(f"{client_id}:{secret}".encode()).decode()
+    answer = http.post(
+        "/oauth/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+    )
+    assert answer.status_code == 200
+    token = answer.json()["access_token"]
+    found = http.get("/fhir/R4/HealthcareService", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert found["entry"][0]["resource"]["name"] == DEMO_SERVICE
+    assert ApiClient.objects.count() == 1
+    assert ApiClient.objects.get().application.client_secret != secret, "stored hashed"
 
 
 def test_seed_demo_prints_an_operator_login_who_sees_services_and_no_patients() -> None:

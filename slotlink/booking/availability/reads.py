@@ -127,13 +127,14 @@ def rule_therapist_ids(rule_id: int, service_id: int, team_id: int | None) -> li
 def working_patterns(
     therapist_ids: Sequence[int], first: date, last: date
 ) -> list[tuple[int, WeeklyShift]]:
-    """The therapists' weekly patterns in effect on any date from `first` to `last`."""
+    """The therapists' weekly patterns in effect on any date from `first` to `last` that
+    patients may book online (staff book into any shift, without the engine)."""
     sql = _sql(
         """
         SELECT therapist_id, weekday, {start_time}, {end_time}, {effective_from},
                {effective_to}, every_weeks
         FROM {patterns}
-        WHERE therapist_id IN ({ids})
+        WHERE therapist_id IN ({ids}) AND online_bookable
           AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
         """,
         ids=therapist_ids,

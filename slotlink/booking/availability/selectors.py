@@ -27,6 +27,7 @@ from slotlink.domain.availability import (
     TherapistDiary,
     WeeklyShift,
     available_times,
+    each_therapists_times,
     first_offered,
     free_therapists,
     offered_days,
@@ -319,3 +320,26 @@ def rule_day_therapists(
         start: [(tid, names[tid]) for tid in free_therapists(diaries, query, start)]
         for start in starts
     }
+
+
+def rule_therapist_times(
+    rule: BroadcastRule, now: datetime, since: datetime, until: datetime
+) -> list[tuple[datetime, int]]:
+    """(start, therapist id) for every time from `since` until before `until` at which that
+    therapist can take an appointment under the rule now: what the patient's times pages
+    offer, one therapist at a time (the FHIR API's free Slots). Every patient's hold counts."""
+    query = rule_slot_query(rule, now)
+    query = replace(
+        query, earliest=max(query.earliest, since), latest=min(query.latest, until + query.duration)
+    )
+    if query.latest <= query.earliest:
+        return []
+    inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=None)
+    if inputs is None:
+        return []
+    found: list[tuple[datetime, int]] = []
+    with _reading_lazily():
+        for therapist_id, starts in each_therapists_times(inputs.diaries(), query):
+            found.extend((start, therapist_id) for start in starts if start < until)
+    found.sort()
+    return found

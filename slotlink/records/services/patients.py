@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction
@@ -11,6 +11,11 @@ from slotlink.audit.services import audit_record
 from slotlink.booking.links.services import Actor, booking_link_expire
 from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import Patient, User
+from slotlink.clinic.services.setup import (
+    DuplicateNhsNumber,
+    PatientIdentity,
+    patient_identity_set,
+)
 from slotlink.domain.link_lifecycle import LIVE
 from slotlink.messaging.services import patient_texts_follow_number, patient_texts_stop
 
@@ -25,6 +30,43 @@ class RecordChange:
     email: str
     discharged: bool
     do_not_sms: bool
+
+
+def patient_details_update(
+    *,
+    patient: Patient,
+    identity: PatientIdentity,
+    change: RecordChange,
+    user: User,
+    now: datetime | None = None,
+) -> int:
+    """Correct who the patient is (name, date of birth, NHS number, language) as well as
+    their contact details and flags (see patient_record_update). Raises DuplicateNhsNumber
+    when another patient of the service has the NHS number."""
+    try:
+        with transaction.atomic():
+            locked = Patient.objects.select_for_update().get(pk=patient.pk)
+            changed = patient_identity_set(patient=locked, identity=identity)
+            if changed:
+                locked.save(update_fields=[name.replace(" ", "_") for name in changed])
+                audit_record(
+                    action=AuditAction.PATIENT_UPDATED,
+                    by=user,
+                    subject=locked,
+                    patient_id=locked.pk,
+                    service_id=locked.service_id,
+                    details={"fields": changed},
+                    now=now,
+                )
+            return patient_record_update(patient=patient, change=change, user=user, now=now)
+    except IntegrityError as error:
+        if (
+            Patient.objects.filter(service_id=patient.service_id, nhs_number=identity.nhs_number)
+            .exclude(pk=patient.pk)
+            .exists()
+        ):
+            raise DuplicateNhsNumber from error
+        raise
 
 
 @transaction.atomic

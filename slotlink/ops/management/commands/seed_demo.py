@@ -11,6 +11,7 @@ from slotlink.ops.demo import (
     seed_demo_service,
     seed_large_service,
 )
+from slotlink.ops.demo_api import demo_api_client
 from slotlink.ops.demo_two_factor import DEMO_CODE_COMMAND, DEMO_TOTP_KEY, demo_two_factor
 
 
@@ -54,3 +55,10 @@ class Command(BaseCommand):
                 f"Two-factor demo key (add it to an authenticator app): {DEMO_TOTP_KEY}\n"
                 f"or print the current code with:\n  {DEMO_CODE_COMMAND}"
             )
+        client_id = demo_api_client(service)
+        self.stdout.write(
+            f"FHIR API (docs/api.md): client {client_id}, secret {settings.DEMO_PASSWORD}; "
+            "a token:\n"
+            f"  curl -s -u {client_id}:{settings.DEMO_PASSWORD} -d grant_type=client_credentials "
+            "http://127.0.0.1:8000/oauth/token/"
+        )

@@ -1,0 +1,434 @@
+"""Setting a service up in the browser: therapists, teams, working patterns, leave and extra
+sessions, appointment types. Every change shows at once in the diary and in the times
+patients are offered (the same rows, read afresh: nothing caches them)."""
+
+import html
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from slotlink.audit.models import AuditAction, AuditEvent
+from slotlink.booking.availability.selectors import rule_available_times
+from slotlink.booking.links.services import booking_link_send
+from slotlink.clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    DiaryChange,
+    Medium,
+    Role,
+    Team,
+    Therapist,
+    WorkingPattern,
+)
+from tests.conftest import Clinic, logged_in
+from tests.factories import (
+    AppointmentFactory,
+    BroadcastRuleFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
+# The clock is frozen on Monday 7 December 2026, 10:00 (London = UTC in winter).
+TUESDAY = date(2026, 12, 8)
+WEDNESDAY = date(2026, 12, 9)
+SATURDAY = date(2026, 12, 12)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+
+
+def text(response: Any) -> str:
+    return html.unescape(response.content.decode())
+
+
+def offered(clinic: Clinic) -> list[datetime]:
+    return rule_available_times(clinic.rule, timezone.now())
+
+
+def offered_on(clinic: Clinic, day: date) -> list[int]:
+    return [t.hour for t in offered(clinic) if t.date() == day]
+
+
+def shift_form(**changes: str) -> dict[str, str]:
+    form = {
+        "weekday": "5",
+        "start_time": "10:00",
+        "end_time": "13:00",
+        "every_weeks": "1",
+        "effective_from": "2026-12-07",
+        "effective_to": "",
+        "online_bookable": "on",
+        "action": "save",
+    }
+    form.update(changes)
+    return {name: value for name, value in form.items() if value != "-"}
+
+
+def add_shift(client: Client, therapist: Therapist, **changes: str) -> Any:
+    return client.post(
+        reverse("clinic:therapist_pattern", args=[therapist.pk]), shift_form(**changes)
+    )
+
+
+def add_change(client: Client, therapist: Therapist, **changes: str) -> Any:
+    form = {
+        "kind": "leave",
+        "first_day": WEDNESDAY.isoformat(),
+        "last_day": "",
+        "start_time": "",
+        "end_time": "",
+        "note": "Annual leave",
+    }
+    form.update(changes)
+    return client.post(reverse("clinic:diary_changes", args=[therapist.pk]), form)
+
+
+def only_first_therapist(clinic: Clinic) -> None:
+    """The rule offers the first therapist's times alone, so one diary's changes show."""
+    clinic.rule.therapists.set([clinic.therapists[0]])
+
+
+# Therapists and teams
+
+
+def test_an_admin_adds_a_therapist_tied_to_a_staff_account_and_in_a_team(clinic: Clinic) -> None:
+    client = logged_in(clinic.admin)
+    team = Team.objects.create(service=clinic.service, name="North")
+    account = UserFactory(service=clinic.service, role=Role.THERAPIST)
+    response = client.post(
+        reverse("clinic:therapist_new"),
+        {"name": "Robin Fictional", "user": account.pk, "active": "on", "teams": [team.pk]},
+    )
+    therapist = Therapist.objects.get(name="Robin Fictional")
+    assert response.status_code == 302
+    assert (therapist.service, therapist.user, therapist.active) == (clinic.service, account, True)
+    assert list(therapist.teams.all()) == [team]
+    event = AuditEvent.objects.get(action=AuditAction.THERAPIST_SAVED)
+    assert (event.actor, event.service_id, event.object_id) == (
+        clinic.admin,
+        clinic.service.pk,
+        str(therapist.pk),
+    )
+    listing = text(client.get(reverse("clinic:therapist_list")))
+    assert "Robin Fictional" in listing and account.username in listing
+
+
+def test_a_therapist_cannot_be_tied_to_another_services_account(
+    clinic: Clinic, other_clinic: Clinic
+) -> None:
+    response = logged_in(clinic.admin).post(
+        reverse("clinic:therapist_new"),
+        {"name": "Robin Fictional", "user": other_clinic.therapist_user.pk, "active": "on"},
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in text(response)
+    assert not Therapist.objects.filter(name="Robin Fictional").exists()
+
+
+def test_an_inactive_therapist_stays_in_history_and_is_offered_to_no_patient(
+    clinic: Clinic,
+) -> None:
+    only_first_therapist(clinic)
+    therapist = clinic.therapists[0]
+    booked = AppointmentFactory(
+        service=clinic.service, therapist=therapist, start=at(TUESDAY, 11), end=at(TUESDAY, 12)
+    )
+    assert offered(clinic)
+    response = logged_in(clinic.admin).post(
+        reverse("clinic:therapist_edit", args=[therapist.pk]), {"name": therapist.name}
+    )
+    assert response.status_code == 302
+    assert offered(clinic) == []
+    therapist.refresh_from_db()
+    assert not therapist.active
+    assert Appointment.objects.get(pk=booked.pk).therapist == therapist
+    assert therapist.working_patterns.count() == 5
+
+
+def test_team_membership_is_set_on_the_team_page(clinic: Clinic) -> None:
+    client = logged_in(clinic.superuser)
+    first, second = clinic.therapists
+    client.post(reverse("clinic:team_new"), {"name": "South", "therapists": [first.pk]})
+    team = Team.objects.get(name="South")
+    assert list(team.therapists.all()) == [first]
+    client.post(
+        reverse("clinic:team_edit", args=[team.pk]), {"name": "South", "therapists": [second.pk]}
+    )
+    assert list(team.therapists.all()) == [second]
+    assert AuditEvent.objects.filter(action=AuditAction.TEAM_SAVED).count() == 2
+    assert "South" in text(client.get(reverse("clinic:team_list")))
+
+
+def test_a_team_cannot_take_another_services_therapist(
+    clinic: Clinic, other_clinic: Clinic
+) -> None:
+    response = logged_in(clinic.admin).post(
+        reverse("clinic:team_new"), {"name": "South", "therapists": [other_clinic.therapists[0].pk]}
+    )
+    assert response.status_code == 400
+    assert not Team.objects.filter(name="South").exists()
+
+
+# Working patterns
+
+
+def test_a_new_shift_is_offered_to_patients_and_shown_in_the_diary_at_once(clinic: Clinic) -> None:
+    client = logged_in(clinic.admin)
+    assert offered_on(clinic, SATURDAY) == []
+    response = add_shift(client, clinic.therapists[0])
+    assert response.status_code == 302
+    assert offered_on(clinic, SATURDAY) == [10, 11, 12]
+    diary = text(client.get(reverse("clinic:diary") + f"?therapist={clinic.therapists[0].pk}"))
+    assert "10:00–13:00" in diary
+    event = AuditEvent.objects.get(action=AuditAction.PATTERN_ADDED)
+    assert event.details["weekday"] == "Saturday"
+
+
+def test_several_shifts_a_day_are_several_shifts(clinic: Clinic) -> None:
+    only_first_therapist(clinic)
+    client = logged_in(clinic.admin)
+    add_shift(client, clinic.therapists[0], start_time="09:00", end_time="11:00")
+    add_shift(client, clinic.therapists[0], start_time="14:00", end_time="16:00")
+    assert offered_on(clinic, SATURDAY) == [9, 10, 14, 15]
+
+
+def test_a_staff_only_shift_shows_in_the_diary_but_is_offered_to_no_patient(
+    clinic: Clinic,
+) -> None:
+    client = logged_in(clinic.admin)
+    add_shift(client, clinic.therapists[0], online_bookable="-")
+    assert WorkingPattern.objects.get(weekday=5).online_bookable is False
+    assert offered_on(clinic, SATURDAY) == []
+    diary = text(client.get(reverse("clinic:diary") + f"?therapist={clinic.therapists[0].pk}"))
+    assert "10:00–13:00 (staff only)" in diary
+
+
+def test_the_preview_shows_alternate_weeks_and_saves_nothing(clinic: Clinic) -> None:
+    client = logged_in(clinic.admin)
+    therapist = clinic.therapists[0]
+    before = WorkingPattern.objects.count()
+    response = add_shift(client, therapist, every_weeks="2", action="preview")
+    page = text(response)
+    assert response.status_code == 200
+    assert WorkingPattern.objects.count() == before
+    # Four weeks from the week of 7 December: Saturdays 12 and 26 December, not 19 or 2 January.
+    assert page.count("10:00–13:00 new") == 2
+    rows = page.split('<th scope="row">')[1:]
+    assert ["new" in row for row in rows] == [True, False, True, False]
+    # The therapist's own Monday-to-Friday shifts show beside it.
+    weeks = page.split('id="pattern-weeks"')[1]
+    assert weeks.count("09:00–17:00") == 20
+
+
+def test_the_htmx_preview_answers_with_the_weeks_alone(clinic: Clinic) -> None:
+    client = logged_in(clinic.admin)
+    response = client.post(
+        reverse("clinic:pattern_preview", args=[clinic.therapists[0].pk]),
+        shift_form(),
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "<html" not in text(response)
+    assert 'id="pattern-weeks"' in text(response) and "10:00–13:00 new" in text(response)
+    assert not WorkingPattern.objects.filter(weekday=5).exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"end_time": "09:00"}, "The shift must end after it starts"),
+        ({"effective_to": "2026-12-01"}, "The last day must be on or after the first"),
+        ({"start_time": "25:00"}, "Enter a valid time"),
+        ({"effective_from": "9999-12-31"}, "Enter a date from"),
+        ({"every_weeks": "9"}, "Select a valid choice"),
+    ],
+)
+def test_a_bad_shift_is_explained_and_not_saved(
+    clinic: Clinic, changes: dict[str, str], error: str
+) -> None:
+    before = WorkingPattern.objects.count()
+    response = add_shift(logged_in(clinic.admin), clinic.therapists[0], **changes)
+    assert response.status_code == 400
+    assert error in text(response)
+    assert WorkingPattern.objects.count() == before
+
+
+def test_ending_a_shift_stops_its_times_after_the_last_day(clinic: Clinic) -> None:
+    client = logged_in(clinic.admin)
+    for therapist in clinic.therapists:
+        wednesday = therapist.working_patterns.get(weekday=2)
+        client.post(reverse("clinic:pattern_end", args=[wednesday.pk]), {"last_day": "2026-12-10"})
+    assert offered_on(clinic, WEDNESDAY)  # still worked that week
+    assert offered_on(clinic, date(2026, 12, 16)) == []
+    assert AuditEvent.objects.filter(action=AuditAction.PATTERN_ENDED).count() == 2
+
+
+def test_ending_a_shift_before_it_starts_removes_it(clinic: Clinic) -> None:
+    client = logged_in(clinic.admin)
+    add_shift(client, clinic.therapists[0], effective_from="2027-01-02")
+    future = WorkingPattern.objects.get(weekday=5)
+    client.post(reverse("clinic:pattern_end", args=[future.pk]), {"last_day": "2026-12-31"})
+    assert not WorkingPattern.objects.filter(pk=future.pk).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.PATTERN_REMOVED).count() == 1
+
+
+# Leave and extra sessions
+
+
+def test_a_day_of_leave_takes_that_day_off_the_patients_times(clinic: Clinic) -> None:
+    only_first_therapist(clinic)
+    assert offered_on(clinic, WEDNESDAY) == list(range(9, 17))
+    response = add_change(logged_in(clinic.admin), clinic.therapists[0])
+    assert response.status_code == 302
+    assert offered_on(clinic, WEDNESDAY) == []
+    assert offered_on(clinic, TUESDAY)
+    change = DiaryChange.objects.get()
+    assert (change.start, change.end) == (at(WEDNESDAY, 0), at(date(2026, 12, 10), 0))
+    assert change.note == "Annual leave"
+
+
+def test_half_a_day_takes_only_those_hours(clinic: Clinic) -> None:
+    only_first_therapist(clinic)
+    add_change(logged_in(clinic.admin), clinic.therapists[0], start_time="13:00", end_time="17:00")
+    assert offered_on(clinic, WEDNESDAY) == [9, 10, 11, 12]
+
+
+def test_an_extra_session_adds_times(clinic: Clinic) -> None:
+    only_first_therapist(clinic)
+    add_change(
+        logged_in(clinic.admin),
+        clinic.therapists[0],
+        kind="extra",
+        first_day=SATURDAY.isoformat(),
+        start_time="10:00",
+        end_time="12:00",
+        note="Saturday clinic",
+    )
+    assert offered_on(clinic, SATURDAY) == [10, 11]
+
+
+def test_leave_over_booked_appointments_lists_them_and_keeps_them(clinic: Clinic) -> None:
+    therapist = clinic.therapists[0]
+    booked = AppointmentFactory(
+        service=clinic.service,
+        therapist=therapist,
+        patient=clinic.patient,
+        start=at(WEDNESDAY, 11),
+        end=at(WEDNESDAY, 12),
+    )
+    client = logged_in(clinic.admin)
+    response = add_change(client, therapist)
+    page = text(client.get(response["Location"]))
+    assert "1 appointment to move" in page
+    assert clinic.patient.full_name in page
+    assert reverse("records:appointment_edit", args=[booked.pk]) in page
+    booked.refresh_from_db()
+    assert booked.status == AppointmentStatus.BOOKED
+    assert AuditEvent.objects.filter(action=AuditAction.DIARY_CHANGE_ADDED).count() == 1
+
+
+def test_removing_leave_gives_the_times_back(clinic: Clinic) -> None:
+    only_first_therapist(clinic)
+    client = logged_in(clinic.admin)
+    add_change(client, clinic.therapists[0])
+    change = DiaryChange.objects.get()
+    client.post(reverse("clinic:diary_change_delete", args=[change.pk]))
+    assert offered_on(clinic, WEDNESDAY) == list(range(9, 17))
+    assert AuditEvent.objects.filter(action=AuditAction.DIARY_CHANGE_REMOVED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"note": ""}, "Give a reason"),
+        ({"start_time": "13:00"}, "Give both times"),
+        ({"kind": "extra"}, "Give the times of the extra session"),
+        ({"last_day": "2026-12-01"}, "The end must be after the start"),
+        ({"first_day": "not a day"}, "Enter a valid date"),
+    ],
+)
+def test_a_bad_change_is_explained_and_not_saved(
+    clinic: Clinic, changes: dict[str, str], error: str
+) -> None:
+    response = add_change(logged_in(clinic.admin), clinic.therapists[0], **changes)
+    assert response.status_code == 400
+    assert error in text(response)
+    assert not DiaryChange.objects.exists()
+
+
+def test_the_patients_times_page_follows_leave_at_once(clinic: Clinic) -> None:
+    only_first_therapist(clinic)
+    _, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    patient = Client()
+    patient.get(f"/b/{token}")
+    wednesday_11 = at(WEDNESDAY, 11).isoformat()
+    assert wednesday_11 in text(patient.get(f"/book/times/{WEDNESDAY.isoformat()}/"))
+    add_change(logged_in(clinic.admin), clinic.therapists[0])
+    assert wednesday_11 not in text(patient.get(f"/book/times/{WEDNESDAY.isoformat()}/"))
+    assert f"/book/times/{WEDNESDAY.isoformat()}/" not in text(patient.get("/book/times/"))
+
+
+# Appointment types
+
+
+def test_an_appointment_types_medium_is_the_default_for_its_new_appointments(
+    clinic: Clinic,
+) -> None:
+    client = logged_in(clinic.admin)
+    response = client.post(
+        reverse("clinic:appointment_type_new"),
+        {"name": "Telephone review", "duration_minutes": "30", "medium": Medium.TELEPHONE},
+    )
+    assert response.status_code == 302
+    kind = AppointmentType.objects.get(name="Telephone review")
+    assert (kind.service, kind.duration_minutes) == (clinic.service, 30)
+    assert "Telephone review" in text(client.get(reverse("clinic:appointment_type_list")))
+    made = client.post(
+        reverse("records:appointment_new"),
+        {
+            "patient": clinic.patient.pk,
+            "therapist": clinic.therapists[0].pk,
+            "date": TUESDAY.isoformat(),
+            "start_time": "15:00",
+            "duration_minutes": "30",
+            "appointment_type": kind.pk,
+            "medium": "",
+            "location": "",
+        },
+    )
+    assert made.status_code == 302
+    assert Appointment.objects.get(appointment_type=kind).medium == Medium.TELEPHONE
+    assert AuditEvent.objects.filter(action=AuditAction.APPOINTMENT_TYPE_SAVED).count() == 1
+
+
+def test_a_new_type_is_offered_in_the_rule_editor(clinic: Clinic) -> None:
+    logged_in(clinic.admin).post(
+        reverse("clinic:appointment_type_new"),
+        {"name": "Group session", "duration_minutes": "90", "medium": Medium.VIDEO},
+    )
+    editor = text(logged_in(clinic.superuser).get(reverse("booking:rule_create")))
+    assert "Group session" in editor
+
+
+def test_a_bad_duration_is_explained(clinic: Clinic) -> None:
+    response = logged_in(clinic.admin).post(
+        reverse("clinic:appointment_type_new"),
+        {"name": "Long", "duration_minutes": "100000", "medium": Medium.VIDEO},
+    )
+    assert response.status_code == 400
+    assert "Enter a whole number from 5 to 480" in text(response)
+
+
+def test_other_rules_still_offer_their_own_therapists(clinic: Clinic) -> None:
+    """A change to one therapist's diary leaves a rule offering only the other untouched."""
+    second_only = BroadcastRuleFactory(service=clinic.service, therapists=[clinic.therapists[1]])
+    add_change(logged_in(clinic.admin), clinic.therapists[0])
+    times = rule_available_times(second_only, timezone.now())
+    assert [t.hour for t in times if t.date() == WEDNESDAY] == list(range(9, 17))
