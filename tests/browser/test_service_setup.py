@@ -241,7 +241,7 @@ def test_a_new_services_superuser_sets_it_up_and_a_patient_sees_exactly_its_time
     page.get_by_label("Medium").select_option("telephone")
     page.get_by_label("Minimum notice (hours)").fill(str(NOTICE_HOURS))
     page.get_by_label("How far ahead (days)").fill(str(AHEAD_DAYS))
-    page.get_by_role("textbox", name="Welcome page").fill("We will ring you.")
+    page.get_by_role("textbox", name="Welcome page", exact=True).fill("We will ring you.")
     page.get_by_role("textbox", name="Confirmation page").fill("Thank you.")
     page.get_by_role("button", name="Save rule").click()
     expect(page.get_by_role("status")).to_contain_text("saved")
