@@ -1,5 +1,9 @@
 """What the questionnaire pages show, in display strings: the form list, one question, the
-answers to check. Patient-facing words are marked for translation."""
+answers to check. Patient-facing words are marked for translation.
+
+A form's own words (its name, intro, questions and options, the PHQ-9 and GAD-7 items among
+them) exist only in English: the instruments are validated as published and must not be
+translated ad hoc. On a Welsh page they keep their English, marked lang="en-GB" (form_lang)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,19 @@ from typing import Any
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from slotlink.domain.questionnaires.answers import Cleaned, Problem, Refusal
 from slotlink.domain.questionnaires.forms import FormDefinition, Question, QuestionKind
+from slotlink.lib.formatting import day_month_year
+from slotlink.lib.language import ENGLISH, HTML_LANG, in_welsh
 from slotlink.lib.richtext import render_markdown
+from slotlink.questionnaires.answer_text import answer_rows
 from slotlink.questionnaires.models import FormRequest, RequestStatus
+
+
+def form_lang() -> str:
+    """The lang attribute for a form's own (English) words on this page: none on an English
+    page, "en-GB" on a Welsh one."""
+    return HTML_LANG[ENGLISH] if in_welsh() else ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,7 @@ class Choice:
     value: str
     label: str
     checked: bool
+    lang: str = ""  # the form's own words: see form_lang
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,7 @@ class QuestionPage:
     count: int
     key: str
     kind: str
+    lang: str  # of the form's name, question and stem: see form_lang
     text: str
     stem: str
     optional: bool
@@ -66,7 +82,8 @@ def _choices(question: Question, current: Any) -> tuple[Choice, ...]:
             Choice("yes", _("Yes"), current is True),
             Choice("no", _("No"), current is False),
         )
-    return tuple(Choice(o.key, o.label, current == o.key) for o in question.options)
+    lang = form_lang()
+    return tuple(Choice(o.key, o.label, current == o.key, lang) for o in question.options)
 
 
 def question_page(
@@ -89,6 +106,7 @@ def question_page(
         count=len(definition.questions),
         key=question.key,
         kind=str(question.kind),
+        lang=form_lang(),
         text=question.text,
         stem=definition.stem,
         optional=not question.required,
@@ -100,5 +118,67 @@ def question_page(
     )
 
 
+@dataclass(frozen=True)
+class CheckRow:
+    number: int
+    question: str
+    answer: str
+    answer_lang: str  # the form's words where the answer is one of its options
+
+
+def check_rows(definition: FormDefinition, answers: dict[str, Any]) -> list[CheckRow]:
+    lang = form_lang()
+    rows = zip(answer_rows(definition, answers), definition.questions, strict=True)
+    return [
+        CheckRow(
+            row.number,
+            row.question,
+            row.answer,
+            lang if question.kind is QuestionKind.SINGLE_CHOICE and question.key in answers else "",
+        )
+        for row, question in rows
+    ]
+
+
 def intro_html(definition: FormDefinition) -> SafeString:
     return render_markdown(definition.intro)
+
+
+def _simple_refusals() -> dict[Problem, str]:
+    return {
+        Problem.CHOOSE: _("Select an answer"),
+        Problem.CHOOSE_SHOWN: _("Select one of the answers shown"),
+        Problem.YES_NO: _("Select yes or no"),
+        Problem.ENTER_ANSWER: _("Enter your answer"),
+        Problem.ENTER_DATE: _("Enter a date"),
+        Problem.DATE_FORMAT: _("Enter the date as day, month and year, like 27 3 2007"),
+        Problem.DATE_REAL: _("Enter a real date, like 27 3 2007"),
+        Problem.NOT_IN_FORM: _("This question is not part of the form"),
+    }
+
+
+def refusal_text(refusal: Refusal) -> str:
+    """What the pure core's refusal says, in the page's language (the core has only English)."""
+    match refusal.problem:
+        case Problem.TOO_LONG:
+            return _("Your answer must be %(limit)s characters or fewer (it is %(length)s)") % {
+                "limit": f"{refusal.limit:,}",
+                "length": f"{refusal.length:,}",
+            }
+        case Problem.NUMBER_RANGE:
+            return _("Enter a whole number from %(minimum)s to %(maximum)s") % {
+                "minimum": f"{refusal.minimum:,}",
+                "maximum": f"{refusal.maximum:,}",
+            }
+        case Problem.DATE_RANGE:
+            assert refusal.first is not None and refusal.last is not None  # noqa: S101 - set with the code
+            return _("Enter a date from %(first)s to %(last)s") % {
+                "first": day_month_year(refusal.first),
+                "last": day_month_year(refusal.last),
+            }
+        case _:
+            return _simple_refusals()[refusal.problem]
+
+
+def error_text(cleaned: Cleaned) -> str:
+    return refusal_text(cleaned.refusal) if cleaned.refusal else cleaned.error or ""

@@ -6,10 +6,12 @@ crisis information and alerts the therapist, who sees the scores, bands and char
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from slotlink.messaging.models import MessageKind, OutboundMessage
@@ -19,6 +21,7 @@ from slotlink.questionnaires.services import builtin_forms_ensure, questionnaire
 from tests.browser.conftest import DESKTOP, _context, assert_accessible, log_in, send_link
 from tests.browser.test_booking_journeys import book_on_phone
 from tests.conftest import Clinic, run_tasks
+from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.browser
 
@@ -237,3 +240,48 @@ def test_the_forms_pages_pass_axe_on_a_desktop_too(
         sees(page, "Little interest or pleasure in doing things")
         page.goto("/q/not-a-real-token-000000000000000000000000000")
         sees(page, "This link cannot be used")
+
+
+def test_a_welsh_speaker_gets_the_forms_text_and_pages_in_welsh_axe_clean_at_320px(
+    browser_clinic: Clinic, narrow_page: Page
+) -> None:
+    """The instruments' items stay in their published English, marked lang="en-GB"."""
+    clinic = browser_clinic
+    _with_forms(clinic)
+    clinic.patient.preferred_language = "cy"
+    clinic.patient.save()
+    start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    AppointmentFactory(
+        service=clinic.service,
+        therapist=clinic.therapists[0],
+        patient=clinic.patient,
+        appointment_type=clinic.rule.appointment_type,
+        start=start + timedelta(days=3),
+        end=start + timedelta(days=3, hours=1),
+    )
+    questionnaires_sweep()
+    body = message_body(OutboundMessage.objects.get(kind=MessageKind.FORM_LINK))
+    assert body.startswith(f"Helo {clinic.patient.first_name}, atebwch ychydig o gwestiynau")
+    found = re.search(r"https?://\S+/q/[\w-]{43}", body)
+    assert found, body
+
+    page = narrow_page
+    page.goto(found.group(0))
+    assert page.locator("html").get_attribute("lang") == "cy"
+    sees(page, "Cwestiynau cyn eich apwyntiad", "cy-home")
+    page.get_by_role("link", name="Dechrau GAD-7").click()
+    sees(page, "GAD-7", "cy-start")
+    page.get_by_role("link", name="Dechrau nawr").click()
+    item = "Feeling nervous, anxious or on edge"
+    sees(page, item)
+    expect(page.get_by_role("heading", level=1)).to_have_attribute("lang", "en-GB")
+    page.get_by_role("button", name="Parhau").click()
+    expect(page).to_have_title(re.compile(r"^Gwall: "))
+    expect(page.get_by_role("alert")).to_contain_text("Dewiswch ateb")
+    sees(page, item, "cy-question-error")
+    for _ in range(7):
+        page.get_by_label("Not at all", exact=True).check()
+        page.get_by_role("button", name="Parhau").click()
+    sees(page, "Gwiriwch eich atebion", "cy-check")
+    page.get_by_role("button", name="Anfon atebion").click()
+    sees(page, "Atebion GAD-7 wedi'u hanfon", "cy-done")

@@ -9,9 +9,10 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from slotlink.clinic.models import Appointment, AppointmentStatus
+from slotlink.lib.crypto import decrypt
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import messages_send_due
 from slotlink.ops.retention import retention_apply
@@ -296,3 +297,33 @@ def test_a_switched_off_service_sends_no_forms_and_its_links_stop_working(
     link.refresh_from_db()
     assert not form_link_usable(link, timezone.now())
     assert appointment.form_links.count() == 1
+
+
+def test_a_welsh_preferring_patient_gets_the_forms_text_and_reminder_in_welsh(
+    forms_clinic: FormsClinic, frozen_now: time_machine.Traveller
+) -> None:
+    patient = forms_clinic.clinic.patient
+    patient.preferred_language = "cy"
+    patient.save(update_fields=["preferred_language"])
+    appointment = book(forms_clinic, MONDAY + timedelta(days=3))
+    questionnaires_sweep()
+    frozen_now.move_to(appointment.start - timedelta(hours=24))
+    assert form_links_remind() == 1
+    link_text, reminder = (decrypt(t.body_encrypted) or "" for t in form_texts(appointment))
+    first = f"Helo {patient.first_name}, "
+    assert link_text.startswith(first + "atebwch ychydig o gwestiynau cyn eich apwyntiad: ")
+    assert reminder.startswith(first + "dyma nodyn i'ch atgoffa i ateb y cwestiynau")
+    assert "/q/" in link_text and "/q/" in reminder
+    # Nothing else made later on this thread is left in Welsh.
+    assert translation.get_language() != "cy"
+
+
+def test_an_english_preferring_patient_gets_the_forms_text_in_english(
+    forms_clinic: FormsClinic, frozen_now: time_machine.Traveller
+) -> None:
+    appointment = book(forms_clinic, MONDAY + timedelta(days=3))
+    questionnaires_sweep()
+    (text,) = form_texts(appointment)
+    assert (decrypt(text.body_encrypted) or "").startswith(
+        f"Hello {forms_clinic.clinic.patient.first_name}, please answer a few questions"
+    )

@@ -2,6 +2,9 @@
 message that says how to put it right. Whatever arrives (any text, nothing, or something that
 is not text at all) comes back as one or the other; nothing here raises.
 
+An error comes as an English message and as a Problem: a stable code with its figures, which
+the patient pages turn into words in the patient's language (this core has no translations).
+
 Values by kind: single choice, the option's key; yes/no, a bool; short and long text, str;
 number, int; date, datetime.date.
 """
@@ -13,10 +16,20 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from .forms import LONG_TEXT_MAX, SHORT_TEXT_MAX, FormDefinition, Question, QuestionKind
 
-__all__ = ["Answer", "Cleaned", "CleanedForm", "clean_answer", "clean_answers", "holds_answer"]
+__all__ = [
+    "Answer",
+    "Cleaned",
+    "CleanedForm",
+    "Problem",
+    "Refusal",
+    "clean_answer",
+    "clean_answers",
+    "holds_answer",
+]
 
 Answer = str | int | bool | date
 
@@ -43,12 +56,45 @@ _MONTHS = (
 _INVISIBLE = frozenset({"Cc", "Cs"})
 
 
+class Problem(StrEnum):
+    """Why an answer was refused; each code's figures are named in Refusal."""
+
+    CHOOSE = "choose"  # blank single choice
+    CHOOSE_SHOWN = "choose_shown"
+    YES_NO = "yes_no"
+    ENTER_ANSWER = "enter_answer"  # blank text
+    TOO_LONG = "too_long"  # limit, length
+    NUMBER_RANGE = "number_range"  # minimum, maximum
+    ENTER_DATE = "enter_date"  # blank date
+    DATE_FORMAT = "date_format"
+    DATE_REAL = "date_real"
+    DATE_RANGE = "date_range"  # first, last
+    NOT_IN_FORM = "not_in_form"  # a key that names no question of the form
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    problem: Problem
+    limit: int = 0
+    length: int = 0
+    minimum: int = 0
+    maximum: int = 0
+    first: date | None = None
+    last: date | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Cleaned:
-    """A value (None: left blank, where that is allowed) or an error, never both."""
+    """A value (None: left blank, where that is allowed) or an error, never both; with an
+    error, `refusal` says the same as code and figures."""
 
     value: Answer | None = None
     error: str | None = None
+    refusal: Refusal | None = None
+
+    @classmethod
+    def refused(cls, refusal: Refusal) -> Cleaned:
+        return cls(error=_message(refusal), refusal=refusal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +117,14 @@ def _choice(question: Question, text: str) -> Cleaned:
     key = text.strip()
     if any(option.key == key for option in question.options):
         return Cleaned(key)
-    return Cleaned(error="Select one of the answers shown")
+    return Cleaned.refused(Refusal(Problem.CHOOSE_SHOWN))
 
 
 def _yes_no(question: Question, text: str) -> Cleaned:
     answer = text.strip().lower()
     if answer in ("yes", "no"):
         return Cleaned(answer == "yes")
-    return Cleaned(error="Select yes or no")
+    return Cleaned.refused(Refusal(Problem.YES_NO))
 
 
 def _short_text(question: Question, text: str) -> Cleaned:
@@ -92,9 +138,7 @@ def _long_text(question: Question, text: str) -> Cleaned:
 
 def _within_length(text: str, limit: int) -> Cleaned:
     if len(text) > limit:
-        return Cleaned(
-            error=f"Your answer must be {limit:,} characters or fewer (it is {len(text):,})"
-        )
+        return Cleaned.refused(Refusal(Problem.TOO_LONG, limit=limit, length=len(text)))
     return Cleaned(text)
 
 
@@ -105,11 +149,12 @@ def _number(question: Question, text: str) -> Cleaned:
         number = int(raw.replace(",", ""))
         if question.minimum <= number <= question.maximum:
             return Cleaned(number)
-    return Cleaned(error=_number_hint(question))
+    return Cleaned.refused(_number_range(question))
 
 
-def _number_hint(question: Question) -> str:
-    return f"Enter a whole number from {question.minimum:,} to {question.maximum:,}"
+def _number_range(question: Question) -> Refusal:
+    assert question.minimum is not None and question.maximum is not None  # noqa: S101 - checked by Question
+    return Refusal(Problem.NUMBER_RANGE, minimum=question.minimum, maximum=question.maximum)
 
 
 def _date(question: Question, text: str) -> Cleaned:
@@ -119,27 +164,54 @@ def _date(question: Question, text: str) -> Cleaned:
     elif match := _UK_DAY.fullmatch(raw):
         day, month, year = (int(part) for part in match.groups())
     else:
-        return Cleaned(error="Enter the date as day, month and year, like 27 3 2007")
+        return Cleaned.refused(Refusal(Problem.DATE_FORMAT))
     try:
         answer = date(year, month, day)
     except ValueError:  # 31 2 2027, or month 13
-        return Cleaned(error="Enter a real date, like 27 3 2007")
+        return Cleaned.refused(Refusal(Problem.DATE_REAL))
     if question.first_date <= answer <= question.last_date:
         return Cleaned(answer)
-    return Cleaned(error=_date_range(question))
-
-
-def _date_range(question: Question) -> str:
-    return f"Enter a date from {_long_day(question.first_date)} to {_long_day(question.last_date)}"
+    return Cleaned.refused(
+        Refusal(Problem.DATE_RANGE, first=question.first_date, last=question.last_date)
+    )
 
 
 _BLANK = {
-    QuestionKind.SINGLE_CHOICE: "Select an answer",
-    QuestionKind.YES_NO: "Select yes or no",
-    QuestionKind.SHORT_TEXT: "Enter your answer",
-    QuestionKind.LONG_TEXT: "Enter your answer",
-    QuestionKind.DATE: "Enter a date",
+    QuestionKind.SINGLE_CHOICE: Problem.CHOOSE,
+    QuestionKind.YES_NO: Problem.YES_NO,
+    QuestionKind.SHORT_TEXT: Problem.ENTER_ANSWER,
+    QuestionKind.LONG_TEXT: Problem.ENTER_ANSWER,
+    QuestionKind.DATE: Problem.ENTER_DATE,
 }
+_MESSAGES = {
+    Problem.CHOOSE: "Select an answer",
+    Problem.CHOOSE_SHOWN: "Select one of the answers shown",
+    Problem.YES_NO: "Select yes or no",
+    Problem.ENTER_ANSWER: "Enter your answer",
+    Problem.ENTER_DATE: "Enter a date",
+    Problem.DATE_FORMAT: "Enter the date as day, month and year, like 27 3 2007",
+    Problem.DATE_REAL: "Enter a real date, like 27 3 2007",
+    Problem.NOT_IN_FORM: "This question is not part of the form",
+}
+
+
+def _message(refusal: Refusal) -> str:
+    """The refusal in English (the patient pages say it in the patient's language)."""
+    match refusal.problem:
+        case Problem.TOO_LONG:
+            return (
+                f"Your answer must be {refusal.limit:,} characters or fewer "
+                f"(it is {refusal.length:,})"
+            )
+        case Problem.NUMBER_RANGE:
+            return f"Enter a whole number from {refusal.minimum:,} to {refusal.maximum:,}"
+        case Problem.DATE_RANGE:
+            assert refusal.first is not None and refusal.last is not None  # noqa: S101 - set with the code
+            return f"Enter a date from {_long_day(refusal.first)} to {_long_day(refusal.last)}"
+        case _:
+            return _MESSAGES[refusal.problem]
+
+
 _READERS = {
     QuestionKind.SINGLE_CHOICE: _choice,
     QuestionKind.YES_NO: _yes_no,
@@ -156,17 +228,18 @@ def clean_answer(question: Question, raw: object) -> Cleaned:
         raw = ""
     if not isinstance(raw, str):
         # Forms submit text; anything else (a list from a repeated field, say) is unreadable.
-        return Cleaned(error=_blank(question))
+        return _blank(question)
     # Line ends first: a lone carriage return is a control character, but it ends a line.
     lines = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", _visible(lines))
     if not text.strip():
-        return Cleaned(error=_blank(question)) if question.required else Cleaned()
+        return _blank(question) if question.required else Cleaned()
     return _READERS[question.kind](question, text)
 
 
-def _blank(question: Question) -> str:
-    return _BLANK.get(question.kind) or _number_hint(question)
+def _blank(question: Question) -> Cleaned:
+    problem = _BLANK.get(question.kind)
+    return Cleaned.refused(Refusal(problem) if problem else _number_range(question))
 
 
 def clean_answers(form: FormDefinition, submitted: Mapping[str, object]) -> CleanedForm:

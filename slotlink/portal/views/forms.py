@@ -15,11 +15,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from slotlink.domain.questionnaires.forms import FormDefinition
 from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.language import django_language
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
 from slotlink.lib.richtext import render_markdown
-from slotlink.portal.form_pages import form_item, intro_html, question_page
-from slotlink.questionnaires.answer_text import answer_rows
+from slotlink.portal.form_pages import (
+    check_rows,
+    error_text,
+    form_item,
+    form_lang,
+    intro_html,
+    question_page,
+)
+from slotlink.portal.language import remember_language
 from slotlink.questionnaires.models import OPEN_STATUSES, FormLink, FormRequest, RequestStatus
 from slotlink.questionnaires.selectors import link_requests
 from slotlink.questionnaires.services import (
@@ -107,7 +115,10 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
         request.session.cycle_key()  # against session fixation
     request.session[SESSION_FORM_LINK] = link.pk
     form_link_open(link=link)
-    return without_referrer(redirect("forms:home"))
+    response = without_referrer(redirect("forms:home"))
+    # A link from a text opens in the language on the patient's record, as a booking link does.
+    remember_language(response, django_language(link.patient.preferred_language))
+    return response
 
 
 @require_GET
@@ -124,6 +135,7 @@ def home(request: HttpRequest, link: FormLink) -> HttpResponse:
         {
             "service": link.service,
             "first_name": link.patient.first_name,
+            "form_lang": form_lang(),
             "items": items,
             "all_done": all(item.done for item in items),
             "risk": any(r.risk for r in requests),
@@ -143,6 +155,7 @@ def start(
         {
             "service": link.service,
             "name": definition.name,
+            "form_lang": form_lang(),
             "intro": intro_html(definition),
             "count": len(definition.questions),
             "position": form_request.position,
@@ -203,7 +216,7 @@ def question(
                 request.session["forms_after_support"] = after
                 return redirect("forms:support", position=position)
             return redirect(after)
-        error = cleaned.error
+        error = error_text(cleaned)
     page = question_page(definition, number - 1, form_request.answers, submitted)
     back = (
         reverse("forms:check", kwargs={"position": position})
@@ -255,8 +268,9 @@ def check(
         {
             "service": link.service,
             "name": definition.name,
+            "form_lang": form_lang(),
             "position": form_request.position,
-            "rows": answer_rows(definition, answers),
+            "rows": check_rows(definition, answers),
             "last": len(definition.questions),
         },
     )

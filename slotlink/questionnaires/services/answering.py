@@ -14,7 +14,13 @@ from django.utils import timezone
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
 from slotlink.clinic.models import AppointmentStatus, InternalMessage, PatientAlert, Role, User
-from slotlink.domain.questionnaires.answers import Answer, Cleaned, clean_answer
+from slotlink.domain.questionnaires.answers import (
+    Answer,
+    Cleaned,
+    Problem,
+    Refusal,
+    clean_answer,
+)
 from slotlink.domain.questionnaires.forms import FormDefinition, QuestionKind
 from slotlink.domain.questionnaires.scoring import Result, score
 from slotlink.lib.crypto import token_hash
@@ -123,7 +129,7 @@ def form_answer_save(
         definition = version_definition(locked.version)
         question = definition.question(key)
         if question is None:
-            return Cleaned(error="This question is not part of the form")
+            return Cleaned.refused(Refusal(Problem.NOT_IN_FORM))
         cleaned = clean_answer(question, raw)
         if cleaned.error is not None:
             return cleaned

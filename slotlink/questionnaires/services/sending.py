@@ -18,11 +18,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
 from slotlink.clinic.models import Appointment, AppointmentStatus
 from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.lib.language import language_of
 from slotlink.messaging.models import MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services import message_queue
 from slotlink.questionnaires.models import (
@@ -52,17 +54,17 @@ def form_link_url(token: str) -> str:
 
 def _link_text(link: FormLink, token: str) -> str:
     # The first name only, and no date: the appointment may move while the text waits.
-    return (
-        f"Hello {link.patient.first_name}, please answer a few questions before your "
-        f"appointment: {form_link_url(token)}"
-    )
+    with language_of(link.patient.preferred_language):
+        return _(
+            "Hello %(name)s, please answer a few questions before your appointment: %(link)s"
+        ) % {"name": link.patient.first_name, "link": form_link_url(token)}
 
 
 def _reminder_text(link: FormLink, token: str) -> str:
-    return (
-        f"Hello {link.patient.first_name}, a reminder to answer the questions before your "
-        f"appointment: {form_link_url(token)}"
-    )
+    with language_of(link.patient.preferred_language):
+        return _(
+            "Hello %(name)s, a reminder to answer the questions before your appointment: %(link)s"
+        ) % {"name": link.patient.first_name, "link": form_link_url(token)}
 
 
 def _due_assignments(appointment: Appointment, now: datetime) -> QuerySet[FormAssignment]:
