@@ -55,3 +55,23 @@ class RateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.calls} calls from {self.starts_at:%H:%M}"
+
+
+class TokenFailureWindow(models.Model):
+    """How many wrong secrets one address sent to the token endpoint in one window. Each
+    attempt costs a password hash, so past a few the endpoint refuses before hashing. The
+    address is kept only as a keyed hash."""
+
+    address_hash = models.CharField(max_length=64)
+    starts_at = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address_hash", "starts_at"], name="token_failure_window_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.failures} failures from {self.starts_at:%H:%M}"

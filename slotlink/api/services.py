@@ -1,18 +1,19 @@
 """Writes about API clients: making them, rotating and revoking their secrets, counting their
-calls against their rate limit, and auditing each call."""
+calls against their rate limit, throttling wrong secrets, and auditing each call."""
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application
 
-from slotlink.api.models import ApiClient, RateWindow
+from slotlink.api.models import ApiClient, RateWindow, TokenFailureWindow
 from slotlink.api.scopes import SCOPES
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
@@ -174,12 +175,56 @@ def rate_limit_take(*, client: ApiClient, now: datetime | None = None) -> int | 
     return None
 
 
+# Wrong secrets one address may send to the token endpoint in a window before it is refused.
+TOKEN_FAILURES_ALLOWED = 10
+TOKEN_FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def _failure_window(address: str, now: datetime) -> tuple[str, datetime]:
+    address_hash = salted_hmac("slotlink.api.token_failures", address, algorithm="sha256")
+    epoch = int(now.timestamp())
+    size = int(TOKEN_FAILURE_WINDOW.total_seconds())
+    return address_hash.hexdigest(), datetime.fromtimestamp(epoch - epoch % size, tz=UTC)
+
+
+def token_wait(*, address: str, now: datetime | None = None) -> int | None:
+    """None when the address may ask for a token, or the seconds it must wait first."""
+    now = now or timezone.now()
+    address_hash, starts_at = _failure_window(address, now)
+    if not TokenFailureWindow.objects.filter(
+        address_hash=address_hash, starts_at=starts_at, failures__gte=TOKEN_FAILURES_ALLOWED
+    ).exists():
+        return None
+    return max(1, int((starts_at + TOKEN_FAILURE_WINDOW - now).total_seconds() + 0.999))
+
+
+def token_failure_count(*, address: str, now: datetime | None = None) -> None:
+    """Count one wrong secret from the address, in one statement whoever else is counting."""
+    address_hash, starts_at = _failure_window(address, now or timezone.now())
+    counted = TokenFailureWindow.objects.filter(
+        address_hash=address_hash, starts_at=starts_at
+    ).update(failures=F("failures") + 1)
+    if not counted:
+        try:
+            with transaction.atomic():
+                TokenFailureWindow.objects.create(
+                    address_hash=address_hash, starts_at=starts_at, failures=1
+                )
+        except IntegrityError:
+            TokenFailureWindow.objects.filter(
+                address_hash=address_hash, starts_at=starts_at
+            ).update(failures=F("failures") + 1)
+
+
 def api_housekeeping(*, now: datetime) -> int:
-    """Forget finished minutes' call counts and expired access tokens (each round of
-    housekeeping). Returns how many rows went."""
+    """Forget finished windows' call and failure counts and expired access tokens (each round
+    of housekeeping). Returns how many rows went."""
     windows, _ = RateWindow.objects.filter(starts_at__lt=now - RATE_WINDOW).delete()
+    failures, _ = TokenFailureWindow.objects.filter(
+        starts_at__lt=now - TOKEN_FAILURE_WINDOW
+    ).delete()
     tokens, _ = AccessToken.objects.filter(expires__lt=now).delete()
-    return windows + tokens
+    return windows + failures + tokens
 
 
 def api_token_issued(*, client: ApiClient, scopes: str) -> None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import AccessToken
@@ -22,17 +22,36 @@ from slotlink.api.services import (
     api_client_revoke,
     api_client_rotate,
     api_token_issued,
+    token_failure_count,
+    token_wait,
 )
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import Role
+from slotlink.lib.clientip import client_ip
 from slotlink.lib.contention import retry_on_contention
 
 
 class Token(TokenView):
-    """django-oauth-toolkit's token endpoint, auditing each token it issues."""
+    """django-oauth-toolkit's token endpoint, auditing each token it issues and refusing an
+    address that has sent too many wrong secrets (each one costs a password hash)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        address = client_ip(request)
+        wait = token_wait(address=address)
+        if wait is not None:
+            refused = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": f"Too many wrong secrets: try again in {wait} seconds.",
+                },
+                status=429,
+            )
+            refused["Retry-After"] = str(wait)
+            refused["Cache-Control"] = "no-store"
+            return refused
         response: HttpResponse = super().post(request, *args, **kwargs)
+        if response.status_code == 401:
+            token_failure_count(address=address)
         if response.status_code == 200:
             raw = json.loads(response.content).get("access_token", "")
             checksum = hashlib.sha256(raw.encode()).hexdigest()

@@ -1,6 +1,7 @@
 """The FHIR API through the Django test client: each interaction, each error, each scope."""
 
 import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -8,13 +9,20 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from slotlink.api.fhir.mappers import BROADCAST_RULE, NHS_NUMBER
-from slotlink.api.models import ApiClient, RateWindow
-from slotlink.api.services import Credentials, api_client_revoke, api_client_rotate
+from slotlink.api.models import ApiClient, RateWindow, TokenFailureWindow
+from slotlink.api.services import (
+    TOKEN_FAILURE_WINDOW,
+    TOKEN_FAILURES_ALLOWED,
+    Credentials,
+    api_client_revoke,
+    api_client_rotate,
+)
 from slotlink.audit.models import AuditAction, AuditEvent
 from slotlink.clinic.models import Appointment, AppointmentStatus, Patient
 from slotlink.ops.services import housekeeping_round
@@ -493,3 +501,47 @@ def test_a_date_means_the_services_local_day_across_the_spring_clock_change(
     ]
     assert found("date=ge2027-03-29T08:00:00Z&date=le2027-03-29T08:00:00Z") == [morning_of_the_29th]
     assert found("date=eq2027-03-29T09:00:00%2B01:00") == [morning_of_the_29th]
+
+
+def _token_with(http: Client, client_id: str, secret: str, ip: str = "192.0.2.7") -> HttpResponse:
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return http.post(
+        "/oauth/token/",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_wrong_secrets_from_one_address_are_throttled_before_any_hash_is_checked(
+    clinic: Clinic,
+) -> None:
+    credentials = make_client(clinic)
+    http = Client()
+    for _ in range(TOKEN_FAILURES_ALLOWED):
+        assert _token_with(http, credentials.client_id, "wrong").status_code == 401
+    refused = _token_with(http, credentials.client_id, credentials.client_secret)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= TOKEN_FAILURE_WINDOW.total_seconds()
+    assert json.loads(refused.content)["error"] == "invalid_request"
+    # Another address (the real record system) is not locked out by the attacker.
+    assert (
+        _token_with(
+            http, credentials.client_id, credentials.client_secret, "198.51.100.9"
+        ).status_code
+        == 200
+    )
+    # The window passes and the address may try again.
+    with time_machine.travel(timezone.now() + TOKEN_FAILURE_WINDOW, tick=False):
+        assert (
+            _token_with(http, credentials.client_id, credentials.client_secret).status_code == 200
+        )
+
+
+def test_the_failure_count_keeps_no_address_and_housekeeping_forgets_it(clinic: Clinic) -> None:
+    credentials = make_client(clinic)
+    _token_with(Client(), credentials.client_id, "wrong")
+    stored = TokenFailureWindow.objects.get()
+    assert "192.0.2.7" not in stored.address_hash and stored.failures == 1
+    housekeeping_round(now=timezone.now() + 2 * TOKEN_FAILURE_WINDOW)
+    assert not TokenFailureWindow.objects.exists()
