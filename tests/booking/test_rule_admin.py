@@ -152,7 +152,7 @@ def test_superuser_creates_a_rule_with_every_setting(
     assert rule.medium == Medium.VIDEO and rule.location == "Online"
     assert rule.show_therapists and rule.allow_reschedule and rule.send_confirmation_sms
     assert rule.active and not rule.discreet_sms
-    assert rule in rules_for(clinic.admin)
+    assert rule in rules_for(clinic.service.pk)
     change = SettingsChange.objects.get(service=clinic.service)
     assert change.changed_by == clinic.superuser
     assert change.subject == "Broadcast rule “Follow-up – video”"
@@ -316,7 +316,7 @@ def test_duplicating_makes_an_inactive_copy_with_the_same_settings(
     assert set(copy.therapists.all()) == set(clinic.therapists)
     for name in ["appointment_type_id", "duration_minutes", "sms_template", "welcome_content"]:
         assert getattr(copy, name) == getattr(clinic.rule, name)
-    assert copy not in rules_for(clinic.admin)
+    assert copy not in rules_for(clinic.service.pk)
     superuser_client.post(f"/settings/rules/{clinic.rule.pk}/duplicate/")
     assert BroadcastRule.objects.filter(title=f"Copy of {clinic.rule.title} (2)").exists()
 
@@ -329,7 +329,7 @@ def test_deactivating_takes_a_rule_out_of_the_dropdown_but_sent_links_still_work
     assert response.status_code == 302
     clinic.rule.refresh_from_db()
     assert not clinic.rule.active
-    assert clinic.rule not in rules_for(clinic.admin)
+    assert clinic.rule not in rules_for(clinic.service.pk)
     link.refresh_from_db()
     assert link.status == LinkStatus.SENT
     page = text(logged_in(clinic.admin).get(f"/patients/{clinic.patient.pk}/care-pathway/"))

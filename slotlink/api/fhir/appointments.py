@@ -19,11 +19,11 @@ from slotlink.api.fhir.http import (
 from slotlink.api.fhir.mappers import SlotKey
 from slotlink.api.fhir.selectors import (
     api_appointments,
-    api_links,
     api_patients,
     appointments_last_changed,
 )
 from slotlink.booking.availability.selectors import rule_free_therapists
+from slotlink.booking.links.selectors import links_for
 from slotlink.clinic.models import Appointment, AppointmentStatus, Source
 from slotlink.records.services.appointments import DiaryConflict
 from slotlink.records.services.diary import appointment_cancel, appointment_create
@@ -38,7 +38,7 @@ def _appointment_resources(call: Call, appointments: list[Appointment]) -> list[
     changed = appointments_last_changed(call.client, appointments)
     rules = {
         link.pk: link.rule
-        for link in api_links(call.client).filter(
+        for link in links_for(call.client.service_id).filter(
             pk__in={a.booking_link_id for a in appointments if a.booking_link_id}
         )
     }

@@ -14,11 +14,11 @@ from slotlink.api.fhir.http import (
 )
 from slotlink.api.fhir.mappers import SlotKey
 from slotlink.api.fhir.selectors import (
-    api_rules,
     api_therapists,
     rules_by_therapist,
 )
 from slotlink.booking.availability.selectors import rule_free_therapists, rule_therapist_times
+from slotlink.booking.links.selectors import rules_for
 from slotlink.booking.models import BroadcastRule
 
 
@@ -44,7 +44,7 @@ def practitioner_search(call: Call) -> Answer:
 
 
 def _schedules(call: Call, therapists: list[Any]) -> list[Resource]:
-    offered = rules_by_therapist(api_rules(call.client))
+    offered = rules_by_therapist(rules_for(call.client.service_id))
     return [mappers.schedule_resource(t, offered.get(t.pk, [])) for t in therapists]
 
 
@@ -68,7 +68,8 @@ def schedule_search(call: Call) -> Answer:
 
 
 def _healthcare_service(call: Call) -> Resource:
-    return mappers.healthcare_service_resource(call.client.service, api_rules(call.client))
+    rules = list(rules_for(call.client.service_id))
+    return mappers.healthcare_service_resource(call.client.service, rules)
 
 
 def healthcare_service_read(call: Call, service_id: str) -> Answer:
@@ -106,7 +107,7 @@ def slot_search(call: Call) -> Answer:
         raise invalid(
             "Only free slots are searchable (status=free): booked time is an Appointment."
         )
-    rules = api_rules(call.client)
+    rules = list(rules_for(call.client.service_id))
     if (value := search.one(found, "service-type")) is not None:
         code = search.token(value, mappers.BROADCAST_RULE, "service-type")
         rules = [r for r in rules if str(r.pk) == code]
@@ -147,4 +148,4 @@ def slot_read(call: Call, slot_id: str) -> Answer:
 
 
 def slot_rule(call: Call, key: SlotKey) -> BroadcastRule | None:
-    return next((r for r in api_rules(call.client) if r.pk == key.rule_id), None)
+    return next((r for r in rules_for(call.client.service_id) if r.pk == key.rule_id), None)

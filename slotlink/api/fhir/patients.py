@@ -18,13 +18,11 @@ from slotlink.api.fhir.http import (
     unprocessable,
 )
 from slotlink.api.fhir.selectors import (
-    api_links,
     api_patients,
-    api_rules,
-    link_appointment_of,
     link_last_changed,
     patients_last_changed,
 )
+from slotlink.booking.links.selectors import link_appointment, links_for, rules_for
 from slotlink.booking.links.services import BookingError, booking_link_send_or_show
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import Language, Patient
@@ -209,7 +207,7 @@ def _rule_parameter(call: Call, data: Resource) -> BroadcastRule:
         or value.get("valueString")
         or value.get("valueCode")
     )
-    rule = next((r for r in api_rules(call.client) if str(r.pk) == str(code)), None)
+    rule = next((r for r in rules_for(call.client.service_id) if str(r.pk) == str(code)), None)
     if rule is None:
         raise unprocessable(
             f"{code!r} is not one of this service's broadcast rules; HealthcareService lists them."
@@ -221,8 +219,8 @@ def _rule_parameter(call: Call, data: Resource) -> BroadcastRule:
 
 
 def task_read(call: Call, task_id: str) -> Answer:
-    link = api_links(call.client).filter(pk=record_pk(task_id)).first()
+    link = links_for(call.client.service_id).filter(pk=record_pk(task_id)).first()
     if link is None:
         raise not_found("Task", task_id)
-    resource = mappers.task_resource(link, link_appointment_of(link), link_last_changed(link))
+    resource = mappers.task_resource(link, link_appointment(link), link_last_changed(link))
     return Answer(resource, patient_id=link.patient_id)

@@ -1,6 +1,7 @@
 """Reads for the FHIR API, each starting from the client's service, as the staff screens
 start from theirs."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Max, QuerySet
@@ -8,7 +9,6 @@ from django.db.models import Max, QuerySet
 from slotlink.api.models import ApiClient
 from slotlink.audit.models import AuditAction
 from slotlink.audit.selectors import last_changed
-from slotlink.booking.links.selectors import link_appointments
 from slotlink.booking.models import BookingLink, BookingLinkEvent, BroadcastRule
 from slotlink.clinic.models import Appointment, Patient, Therapist
 
@@ -39,23 +39,7 @@ def api_appointments(client: ApiClient) -> QuerySet[Appointment]:
     )
 
 
-def api_rules(client: ApiClient) -> list[BroadcastRule]:
-    """The rules staff can send links for: the kinds of appointment that can be booked."""
-    return list(
-        BroadcastRule.objects.filter(service_id=client.service_id, active=True)
-        .select_related("appointment_type", "service")
-        .prefetch_related("therapists")
-        .order_by("pk")
-    )
-
-
-def api_links(client: ApiClient) -> QuerySet[BookingLink]:
-    return BookingLink.objects.filter(service_id=client.service_id).select_related(
-        "rule__appointment_type", "rule__service", "service", "patient"
-    )
-
-
-def rules_by_therapist(rules: list[BroadcastRule]) -> dict[int, list[BroadcastRule]]:
+def rules_by_therapist(rules: Iterable[BroadcastRule]) -> dict[int, list[BroadcastRule]]:
     """Therapist id -> the rules offering their diary (a rule's own therapists; see
     reads.rule_therapist_ids for a team's, which Schedule leaves out)."""
     offered: dict[int, list[BroadcastRule]] = {}
@@ -88,7 +72,3 @@ def appointments_last_changed(
 def link_last_changed(link: BookingLink) -> datetime:
     latest = BookingLinkEvent.objects.filter(link=link).aggregate(at=Max("occurred_at"))["at"]
     return latest or link.created_at
-
-
-def link_appointment_of(link: BookingLink) -> Appointment | None:
-    return link_appointments([link]).get(link.pk)

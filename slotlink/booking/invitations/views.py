@@ -33,7 +33,7 @@ from slotlink.booking.links.forms import RuleChoiceForm
 from slotlink.booking.links.selectors import rules_for
 from slotlink.booking.links.services import BookingError
 from slotlink.booking.models import BulkFinding, BulkInvitation, BulkResult, BulkStatus
-from slotlink.clinic.access import staff_required, staff_user
+from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.models import Role
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.formatting import staff_datetime
@@ -59,7 +59,7 @@ def _list_page(request: HttpRequest, form: BulkUploadForm, status: int = 200) ->
 @require_GET
 @admins
 def bulk_list(request: HttpRequest) -> HttpResponse:
-    return _list_page(request, BulkUploadForm(rules=rules_for(staff_user(request))))
+    return _list_page(request, BulkUploadForm(rules=rules_for(service_id_of(staff_user(request)))))
 
 
 @require_POST
@@ -67,7 +67,7 @@ def bulk_list(request: HttpRequest) -> HttpResponse:
 @admins
 def bulk_upload(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    form = BulkUploadForm(request.POST, request.FILES, rules=rules_for(user))
+    form = BulkUploadForm(request.POST, request.FILES, rules=rules_for(service_id_of(user)))
     if not form.is_valid():
         return _list_page(request, form, status=400)
     upload: UploadedFile = form.cleaned_data["file"]
@@ -98,11 +98,11 @@ def bulk_selection(request: HttpRequest) -> HttpResponse:
     if not patient_ids:
         messages.error(request, "Tick at least one patient to invite.")
         return redirect("clinic:patient_search")
-    form = RuleChoiceForm(request.POST, rules=rules_for(user))
+    form = RuleChoiceForm(request.POST, rules=rules_for(service_id_of(user)))
     if not form.is_valid():
         status = 400 if "rule" in request.POST else 200
         if "rule" not in request.POST:
-            form = RuleChoiceForm(rules=rules_for(user))
+            form = RuleChoiceForm(rules=rules_for(service_id_of(user)))
         return render(
             request,
             "booking/bulk/choose_rule.html",

@@ -1,5 +1,5 @@
-"""Reads about booking links: the user's links and rules, the appointment a link stands for,
-the text that carried it."""
+"""Reads about booking links: a service's links and rules, the appointment a link stands for,
+the text that carried it. Staff screens and the FHIR API both start from the service id."""
 
 from django.db.models import Q, QuerySet
 
@@ -8,27 +8,29 @@ from slotlink.booking.models import (
     BookingLink,
     BroadcastRule,
 )
-from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import (
     TIME_HOLDING,
     Appointment,
-    User,
 )
 from slotlink.messaging.models import MessageKind, OutboundMessage
 
 
-def rules_for(user: User) -> QuerySet[BroadcastRule]:
+def rules_for(service_id: int) -> QuerySet[BroadcastRule]:
+    """The rules links can be sent for: the kinds of appointment that can be booked."""
     return (
-        BroadcastRule.objects.filter(service_id=service_id_of(user), active=True)
-        .select_related("appointment_type")
+        BroadcastRule.objects.filter(service_id=service_id, active=True)
+        .select_related("appointment_type", "service")
         .prefetch_related("therapists")
+        .order_by("pk")
     )
 
 
-def links_for(user: User) -> QuerySet[BookingLink]:
+def links_for(service_id: int) -> QuerySet[BookingLink]:
     return (
-        BookingLink.objects.filter(service_id=service_id_of(user))
-        .select_related("rule__appointment_type", "service", "patient__service", "sent_by")
+        BookingLink.objects.filter(service_id=service_id)
+        .select_related(
+            "rule__appointment_type", "rule__service", "service", "patient__service", "sent_by"
+        )
         .prefetch_related("rule__therapists")
     )
 

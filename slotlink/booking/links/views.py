@@ -28,7 +28,7 @@ from slotlink.booking.links.services import (
     booking_link_token,
     booking_link_url,
 )
-from slotlink.clinic.access import staff_required, staff_user
+from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.models import Patient, User
 from slotlink.clinic.selectors import patient_details, patients_for
 from slotlink.domain.link_lifecycle import LIVE
@@ -40,7 +40,7 @@ from slotlink.messaging.models import Channel
 def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, object]:
     user = staff_user(request)
     now = timezone.now()
-    links = list(links_for(user).filter(patient=patient))
+    links = list(links_for(service_id_of(user)).filter(patient=patient))
     appointments = link_appointments(links)
     texts = link_texts(links)
     live = []
@@ -52,7 +52,7 @@ def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, ob
     return {
         "patient": patient_details(patient),
         "enabled": patient.service.online_booking_enabled,
-        "rules": [RuleDetails.of(rule) for rule in rules_for(user)],
+        "rules": [RuleDetails.of(rule) for rule in rules_for(service_id_of(user))],
         "live": live,
         "history": [
             LinkRow.of(link, now, appointments.get(link.pk), texts.get(link.pk)) for link in links
@@ -94,7 +94,7 @@ def _audit_viewed(user: User, patient: Patient, page: str) -> None:
 def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
     patient = get_object_or_404(patients_for(user), pk=pk)
-    form = RuleChoiceForm(request.POST, rules=rules_for(user))
+    form = RuleChoiceForm(request.POST, rules=rules_for(service_id_of(user)))
     if not form.is_valid():
         messages.error(request, "Choose the type of appointment to send a link for.")
         return _after_change(request, patient, status=400)
@@ -121,7 +121,7 @@ def send_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @staff_required()
 def resend_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
-    link = get_object_or_404(links_for(user), pk=pk)
+    link = get_object_or_404(links_for(service_id_of(user)), pk=pk)
     form = ResendForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(form.errors["channel"][0]))
@@ -142,7 +142,7 @@ def resend_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @staff_required()
 def expire_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
-    link = get_object_or_404(links_for(user), pk=pk)
+    link = get_object_or_404(links_for(service_id_of(user)), pk=pk)
     if booking_link_expire(link=link, actor=Actor.staff(user, "Expired by staff")):
         messages.success(request, "The link has expired and can no longer be used to book.")
     else:
@@ -159,7 +159,7 @@ def _after_change(request: HtmxHttpRequest, patient: Patient, status: int = 200)
 @staff_required()
 def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
-    link = get_object_or_404(links_for(user), pk=pk)
+    link = get_object_or_404(links_for(service_id_of(user)), pk=pk)
     _audit_viewed(user, link.patient, f"history of booking link #{link.pk}")
     zone = link.service.zone
     events = link.events.select_related("actor", "appointment").order_by("occurred_at", "pk")
