@@ -100,12 +100,6 @@ class ServiceForm(forms.Form):
         "Enter the phone number patients call.",
     )
 
-    def clean_name(self) -> str:
-        name: str = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Enter the service's name.")
-        return name
-
     def clean_phone(self) -> str:
         return service_phone(self.cleaned_data["phone"])
 

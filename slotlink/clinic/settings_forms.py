@@ -162,12 +162,6 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
                         "(or be mailto: or tel:).",
                     )
 
-    def clean_name(self) -> str:
-        name: str = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Enter the service's name.")
-        return name
-
     def clean_phone(self) -> str:
         return service_phone(self.cleaned_data["phone"])
 
