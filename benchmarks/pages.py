@@ -157,9 +157,10 @@ def _time_confirms(base: dict[str, object], tokens: list[str], starts: list[date
 
 
 def _time_fhir_slot_search(base: dict[str, object], service: Service, rule: BroadcastRule) -> None:
-    """A record system's first page of free Slots over the rule's whole window (issue 17):
-    every therapist's diary computed by the engine, then paged; the request comes through the
-    whole API door (token, scope, rate limit, audit row, R4 check of the Bundle)."""
+    """A record system's first page of free Slots over the rule's whole window (issue 17): the
+    engine reads the window a piece at a time until the page is full; the request comes
+    through the whole API door (token, scope, rate limit, audit row, R4 check of the Bundle).
+    `slots` is the window's count, asked for once with _total=accurate."""
     import base64
     import json
 
@@ -183,7 +184,8 @@ def _time_fhir_slot_search(base: dict[str, object], service: Service, rule: Broa
         _expect(http.get(url, HTTP_AUTHORIZATION=bearer), 200)
 
     search()
-    total = json.loads(http.get(url, HTTP_AUTHORIZATION=bearer).content)["total"]
+    counted = http.get(f"{url}&_total=accurate", HTTP_AUTHORIZATION=bearer)
+    total = json.loads(counted.content)["total"]
     timings = repeat(search, min_runs=MIN_RUNS, max_runs=300, budget_s=PAGE_BUDGET_S)
     emit(
         {

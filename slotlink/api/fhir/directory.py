@@ -15,9 +15,10 @@ from slotlink.api.fhir.http import (
 from slotlink.api.fhir.mappers import SlotKey
 from slotlink.api.fhir.selectors import (
     api_therapists,
+    free_slots,
     rules_by_therapist,
 )
-from slotlink.booking.availability.selectors import rule_free_therapists, rule_therapist_times
+from slotlink.booking.availability.selectors import rule_free_therapists
 from slotlink.booking.links.selectors import rules_for
 from slotlink.booking.models import BroadcastRule
 
@@ -121,17 +122,24 @@ def slot_search(call: Call) -> Answer:
             since = max(since, bound.end if bound.prefix == "gt" else bound.start)
         if bound.prefix in {"lt", "le", "eq"}:
             until = min(until, bound.start if bound.prefix == "lt" else bound.end)
-    keys: list[tuple[Any, int, BroadcastRule]] = []
-    for rule in rules:
-        for start, therapist in rule_therapist_times(rule, call.now, since, until):
-            if therapist_id is None or therapist == therapist_id:
-                keys.append((start, therapist, rule))
-    keys.sort(key=lambda k: (k[0], k[1], k[2].pk))
     at = search.page(found)
-    shown = keys[at.offset : at.offset + at.count]
+    exact = search.total_asked(found)
+    # One more than the page, to know whether there is a next.
+    wanted = None if exact else at.offset + at.count + 1
+    slots = free_slots(
+        rules, call.now, since, until, zone=zone, therapist_id=therapist_id, wanted=wanted
+    )
+    shown = slots[at.offset : at.offset + at.count]
     resources = [mappers.slot_resource(SlotKey(t, s, r.pk), r) for s, t, r in shown]
     return Answer(
-        search.bundle(call.request, resources, total=len(keys), at=at, full_url=call.url("")[:-1])
+        search.bundle(
+            call.request,
+            resources,
+            total=len(slots) if exact else None,
+            more=len(slots) > at.offset + at.count,
+            at=at,
+            full_url=call.url("")[:-1],
+        )
     )
 
 

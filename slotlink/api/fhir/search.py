@@ -11,8 +11,8 @@ from slotlink.api.fhir.http import Resource, invalid
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
-# Parameters every search takes; each search names its own besides. Totals are always
-# counted, so _total (and some clients' _totalMethod) change nothing.
+# Parameters every search takes; each search names its own besides. Totals are counted
+# wherever that is cheap, so there _total (and some clients' _totalMethod) change nothing.
 COMMON = frozenset({"_count", "_offset", "_format", "_total", "_totalMethod"})
 
 
@@ -115,16 +115,27 @@ def _bound(prefix: str, text: str, name: str, zone: tzinfo) -> Bound:
     return Bound(prefix, start.astimezone(UTC), end.astimezone(UTC))
 
 
+def total_asked(found: dict[str, list[str]]) -> bool:
+    """Whether the client asks for an exact total (`_total=accurate`, or `_count=0`: only the
+    count); `none` and `estimate` are answered with none."""
+    value = one(found, "_total")
+    if value not in {None, "none", "estimate", "accurate"}:
+        raise invalid(f"_total must be none, estimate or accurate, got {value!r}.")
+    return value == "accurate" or one(found, "_count") == "0"
+
+
 def bundle(
     request: HttpRequest,
     resources: list[Resource],
     *,
-    total: int,
+    total: int | None,
     at: Page,
     full_url: str,
+    more: bool = False,
 ) -> Resource:
     """A searchset Bundle of one page, with self, next and previous links that keep the
-    search's own parameters."""
+    search's own parameters. Without a `total` (it is optional in FHIR) `more` says whether
+    there is a next page."""
     base = {k: v for k, v in request.GET.lists() if k not in {"_offset", "_count"}}
     here = request.build_absolute_uri(request.path)
 
@@ -133,14 +144,16 @@ def bundle(
         return {"relation": relation, "url": f"{here}?{query}"}
 
     links = [link("self", at.offset)]
-    if at.count and at.offset + at.count < total:
+    if total is not None:
+        more = at.offset + at.count < total
+    if at.count and more:
         links.append(link("next", at.offset + at.count))
     if at.offset > 0:
         links.append(link("previous", max(0, at.offset - at.count)))
     return {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": total,
+        **({} if total is None else {"total": total}),
         "link": links,
         "entry": [
             {

@@ -2,13 +2,14 @@
 start from theirs."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time, timedelta, tzinfo
 
 from django.db.models import Max, QuerySet
 
 from slotlink.api.models import ApiClient
 from slotlink.audit.models import AuditAction
 from slotlink.audit.selectors import last_changed
+from slotlink.booking.availability.selectors import rule_therapist_times
 from slotlink.booking.models import BookingLink, BookingLinkEvent, BroadcastRule
 from slotlink.clinic.models import Appointment, Patient, Therapist
 
@@ -72,3 +73,39 @@ def appointments_last_changed(
 def link_last_changed(link: BookingLink) -> datetime:
     latest = BookingLinkEvent.objects.filter(link=link).aggregate(at=Max("occurred_at"))["at"]
     return latest or link.created_at
+
+
+FreeSlot = tuple[datetime, int, BroadcastRule]  # start, therapist id, rule
+
+
+def free_slots(
+    rules: list[BroadcastRule],
+    now: datetime,
+    since: datetime,
+    until: datetime,
+    *,
+    zone: tzinfo,
+    therapist_id: int | None = None,
+    wanted: int | None = None,
+) -> list[FreeSlot]:
+    """The free slots from `since` until before `until`, by start, therapist and rule: at
+    least the first `wanted` of them, or all when `wanted` is None.
+
+    The window is read a piece at a time, a day, then two, four and so on, each piece ending
+    at the service's midnight (so a day's diary and daily cap are read whole), until enough
+    are found: a first page costs what its days do, not the whole window."""
+    found: list[FreeSlot] = []
+    days, start = 1, since
+    while start < until and (wanted is None or len(found) < wanted):
+        last_day = start.astimezone(zone).date() + timedelta(days=days)
+        end = until if wanted is None else min(until, datetime.combine(last_day, time(), zone))
+        piece = [
+            (at, therapist, rule)
+            for rule in rules
+            for at, therapist in rule_therapist_times(rule, now, start, end)
+            if therapist_id is None or therapist == therapist_id
+        ]
+        # Pieces follow one another in time, so sorting each sorts the whole.
+        found.extend(sorted(piece, key=lambda slot: (slot[0], slot[1], slot[2].pk)))
+        days, start = days * 2, end
+    return found
