@@ -21,7 +21,7 @@ EVENTS_PER_PAGE = 100
 @staff_required(Role.ADMIN, Role.SUPERUSER)
 def patient_trail(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
-    patient = get_object_or_404(patients_for(user).select_related("service"), pk=pk)
+    patient = get_object_or_404(patients_for(user), pk=pk)
     page = Paginator(
         patient_audit_trail(patient_id=patient.pk, service_id=service_id_of(user)), EVENTS_PER_PAGE
     ).get_page(request.GET.get("page"))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import nhs_number
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from slotlink.clinic.access import service_id_of
 from slotlink.clinic.models import (
@@ -24,7 +24,14 @@ from slotlink.lib.formatting import mobile_text, nhs_number_text
 
 
 def patients_for(user: User) -> QuerySet[Patient]:
-    return Patient.objects.filter(service_id=service_id_of(user))
+    """With the service (its zone heads every page) and whether the patient has open alerts,
+    so that patient_details reads them only then."""
+    open_alerts = PatientAlert.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
+    return (
+        Patient.objects.filter(service_id=service_id_of(user))
+        .select_related("service")
+        .annotate(has_open_alerts=Exists(open_alerts))
+    )
 
 
 def therapists_for(user: User) -> QuerySet[Therapist]:
@@ -161,12 +168,19 @@ def patient_details(patient: Patient) -> PatientDetails:
             f"{discharged_at.astimezone(patient.service.zone):%d/%m/%Y}" if discharged_at else ""
         ),
         do_not_sms=patient.do_not_sms,
-        alerts=tuple(
-            AlertDetails(
-                pk=alert.pk,
-                summary=alert.summary,
-                raised=f"{alert.raised_at.astimezone(patient.service.zone):%d/%m/%Y %H:%M}",
-            )
-            for alert in PatientAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
-        ),
+        alerts=_open_alerts(patient),
+    )
+
+
+def _open_alerts(patient: Patient) -> tuple[AlertDetails, ...]:
+    # patients_for says whether there are any; a patient read some other way is asked.
+    if not getattr(patient, "has_open_alerts", True):
+        return ()
+    return tuple(
+        AlertDetails(
+            pk=alert.pk,
+            summary=alert.summary,
+            raised=f"{alert.raised_at.astimezone(patient.service.zone):%d/%m/%Y %H:%M}",
+        )
+        for alert in PatientAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
     )

@@ -27,7 +27,7 @@ from slotlink.records.score_chart import score_chart
 @staff_required()
 def patient_questionnaires(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
-    patient = get_object_or_404(patients_for(user).select_related("service"), pk=pk)
+    patient = get_object_or_404(patients_for(user), pk=pk)
     zone = patient.service.zone
     audit_record(
         action=AuditAction.FORM_VIEWED,
@@ -53,7 +53,7 @@ def patient_questionnaires(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required()
 def form_response(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
     user = staff_user(request)
-    patient = get_object_or_404(patients_for(user).select_related("service"), pk=pk)
+    patient = get_object_or_404(patients_for(user), pk=pk)
     found = patient_request(patient, request_pk)
     if found is None:
         raise Http404

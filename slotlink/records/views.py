@@ -62,7 +62,7 @@ def patient_record_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Therapists change contact details and flags; admins and superusers also who the
     patient is (name, date of birth, NHS number, language)."""
     user = staff_user(request)
-    patient = get_object_or_404(patients_for(user).select_related("service"), pk=pk)
+    patient = get_object_or_404(patients_for(user), pk=pk)
     data = request.POST or None
     form: PatientRecordForm = (
         PatientForm.for_patient(patient, data)
