@@ -121,6 +121,8 @@ RECORD_ROUTES = {
     "clinic:therapist_edit": Route(ADMINS, record="therapist"),
     "clinic:therapist_pattern": Route(ADMINS, record="therapist"),
     "clinic:pattern_preview": Route(ADMINS, "post", "therapist"),
+    "clinic:pattern_edit": Route(ADMINS, record="pattern"),
+    "clinic:pattern_edit_preview": Route(ADMINS, "post", "pattern"),
     "clinic:pattern_end": Route(ADMINS, "post", "pattern"),
     "clinic:diary_changes": Route(ADMINS, record="therapist"),
     "clinic:diary_change": Route(ADMINS, record="change"),

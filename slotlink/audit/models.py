@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     THERAPIST_SAVED = "therapist.saved", "Therapist added or changed"
     TEAM_SAVED = "team.saved", "Team added or changed"
     PATTERN_ADDED = "pattern.added", "Working pattern shift added"
+    PATTERN_CHANGED = "pattern.changed", "Working pattern shift changed"
     PATTERN_ENDED = "pattern.ended", "Working pattern shift ended"
     PATTERN_REMOVED = "pattern.removed", "Working pattern shift removed"
     DIARY_CHANGE_ADDED = "diary_change.added", "Leave or extra session added"

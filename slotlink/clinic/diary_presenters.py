@@ -12,7 +12,7 @@ from slotlink.clinic.models import (
     Therapist,
     WorkingPattern,
 )
-from slotlink.clinic.presenters import DiaryDay, DiaryWeek, pattern_applies
+from slotlink.clinic.presenters import DiaryDay, DiaryWeek
 from slotlink.lib.formatting import staff_datetime
 
 
@@ -134,7 +134,7 @@ def pattern_weeks(
                             online=p.online_bookable,
                         )
                         for p in shifts
-                        if pattern_applies(p, day)
+                        if p.works_on(day)
                     ],
                     notes=_notes(changes, day, zone),
                 )

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import pgettext_lazy
 
+from slotlink.domain.weeks import works_on
+
 
 class Nation(models.TextChoices):
     # Codes are the `holidays` package's subdivisions of GB.
@@ -196,6 +198,17 @@ class WorkingPattern(models.Model):
     # Patients booking online are offered only these shifts; staff may book into any.
     online_bookable = models.BooleanField("Bookable online", default=True)
 
+    # When and how the shift is worked: all a set-up page changes.
+    SHIFT_FIELDS = (
+        "weekday",
+        "start_time",
+        "end_time",
+        "every_weeks",
+        "effective_from",
+        "effective_to",
+        "online_bookable",
+    )
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -206,6 +219,17 @@ class WorkingPattern(models.Model):
 
     def __str__(self) -> str:
         return f"{self.therapist} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
+
+    def works_on(self, day: date) -> bool:
+        """Whether the shift falls on `day`: the same rule as the slot engine's."""
+        to = self.effective_to
+        return works_on(
+            day.toordinal(),
+            self.weekday,
+            self.effective_from.toordinal(),
+            None if to is None else to.toordinal(),
+            self.every_weeks,
+        )
 
 
 class DiaryChangeKind(models.TextChoices):

@@ -19,7 +19,6 @@ from slotlink.clinic.models import (
     WorkingPattern,
 )
 from slotlink.clinic.onboarding import Row
-from slotlink.domain.weeks import works_on
 from slotlink.lib.crypto import decrypt
 from slotlink.lib.formatting import staff_datetime
 
@@ -68,7 +67,7 @@ class DiaryWeek:
         for day in days:
             day.today = day.day == today
             for p in sorted(patterns, key=lambda p: p.start_time):
-                if pattern_applies(p, day.day):
+                if p.works_on(day.day):
                     staff_only = "" if p.online_bookable else " (staff only)"
                     day.working.append(f"{p.start_time:%H:%M}–{p.end_time:%H:%M}{staff_only}")
         for appt in appointments:
@@ -78,17 +77,6 @@ class DiaryWeek:
                 days[index].entries.append(_entry(appt, zone))
         sunday = monday + timedelta(days=6)
         return cls(monday=monday, label=f"{monday:%d %b} – {sunday:%d %b %Y}", days=days)
-
-
-def pattern_applies(pattern: WorkingPattern, day: date) -> bool:
-    to = pattern.effective_to
-    return works_on(
-        day.toordinal(),
-        pattern.weekday,
-        pattern.effective_from.toordinal(),
-        None if to is None else to.toordinal(),
-        pattern.every_weeks,
-    )
 
 
 def _entry(appt: Appointment, zone: ZoneInfo) -> DiaryEntry:

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import nhs_number
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -13,6 +14,7 @@ from slotlink.clinic.models import (
     Appointment,
     AppointmentType,
     DiaryChange,
+    DiaryChangeKind,
     Patient,
     PatientAlert,
     Team,
@@ -72,6 +74,44 @@ def appointments_in_change(change: DiaryChange) -> QuerySet[Appointment]:
         .select_related("patient", "appointment_type")
         .order_by("start")
     )
+
+
+def appointments_off_shift(therapist: Therapist, since: datetime) -> list[Appointment]:
+    """The therapist's appointments from `since` still holding time that no shift and no
+    extra session covers: after a shift is changed or ended, the ones staff need to move (or
+    keep, knowingly)."""
+    booked = list(
+        Appointment.objects.filter(therapist=therapist, status__in=TIME_HOLDING, start__gte=since)
+        .select_related("patient", "appointment_type")
+        .order_by("start")
+    )
+    if not booked:
+        return []
+    patterns = list(therapist.working_patterns.all())
+    extras = [
+        (change.start, change.end)
+        for change in therapist.diary_changes.filter(kind=DiaryChangeKind.EXTRA, end__gt=since)
+    ]
+    zone = therapist.service.zone
+    return [
+        appointment
+        for appointment in booked
+        if not any(start <= appointment.start and appointment.end <= end for start, end in extras)
+        and not _on_shift(appointment, patterns, zone)
+    ]
+
+
+def _on_shift(appointment: Appointment, patterns: list[WorkingPattern], zone: ZoneInfo) -> bool:
+    start, end = appointment.start.astimezone(zone), appointment.end.astimezone(zone)
+    if start.date() != end.date():
+        return False
+    day = start.date()
+    # Back-to-back shifts (09:00-12:30, 12:30-17:00) hold an appointment across the join.
+    reach = start.time()
+    for pattern in sorted(patterns, key=lambda p: p.start_time):
+        if pattern.start_time <= reach < pattern.end_time and pattern.works_on(day):
+            reach = pattern.end_time
+    return reach >= end.time() > start.time()
 
 
 def patients_alike(

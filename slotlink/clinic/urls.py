@@ -21,6 +21,12 @@ urlpatterns = [
         diaries.pattern_preview,
         name="pattern_preview",
     ),
+    path("setup/patterns/<int:pk>/", diaries.pattern_edit, name="pattern_edit"),
+    path(
+        "setup/patterns/<int:pk>/preview/",
+        diaries.pattern_edit_preview,
+        name="pattern_edit_preview",
+    ),
     path("setup/patterns/<int:pk>/end/", diaries.pattern_end, name="pattern_end"),
     path("setup/therapists/<int:pk>/changes/", diaries.diary_changes, name="diary_changes"),
     path("setup/changes/<int:pk>/", diaries.diary_change, name="diary_change"),

@@ -279,6 +279,157 @@ def test_ending_a_shift_before_it_starts_removes_it(clinic: Clinic) -> None:
     assert AuditEvent.objects.filter(action=AuditAction.PATTERN_REMOVED).count() == 1
 
 
+def change_shift(client: Client, pattern: WorkingPattern, **changes: str) -> Any:
+    return client.post(reverse("clinic:pattern_edit", args=[pattern.pk]), shift_form(**changes))
+
+
+def test_a_shift_is_changed_in_place_and_patients_see_it_at_once(clinic: Clinic) -> None:
+    only_first_therapist(clinic)
+    client = logged_in(clinic.admin)
+    wednesday = clinic.therapists[0].working_patterns.get(weekday=2)
+    form = text(client.get(reverse("clinic:pattern_edit", args=[wednesday.pk])))
+    assert 'value="09:00"' in form and 'value="17:00"' in form
+    response = change_shift(
+        client,
+        wednesday,
+        weekday="2",
+        start_time="13:00",
+        end_time="16:00",
+        effective_from="2026-01-05",
+        online_bookable="-",
+    )
+    assert response.status_code == 302
+    wednesday.refresh_from_db()
+    assert (wednesday.start_time, wednesday.end_time) == (time(13), time(16))
+    assert wednesday.online_bookable is False
+    assert clinic.therapists[0].working_patterns.count() == 5, "changed, not added"
+    assert offered_on(clinic, WEDNESDAY) == []
+    change_shift(
+        client,
+        wednesday,
+        weekday="2",
+        start_time="13:00",
+        end_time="16:00",
+        effective_from="2026-01-05",
+        every_weeks="2",
+    )
+    # Alternate weeks from the week of 5 January: this week (48 on), not the next.
+    assert offered_on(clinic, WEDNESDAY) == [13, 14, 15]
+    assert offered_on(clinic, date(2026, 12, 16)) == []
+    event = AuditEvent.objects.filter(action=AuditAction.PATTERN_CHANGED).order_by("pk").first()
+    assert event is not None
+    assert event.details["hours"] == "13:00-16:00"
+    assert event.details["was_hours"] == "09:00-17:00"
+    assert "was_weekday" not in event.details, "only what changed is named twice"
+
+
+def test_a_changed_shift_lists_the_appointments_it_no_longer_holds_and_keeps_them(
+    clinic: Clinic,
+) -> None:
+    therapist = clinic.therapists[0]
+    morning, afternoon = (
+        AppointmentFactory(
+            service=clinic.service,
+            therapist=therapist,
+            patient=clinic.patient,
+            start=at(WEDNESDAY, hour),
+            end=at(WEDNESDAY, hour + 1),
+        )
+        for hour in (10, 14)
+    )
+    client = logged_in(clinic.admin)
+    pattern_page = reverse("clinic:therapist_pattern", args=[therapist.pk])
+    assert "outside the shifts" not in text(client.get(pattern_page))
+    wednesday = therapist.working_patterns.get(weekday=2)
+    response = change_shift(
+        client,
+        wednesday,
+        weekday="2",
+        start_time="13:00",
+        end_time="17:00",
+        effective_from="2026-01-05",
+    )
+    assert response["Location"] == pattern_page
+    page = text(client.get(pattern_page))
+    assert "1 appointment outside the shifts" in page
+    assert reverse("records:appointment_edit", args=[morning.pk]) in page
+    assert reverse("records:appointment_edit", args=[afternoon.pk]) not in page
+    # Moved to another day, the shift holds neither.
+    change_shift(client, wednesday, weekday="3", effective_from="2026-01-05")
+    assert "2 appointments outside the shifts" in text(client.get(pattern_page))
+    morning.refresh_from_db()
+    assert morning.status == AppointmentStatus.BOOKED
+
+
+def test_an_extra_session_or_a_back_to_back_shift_still_holds_an_appointment(
+    clinic: Clinic,
+) -> None:
+    therapist = clinic.therapists[0]
+    AppointmentFactory(
+        service=clinic.service,
+        therapist=therapist,
+        patient=clinic.patient,
+        start=at(WEDNESDAY, 12),
+        end=at(WEDNESDAY, 13),
+    )
+    client = logged_in(clinic.admin)
+    wednesday = therapist.working_patterns.get(weekday=2)
+    change_shift(
+        client,
+        wednesday,
+        weekday="2",
+        start_time="09:00",
+        end_time="12:30",
+        effective_from="2026-01-05",
+    )
+    add_shift(client, therapist, weekday="2", start_time="12:30", end_time="17:00")
+    pattern_page = reverse("clinic:therapist_pattern", args=[therapist.pk])
+    assert "outside the shifts" not in text(client.get(pattern_page))
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"end_time": "09:00"}, "The shift must end after it starts"),
+        ({"effective_to": "2026-12-01"}, "The last day must be on or after the first"),
+        ({"weekday": "8"}, "Select a valid choice"),
+    ],
+)
+def test_a_bad_shift_change_is_explained_and_not_saved(
+    clinic: Clinic, changes: dict[str, str], error: str
+) -> None:
+    wednesday = clinic.therapists[0].working_patterns.get(weekday=2)
+    response = change_shift(logged_in(clinic.admin), wednesday, **changes)
+    assert response.status_code == 400
+    assert error in text(response)
+    wednesday.refresh_from_db()
+    assert (wednesday.weekday, wednesday.end_time) == (2, time(17))
+
+
+def test_the_change_preview_shows_the_shift_as_it_would_be_and_saves_nothing(
+    clinic: Clinic,
+) -> None:
+    client = logged_in(clinic.admin)
+    wednesday = clinic.therapists[0].working_patterns.get(weekday=2)
+    fields = {"weekday": "2", "start_time": "09:00", "end_time": "12:00"}
+    without_js = text(change_shift(client, wednesday, action="preview", **fields))
+    htmx = text(
+        client.post(
+            reverse("clinic:pattern_edit_preview", args=[wednesday.pk]),
+            shift_form(**fields),
+            HTTP_HX_REQUEST="true",
+        )
+    )
+    for page in (without_js, htmx):
+        weeks = page.split('id="pattern-weeks"')[1]
+        assert weeks.count("09:00–12:00 new") == 4
+        # The shift as it is gives way to the change; the other therapist's are not here.
+        assert weeks.count("09:00–17:00") == 16
+    assert "<html" not in htmx
+    wednesday.refresh_from_db()
+    assert wednesday.end_time == time(17)
+
+
 # Leave and extra sessions
 
 

@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slotlink.clinic.models import WorkingPattern
-from slotlink.clinic.presenters import pattern_applies
 from slotlink.domain.availability import SlotQuery, TherapistDiary, WeeklyShift, available_times
 from slotlink.domain.weeks import first_working_day, in_working_week
 
@@ -49,7 +48,7 @@ def test_the_engine_and_the_diary_agree_which_days_a_pattern_works(
         every_weeks=every,
     )
     window = [first + timedelta(days=n) for n in range(WINDOW)]
-    assert _engine_days(shift, first) == {day for day in window if pattern_applies(pattern, day)}
+    assert _engine_days(shift, first) == {day for day in window if pattern.works_on(day)}
 
 
 @given(anchor=DAYS, start=DAYS, weekday=st.integers(0, 6), every=st.integers(1, 4))

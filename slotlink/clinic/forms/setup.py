@@ -136,6 +136,10 @@ class PatternForm(forms.Form):
             self.add_error("effective_to", "The last day must be on or after the first.")
         return data
 
+    @staticmethod
+    def initial_of(pattern: WorkingPattern) -> dict[str, Any]:
+        return {name: getattr(pattern, name) for name in WorkingPattern.SHIFT_FIELDS}
+
     def pattern(self, therapist: Therapist) -> WorkingPattern:
         data = self.cleaned_data
         return WorkingPattern(

@@ -77,6 +77,27 @@ def working_pattern_add(*, pattern: WorkingPattern, user: User) -> WorkingPatter
 
 
 @transaction.atomic
+def working_pattern_change(
+    *, pattern: WorkingPattern, to: WorkingPattern, user: User
+) -> WorkingPattern:
+    """Change a shift in place, history and all. Appointments already booked stay exactly as
+    they are: staff move those the shift no longer holds (selectors.appointments_off_shift)."""
+    before = _pattern_details(pattern)
+    for name in WorkingPattern.SHIFT_FIELDS:
+        setattr(pattern, name, getattr(to, name))
+    pattern.save(update_fields=WorkingPattern.SHIFT_FIELDS)
+    after = _pattern_details(pattern)
+    audit_record(
+        action=AuditAction.PATTERN_CHANGED,
+        by=user,
+        subject=pattern,
+        service_id=pattern.therapist.service_id,
+        details={**after, **{f"was_{k}": v for k, v in before.items() if after[k] != v}},
+    )
+    return pattern
+
+
+@transaction.atomic
 def working_pattern_end(*, pattern: WorkingPattern, last_day: date, user: User) -> None:
     """The shift stops after `last_day`; a shift that would then never have happened is
     removed instead (it is no part of the diary's history)."""

@@ -19,10 +19,18 @@ from slotlink.clinic.diary_presenters import (
     pattern_weeks,
 )
 from slotlink.clinic.forms.setup import DiaryChangeForm, PatternEndForm, PatternForm
-from slotlink.clinic.models import DiaryChange, DiaryChangeKind, Role, Therapist, User
+from slotlink.clinic.models import (
+    DiaryChange,
+    DiaryChangeKind,
+    Role,
+    Therapist,
+    User,
+    WorkingPattern,
+)
 from slotlink.clinic.selectors import (
     all_therapists_for,
     appointments_in_change,
+    appointments_off_shift,
     diary_changes_for,
     patterns_for,
     week_start,
@@ -31,6 +39,7 @@ from slotlink.clinic.services.setup import (
     diary_change_add,
     diary_change_remove,
     working_pattern_add,
+    working_pattern_change,
     working_pattern_end,
 )
 from slotlink.lib.contention import retry_on_contention
@@ -46,9 +55,12 @@ def _today(user: User) -> date:
     return timezone.localdate(timezone=user.service.zone)
 
 
-def _preview(user: User, therapist: Therapist, form: PatternForm) -> dict[str, object]:
-    """The weeks to show: from the new shift's first week if the form is complete, else from
-    this week, with the therapist's other shifts and changes."""
+def _preview(
+    user: User, therapist: Therapist, form: PatternForm, changing: WorkingPattern | None = None
+) -> dict[str, object]:
+    """The weeks to show: from the new (or changed) shift's first week if the form is
+    complete, else from this week, with the therapist's other shifts and changes. A changed
+    shift shows as it would be, in place of what it is."""
     assert user.service is not None  # noqa: S101 - staff_required
     zone = user.service.zone
     proposed = form.pattern(therapist) if form.is_bound and form.is_valid() else None
@@ -59,15 +71,13 @@ def _preview(user: User, therapist: Therapist, form: PatternForm) -> dict[str, o
             end__gt=datetime.combine(monday, time(0), tzinfo=zone),
         )
     )
+    patterns = [
+        p
+        for p in therapist.working_patterns.all()
+        if proposed is None or changing is None or p.pk != changing.pk
+    ]
     return {
-        "weeks": pattern_weeks(
-            monday,
-            PREVIEW_WEEKS,
-            zone,
-            list(therapist.working_patterns.all()),
-            changes,
-            proposed,
-        ),
+        "weeks": pattern_weeks(monday, PREVIEW_WEEKS, zone, patterns, changes, proposed),
         "proposed": proposed is not None,
     }
 
@@ -96,6 +106,7 @@ def therapist_pattern(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "rows": pattern_rows(list(therapist.working_patterns.all()), today),
             "end_form": PatternEndForm(initial={"last_day": today}),
+            "off_shift": _off_shift(user, therapist),
             "section": "therapists",
             **_preview(user, therapist, form),
         },
@@ -111,6 +122,56 @@ def pattern_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     therapist = get_object_or_404(all_therapists_for(user), pk=pk)
     form = PatternForm(request.POST, today=_today(user))
     return render(request, "clinic/setup/_pattern_weeks.html", _preview(user, therapist, form))
+
+
+def _off_shift(user: User, therapist: Therapist) -> list[AppointmentToMove]:
+    assert user.service is not None  # noqa: S101 - staff_required
+    zone = user.service.zone
+    return [
+        AppointmentToMove.of(a, zone) for a in appointments_off_shift(therapist, timezone.now())
+    ]
+
+
+@retry_on_contention
+@admins
+def pattern_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change one shift: the same form as adding one, filled in, and the same preview."""
+    user = staff_user(request)
+    pattern = get_object_or_404(patterns_for(user).select_related("therapist__service"), pk=pk)
+    therapist = pattern.therapist
+    data = request.POST if request.method == "POST" else None
+    form = PatternForm(data, today=_today(user), initial=PatternForm.initial_of(pattern))
+    if data is not None and data.get("action") == "save" and form.is_valid():
+        working_pattern_change(pattern=pattern, to=form.pattern(therapist), user=user)
+        messages.success(
+            request,
+            f"Shift changed: {pattern.get_weekday_display()} "
+            f"{pattern.start_time:%H:%M}–{pattern.end_time:%H:%M}.",
+        )
+        return redirect("clinic:therapist_pattern", pk=therapist.pk)
+    return render(
+        request,
+        "clinic/setup/pattern_edit.html",
+        {
+            "therapist": therapist,
+            "pattern": pattern,
+            "form": form,
+            "section": "therapists",
+            **_preview(user, therapist, form, changing=pattern),
+        },
+        status=400 if data is not None and form.errors else 200,
+    )
+
+
+@require_POST
+@admins
+def pattern_edit_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The weeks alone with the shift as changed, for htmx. Saves nothing."""
+    user = staff_user(request)
+    pattern = get_object_or_404(patterns_for(user).select_related("therapist"), pk=pk)
+    form = PatternForm(request.POST, today=_today(user))
+    context = _preview(user, pattern.therapist, form, changing=pattern)
+    return render(request, "clinic/setup/_pattern_weeks.html", context)
 
 
 @require_POST
