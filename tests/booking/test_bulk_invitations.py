@@ -404,6 +404,27 @@ def test_ticking_nobody_asks_again(clinic: Clinic, admin: Client) -> None:
     assert "Tick at least one patient to invite." in text(response)
 
 
+def test_ticks_that_are_not_patients_are_left_out(clinic: Clinic, admin: Client) -> None:
+    junk = admin.post("/bulk-invitations/selection/", {"patient": ["abc", "-1", "0"]}, follow=True)
+    assert "Tick at least one patient to invite." in text(junk)
+    choose = admin.post("/bulk-invitations/selection/", {"patient": ["x", str(clinic.patient.pk)]})
+    assert choose.status_code == 200
+    assert "Invite 1 patient" in text(choose)
+    assert "Choose the type of appointment link" not in text(choose), "no error before asking"
+
+
+def test_a_rule_that_is_not_offered_is_asked_for_again(
+    clinic: Clinic, other_clinic: Clinic, admin: Client
+) -> None:
+    for rule in ["", "abc", str(other_clinic.rule.pk)]:
+        response = admin.post(
+            "/bulk-invitations/selection/", {"patient": [clinic.patient.pk], "rule": rule}
+        )
+        assert response.status_code == 400, rule
+        assert f'name="patient" value="{clinic.patient.pk}"' in text(response)
+    assert not BulkInvitation.objects.exists()
+
+
 def test_therapists_see_no_checkboxes(clinic: Clinic) -> None:
     page = text(logged_in(clinic.therapist_user).get("/patients/", {"q": "Alex"}))
     assert clinic.patient.full_name in page

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from slotlink.booking.invitations.forms import BulkUploadForm
+from slotlink.booking.invitations.forms import NOBODY_TICKED, BulkSelectionForm, BulkUploadForm
 from slotlink.booking.invitations.imports import MAX_BYTES, BulkFileError, read_nhs_numbers
 from slotlink.booking.invitations.presenters import (
     BulkListRow,
@@ -29,7 +29,6 @@ from slotlink.booking.invitations.services import (
     bulk_invitation_prepare_selection,
     bulk_invitation_prepare_upload,
 )
-from slotlink.booking.links.forms import RuleChoiceForm
 from slotlink.booking.links.selectors import rules_for
 from slotlink.booking.links.services import BookingError
 from slotlink.booking.models import BulkFinding, BulkInvitation, BulkResult, BulkStatus
@@ -38,7 +37,6 @@ from slotlink.clinic.models import Role
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.formatting import staff_datetime
 from slotlink.lib.htmx import HtmxHttpRequest
-from slotlink.lib.inputs import record_id
 
 admins = staff_required(Role.ADMIN, Role.SUPERUSER)
 ROWS_PER_PAGE = 500
@@ -93,24 +91,23 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
 def bulk_selection(request: HttpRequest) -> HttpResponse:
     """From the ticked rows of a patient search: ask which rule, then preview."""
     user = staff_user(request)
-    chosen = (record_id(raw) for raw in request.POST.getlist("patient"))
-    patient_ids = [pk for pk in chosen if pk is not None][:500]
-    if not patient_ids:
-        messages.error(request, "Tick at least one patient to invite.")
-        return redirect("clinic:patient_search")
-    form = RuleChoiceForm(request.POST, rules=rules_for(service_id_of(user)))
+    form = BulkSelectionForm(request.POST, rules=rules_for(service_id_of(user)))
     if not form.is_valid():
-        status = 400 if "rule" in request.POST else 200
-        if "rule" not in request.POST:
-            form = RuleChoiceForm(rules=rules_for(service_id_of(user)))
+        if form.has_error("patient"):
+            messages.error(request, NOBODY_TICKED)
+            return redirect("clinic:patient_search")
+        patient_ids = form.cleaned_data["patient"]
+        choosing = form.choosing
+        if choosing:
+            form = BulkSelectionForm(rules=rules_for(service_id_of(user)))
         return render(
             request,
             "booking/bulk/choose_rule.html",
             {"form": form, "patient_ids": patient_ids},
-            status=status,
+            status=200 if choosing else 400,
         )
     invitation, fresh = bulk_invitation_prepare_selection(
-        user=user, rule=form.cleaned_data["rule"], patient_ids=patient_ids
+        user=user, rule=form.cleaned_data["rule"], patient_ids=form.cleaned_data["patient"]
     )
     return _to_invitation(request, invitation, fresh)
 

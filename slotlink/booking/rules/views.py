@@ -31,6 +31,7 @@ from slotlink.booking.rules.services import (
 from slotlink.clinic.access import staff_required, staff_user
 from slotlink.clinic.models import AppointmentType, Role, Service
 from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.forms import PreviewButtonForm
 from slotlink.lib.htmx import HtmxHttpRequest
 from slotlink.lib.inputs import whole_number
 from slotlink.lib.sms import PLACEHOLDERS
@@ -72,7 +73,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _edit(
     request: HttpRequest, form: BroadcastRuleForm, rule: BroadcastRule | None
 ) -> HttpResponse:
-    previewing = request.POST.get("action") == "preview"
+    previewing = PreviewButtonForm(request.POST).previewing
     if request.method == "POST" and not previewing and form.is_valid():
         saved = broadcast_rule_save(
             rule=form.save(commit=False),

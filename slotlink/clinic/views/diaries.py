@@ -44,6 +44,7 @@ from slotlink.clinic.services.setup import (
 )
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.formatting import staff_datetime
+from slotlink.lib.forms import PreviewButtonForm
 from slotlink.lib.htmx import HtmxHttpRequest
 
 admins = staff_required(Role.ADMIN, Role.SUPERUSER)
@@ -90,7 +91,7 @@ def therapist_pattern(request: HttpRequest, pk: int) -> HttpResponse:
     today = _today(user)
     data = request.POST if request.method == "POST" else None
     form = PatternForm(data, today=today, initial={"effective_from": today})
-    if data is not None and data.get("action") == "save" and form.is_valid():
+    if data is not None and not PreviewButtonForm(data).previewing and form.is_valid():
         pattern = working_pattern_add(pattern=form.pattern(therapist), user=user)
         messages.success(
             request,
@@ -141,7 +142,7 @@ def pattern_edit(request: HttpRequest, pk: int) -> HttpResponse:
     therapist = pattern.therapist
     data = request.POST if request.method == "POST" else None
     form = PatternForm(data, today=_today(user), initial=PatternForm.initial_of(pattern))
-    if data is not None and data.get("action") == "save" and form.is_valid():
+    if data is not None and not PreviewButtonForm(data).previewing and form.is_valid():
         working_pattern_change(pattern=pattern, to=form.pattern(therapist), user=user)
         messages.success(
             request,
