@@ -279,3 +279,18 @@ def test_history_row_links_to_the_clinical_contact_of_the_booked_appointment(
     assert f'href="/appointments/{appointment.pk}/clinical-contact/"' in page
     assert f'href="/booking-links/{link.pk}/history/"' in page
     assert "08/12/2026 11:00" in page
+
+
+def test_a_text_being_retried_reads_the_same_in_the_links_history_and_the_outbox(
+    clinic: Clinic,
+) -> None:
+    link, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    OutboundMessage.objects.filter(kind=MessageKind.BOOKING_LINK).update(
+        attempts=1,
+        error="Provider busy",
+        send_after=datetime(2026, 12, 7, 10, 5, tzinfo=UTC),
+    )
+    said = "Trying again after 07/12/2026 10:05: Provider busy"
+    admin = logged_in(clinic.admin)
+    assert said in text(admin.get(f"/booking-links/{link.pk}/history/"))
+    assert said in text(admin.get("/outbox/"))

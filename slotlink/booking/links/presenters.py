@@ -144,37 +144,3 @@ class EventRow:
             appointment_pk=event.appointment_id,
             appointment_when=staff_datetime(appointment.start, zone) if appointment else "",
         )
-
-
-@dataclass(frozen=True)
-class LinkText:
-    """One text about a link, as its history lists it (booking shows it from messaging's model;
-    messaging's own outbox rows are its own business)."""
-
-    at: str
-    to: str
-    kind: str
-    channel: str
-    status: str
-    status_class: str
-    detail: str
-
-    @classmethod
-    def of(cls, message: OutboundMessage, zone: ZoneInfo) -> "LinkText":
-        status = MessageStatus(message.status)
-        if status == MessageStatus.QUEUED:
-            detail = f"Due {staff_datetime(message.send_after, zone)}"
-            if message.attempts:
-                detail = f"Trying again after {staff_datetime(message.send_after, zone)}"
-                detail += f": {message.error}"
-        else:
-            detail = message.error
-        return cls(
-            at=staff_datetime(message.created_at, zone),
-            to=message.to,
-            kind=message.get_kind_display(),
-            channel=message.get_channel_display(),
-            status=status.label,
-            status_class=status.value,
-            detail=detail,
-        )

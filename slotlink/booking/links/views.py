@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from slotlink.audit.models import AuditAction
 from slotlink.audit.services import audit_record
 from slotlink.booking.links.forms import ResendForm, RuleChoiceForm
-from slotlink.booking.links.presenters import EventRow, LinkRow, LinkText, LivePanel, RuleDetails
+from slotlink.booking.links.presenters import EventRow, LinkRow, LivePanel, RuleDetails
 from slotlink.booking.links.selectors import (
     link_appointment,
     link_appointments,
@@ -35,6 +35,7 @@ from slotlink.domain.link_lifecycle import LIVE
 from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.htmx import HtmxHttpRequest
 from slotlink.messaging.models import Channel
+from slotlink.messaging.selectors import MessageState
 
 
 def _section_context(request: HtmxHttpRequest, patient: Patient) -> dict[str, object]:
@@ -165,7 +166,7 @@ def link_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     events = link.events.select_related("actor", "appointment").order_by("occurred_at", "pk")
     rows = [EventRow.of(event, zone) for event in events]
     now = timezone.now()
-    texts = [LinkText.of(m, zone) for m in link_messages(link)]
+    texts = [MessageState.of(m, zone) for m in link_messages(link)]
     return render(
         request,
         "booking/staff/link_history.html",
