@@ -143,6 +143,10 @@ def pattern_weeks(
     return weeks
 
 
+def shift_text(pattern: WorkingPattern) -> str:
+    return f"{pattern.get_weekday_display()} {pattern.start_time:%H:%M}–{pattern.end_time:%H:%M}"
+
+
 @dataclass(frozen=True)
 class PatternRow:
     pk: int

@@ -17,6 +17,7 @@ from slotlink.clinic.diary_presenters import (
     ChangeRow,
     pattern_rows,
     pattern_weeks,
+    shift_text,
 )
 from slotlink.clinic.forms.setup import DiaryChangeForm, PatternEndForm, PatternForm
 from slotlink.clinic.models import (
@@ -93,11 +94,7 @@ def therapist_pattern(request: HttpRequest, pk: int) -> HttpResponse:
     form = PatternForm(data, today=today, initial={"effective_from": today})
     if data is not None and not PreviewButtonForm(data).previewing and form.is_valid():
         pattern = working_pattern_add(pattern=form.pattern(therapist), user=user)
-        messages.success(
-            request,
-            f"Shift added: {pattern.get_weekday_display()} "
-            f"{pattern.start_time:%H:%M}–{pattern.end_time:%H:%M}.",
-        )
+        messages.success(request, f"Shift added: {shift_text(pattern)}.")
         return redirect("clinic:therapist_pattern", pk=therapist.pk)
     return render(
         request,
@@ -144,11 +141,7 @@ def pattern_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PatternForm(data, today=_today(user), initial=PatternForm.initial_of(pattern))
     if data is not None and not PreviewButtonForm(data).previewing and form.is_valid():
         working_pattern_change(pattern=pattern, to=form.pattern(therapist), user=user)
-        messages.success(
-            request,
-            f"Shift changed: {pattern.get_weekday_display()} "
-            f"{pattern.start_time:%H:%M}–{pattern.end_time:%H:%M}.",
-        )
+        messages.success(request, f"Shift changed: {shift_text(pattern)}.")
         return redirect("clinic:therapist_pattern", pk=therapist.pk)
     return render(
         request,
