@@ -2,12 +2,11 @@
 onboarding a service in bulk. Plain data in and out, no database: the caller passes what is
 already on Slotlink, so the same checks serve the preview and the import.
 
-A file is refused whole (ImportFileError) when it cannot be read at all: too large, empty,
+A file is refused whole (CsvFileError) when it cannot be read at all: too large, empty,
 not text, not CSV, columns missing. Otherwise every row gets its problems (which block the
 import) and warnings (which do not), in words staff can act on."""
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from slotlink.lib.csvfiles import CsvFileError, csv_reader, unreadable
 from slotlink.lib.inputs import nhs_number_of, person_day, uk_mobile
 
 if TYPE_CHECKING:
@@ -26,10 +26,6 @@ MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5_000
 THERAPISTS = "therapists"
 PATIENTS = "patients"
-
-
-class ImportFileError(Exception):
-    """The file cannot be used at all; the message says why and what to do."""
 
 
 @dataclass
@@ -105,40 +101,20 @@ def _letters(text: str) -> str:
 def read_csv(data: bytes, kind: str) -> list[Row]:
     """The file's rows, each cell under its column's key; empty lines skipped."""
     if len(data) > MAX_BYTES:
-        raise ImportFileError("The file is larger than 1 MB. Split it into smaller files.")
+        raise CsvFileError("The file is larger than 1 MB. Split it into smaller files.")
     if not data.strip():
-        raise ImportFileError("The file is empty. Fill in the example file and upload that.")
-    text = decode(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = next((d for d in (",", ";", "\t") if d in first), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        raise CsvFileError("The file is empty. Fill in the example file and upload that.")
+    reader = csv_reader(data)
     try:
         return _rows(reader, COLUMNS[kind])
     except csv.Error:
-        raise ImportFileError(
-            f"The file could not be read as CSV (near line {reader.line_num}). "
-            "Save it from your spreadsheet as “CSV” and try again."
-        ) from None
-
-
-def decode(data: bytes) -> str:
-    if b"\x00" in data:
-        raise ImportFileError(
-            "This is not a CSV file: it holds binary data (is it a spreadsheet or a PDF?). "
-            "Save it as CSV and upload that."
-        )
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("The file is not readable text. Save it as CSV (UTF-8) and try again.")
+        raise unreadable(reader) from None
 
 
 def _rows(reader: "Reader", columns: tuple[Column, ...]) -> list[Row]:
     header = next((row for row in reader if any(cell.strip() for cell in row)), None)
     if header is None:
-        raise ImportFileError("The file is empty. Fill in the example file and upload that.")
+        raise CsvFileError("The file is empty. Fill in the example file and upload that.")
     places: dict[str, int] = {}
     for column in columns:
         found = next((i for i, cell in enumerate(header) if column.matches(cell)), None)
@@ -147,7 +123,7 @@ def _rows(reader: "Reader", columns: tuple[Column, ...]) -> list[Row]:
     missing = [c.heading for c in columns if c.required and c.key not in places]
     if missing:
         shown = ", ".join(cell.strip() for cell in header)[:200]
-        raise ImportFileError(
+        raise CsvFileError(
             f"The file needs {'a column' if len(missing) == 1 else 'columns'} headed "
             f"{', '.join(f'“{m}”' for m in missing)}. Its first row is: {shown}. "
             "Start from the example file."
@@ -157,7 +133,7 @@ def _rows(reader: "Reader", columns: tuple[Column, ...]) -> list[Row]:
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) == MAX_ROWS:
-            raise ImportFileError(
+            raise CsvFileError(
                 f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."
             )
         rows.append(
@@ -170,7 +146,7 @@ def _rows(reader: "Reader", columns: tuple[Column, ...]) -> list[Row]:
             )
         )
     if not rows:
-        raise ImportFileError("The file has a heading but no rows under it.")
+        raise CsvFileError("The file has a heading but no rows under it.")
     return rows
 
 

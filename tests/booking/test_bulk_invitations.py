@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from slotlink.booking.invitations.imports import BulkFileError, Entry, read_nhs_numbers
+from slotlink.booking.invitations.imports import Entry, read_nhs_numbers
 from slotlink.booking.invitations.selectors import bulk_finding_counts
 from slotlink.booking.invitations.services import (
     bulk_invitation_confirm,
@@ -28,6 +28,7 @@ from slotlink.booking.models import (
     BulkStatus,
 )
 from slotlink.clinic.models import Patient
+from slotlink.lib.csvfiles import CsvFileError
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.ops.demo import demo_nhs_number
 from tests.conftest import MONDAY, Clinic, logged_in, run_tasks
@@ -131,7 +132,7 @@ def test_windows_spreadsheet_text_is_read() -> None:
 def test_a_file_that_cannot_be_used_is_refused_whole_with_a_reason(
     data: bytes, message: str
 ) -> None:
-    with pytest.raises(BulkFileError) as refused:
+    with pytest.raises(CsvFileError) as refused:
         read_nhs_numbers(data)
     assert message in str(refused.value)
 
@@ -139,7 +140,7 @@ def test_a_file_that_cannot_be_used_is_refused_whole_with_a_reason(
 def test_more_than_10000_rows_is_refused_and_10000_is_fine() -> None:
     rows = [f"{demo_nhs_number(n)}" for n in range(10_000)]
     assert len(read_nhs_numbers(("NHS number\n" + "\n".join(rows)).encode())) == 10_000
-    with pytest.raises(BulkFileError, match="more than 10,000 rows"):
+    with pytest.raises(CsvFileError, match="more than 10,000 rows"):
         read_nhs_numbers(("NHS number\n" + "\n".join([*rows, rows[0]])).encode())
 
 

@@ -19,11 +19,11 @@ from slotlink.clinic.onboarding import (
     MAX_ROWS,
     PATIENTS,
     THERAPISTS,
-    ImportFileError,
     check_patients,
     check_therapists,
     read_csv,
 )
+from slotlink.lib.csvfiles import CsvFileError
 from slotlink.ops.demo import demo_nhs_number
 from tests.conftest import Clinic, logged_in
 
@@ -259,7 +259,7 @@ def test_a_file_that_cannot_be_read_is_refused_whole_in_words(
 
 def test_too_many_rows_are_refused() -> None:
     content = "Therapist\n" + "".join(f"T{n}\n" for n in range(MAX_ROWS + 1))
-    with pytest.raises(ImportFileError, match="more than 5,000 rows"):
+    with pytest.raises(CsvFileError, match="more than 5,000 rows"):
         read_csv(content.encode(), THERAPISTS)
 
 

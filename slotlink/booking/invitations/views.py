@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from slotlink.booking.invitations.forms import NOBODY_TICKED, BulkSelectionForm, BulkUploadForm
-from slotlink.booking.invitations.imports import MAX_BYTES, BulkFileError, read_nhs_numbers
+from slotlink.booking.invitations.imports import MAX_BYTES, read_nhs_numbers
 from slotlink.booking.invitations.presenters import (
     BulkListRow,
     BulkProgress,
@@ -35,6 +35,7 @@ from slotlink.booking.models import BulkFinding, BulkInvitation, BulkResult, Bul
 from slotlink.clinic.access import service_id_of, staff_required, staff_user
 from slotlink.clinic.models import Role
 from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.csvfiles import CsvFileError
 from slotlink.lib.formatting import staff_datetime
 from slotlink.lib.htmx import HtmxHttpRequest
 
@@ -71,9 +72,9 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
     upload: UploadedFile = form.cleaned_data["file"]
     try:
         if upload.size is not None and upload.size > MAX_BYTES:
-            raise BulkFileError("The file is larger than 2 MB. Split it into smaller files.")
+            raise CsvFileError("The file is larger than 2 MB. Split it into smaller files.")
         entries = read_nhs_numbers(upload.read(MAX_BYTES + 1))
-    except BulkFileError as error:
+    except CsvFileError as error:
         form.add_error("file", str(error))
         return _list_page(request, form, status=400)
     invitation, fresh = bulk_invitation_prepare_upload(

@@ -16,13 +16,12 @@ from slotlink.clinic.onboarding import (
     MAX_ROWS,
     PATIENTS,
     THERAPISTS,
-    ImportFileError,
-    decode,
     read_csv,
 )
 from slotlink.clinic.presenters import ImportRowView
 from slotlink.clinic.services.onboarding import Checked, onboarding_check, onboarding_import
 from slotlink.lib.contention import retry_on_contention
+from slotlink.lib.csvfiles import CsvFileError, csv_text
 
 admins = staff_required(Role.ADMIN, Role.SUPERUSER)
 _TITLES = {THERAPISTS: "therapists and their shifts", PATIENTS: "patients"}
@@ -107,14 +106,14 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
     upload: UploadedFile = form.cleaned_data["file"]
     try:
         if upload.size is not None and upload.size > MAX_BYTES:
-            raise ImportFileError("The file is larger than 1 MB. Split it into smaller files.")
+            raise CsvFileError("The file is larger than 1 MB. Split it into smaller files.")
         data = upload.read(MAX_BYTES + 1)
         rows = read_csv(data, kind)
-    except ImportFileError as error:
+    except CsvFileError as error:
         form.add_error("file", str(error))
         return _start(request, kind, form, status=400)
     checked = onboarding_check(kind=kind, rows=rows, service=_service(request))
-    return _result(request, kind, checked, decode(data), imported=False)
+    return _result(request, kind, checked, csv_text(data), imported=False)
 
 
 @require_POST
@@ -125,10 +124,10 @@ def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
     form = ImportConfirmForm(request.POST)
     try:
         if not form.is_valid():
-            raise ImportFileError("The file was not sent. Upload it again.")
+            raise CsvFileError("The file was not sent. Upload it again.")
         text: str = form.cleaned_data["payload"]
         rows = read_csv(text.encode("utf-8"), kind)
-    except ImportFileError as error:
+    except CsvFileError as error:
         return _start(request, kind, status=400, problem=str(error))
     checked = onboarding_import(
         kind=kind, rows=rows, service=_service(request), user=staff_user(request)
