@@ -95,3 +95,15 @@ def test_a_second_run_renames_the_first_service_and_adds_another(made: Service) 
     call_command("scale_data", "--patients", "10", "--links-per-patient", "1", "--therapists", "1")
     assert Service.objects.filter(name="Scale 10").count() == 1
     assert Service.objects.filter(name__startswith="Scale 10 (old").count() == 1
+
+
+def test_each_link_keeps_the_time_of_the_event_that_moved_it(made: Service) -> None:
+    """What the dashboard counts (see BookingLink): COPY bypasses the services that stamp it."""
+    links = BookingLink.objects.filter(service=made)
+    for status in ("accessed", "booked", "expired"):
+        field = f"{status}_at"
+        assert links.filter(status=status).exists()
+        assert not links.filter(status=status, **{f"{field}__isnull": True}).exists()
+        assert not links.exclude(status=status).filter(**{f"{field}__isnull": False}).exists()
+        stamped = BookingLinkEvent.objects.filter(link__service=made, to_status=status)
+        assert not stamped.exclude(occurred_at=F(f"link__{field}")).exists()

@@ -216,6 +216,10 @@ class Command(BaseCommand):
                     admin.pk,
                     created,
                     expires,
+                    # The time of the event that moved it, where the link keeps one.
+                    moved if status == "accessed" else None,
+                    moved if status == "booked" else None,
+                    moved if status == "expired" else None,
                 )
             )
             events.append((link, "", "sent", created, "staff", admin.pk))
@@ -243,6 +247,9 @@ class Command(BaseCommand):
                 "sent_by_id",
                 "created_at",
                 "expires_at",
+                "accessed_at",
+                "booked_at",
+                "expired_at",
             ],
             iter(links),
         )
