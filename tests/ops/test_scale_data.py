@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q
 from slotlink.booking.models import BookingLink, BookingLinkEvent
 from slotlink.clinic.models import Appointment, Patient, Service, User
 from slotlink.clinic.selectors import patient_search
+from slotlink.ops.management.commands.scale_data import LOADED
 
 
 def test_it_says_it_needs_postgresql_on_sqlite(db: None) -> None:
@@ -107,3 +108,20 @@ def test_each_link_keeps_the_time_of_the_event_that_moved_it(made: Service) -> N
         assert not links.exclude(status=status).filter(**{f"{field}__isnull": False}).exists()
         stamped = BookingLinkEvent.objects.filter(link__service=made, to_status=status)
         assert not stamped.exclude(occurred_at=F(f"link__{field}")).exists()
+
+
+def test_the_foreign_keys_and_indexes_set_aside_for_the_load_are_back(made: Service) -> None:
+    def catalogue() -> set[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid::regclass::text = ANY(%s)"
+                " UNION SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+                [LOADED, LOADED],
+            )
+            return set(cursor.fetchall())
+
+    before = catalogue()
+    assert any("FOREIGN KEY" in definition for _, definition in before)
+    call_command("scale_data", "--patients", "10", "--links-per-patient", "2", "--therapists", "1")
+    assert catalogue() == before
