@@ -28,7 +28,7 @@ def rule_weeks(user: User, start: datetime, end: datetime) -> list[RuleWeek]:
         per_rule = (
             links.filter(**{f"{field}__gte": start, f"{field}__lt": end})
             .values("rule_id")
-            .annotate(measure=Value(measure), n=Count("pk"))
+            .annotate(measure=Value(measure), n=Count("*"))
             .values_list("measure", "rule_id", "n")
         )
         counted = per_rule if counted is None else counted.union(per_rule, all=True)
@@ -64,7 +64,7 @@ def _booked(links: QuerySet[BookingLink]) -> tuple[dict[int, int], dict[int, tim
         links.annotate(
             wait=ExpressionWrapper(F("booked_at") - F("created_at"), output_field=DurationField()),
             place=Window(RowNumber(), partition_by=by_rule, order_by=[F("wait").asc()]),
-            of=Window(Count("pk"), partition_by=by_rule),
+            of=Window(Count("*"), partition_by=by_rule),
         )
         .filter(Q(place=(F("of") + 1) / 2) | Q(place=(F("of") + 2) / 2))
         .values_list("rule_id", "of", "wait")
