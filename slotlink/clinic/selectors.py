@@ -145,9 +145,10 @@ class AlertDetails:
     raised: str  # local date and time
 
 
-def patient_details(patient: Patient) -> PatientDetails:
+def patient_details(patient: Patient, *, with_alerts: bool = True) -> PatientDetails:
     """The patient as every staff page heads him or her: clinic's own pages, the record, the
-    link history (one read model, so that no app reaches into another's presenters)."""
+    link history (one read model, so that no app reaches into another's presenters). Lists
+    that show no alerts pass `with_alerts=False`: the alerts are a query per patient."""
     discharged_at = patient.discharged_at
     return PatientDetails(
         pk=patient.pk,
@@ -167,6 +168,10 @@ def patient_details(patient: Patient) -> PatientDetails:
                 summary=alert.summary,
                 raised=f"{alert.raised_at.astimezone(patient.service.zone):%d/%m/%Y %H:%M}",
             )
-            for alert in PatientAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+            for alert in (
+                PatientAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+                if with_alerts
+                else ()
+            )
         ),
     )
