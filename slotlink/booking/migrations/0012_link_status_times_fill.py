@@ -1,8 +1,9 @@
 """Fill 0011's columns from the links' events, then index them for the dashboard.
 
 In batches of link ids, each its own short transaction, so five million links never hold
-one long lock or one huge transaction. A batch writes only links that have moved on from
-"sent" and never overwrites a time already there, so running it again is harmless.
+one long lock or one huge transaction. A batch writes only links whose status lacks its
+time (and withdrawn ones) and never overwrites a time already there, so running it again
+writes little and changes nothing already right.
 
 Then, on PostgreSQL, a partial index per time holding the rule (and, for booking, when the
 link was sent), so the dashboard's counts and median read indexes alone. The index on when
@@ -14,7 +15,7 @@ dropped CONCURRENTLY, so a live service keeps sending meanwhile; hence not atomi
 from typing import Any
 
 from django.db import migrations, transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from slotlink.lib.migration_ops import postgres_only
@@ -37,6 +38,15 @@ OLD_INDEXES = {
 }
 
 
+# Links whose status lacks its time, and withdrawn ones (which may have any of the three).
+MISSING = (
+    Q(status="accessed", accessed_at__isnull=True)
+    | Q(status__in=["booked", "rescheduled"], booked_at__isnull=True)
+    | Q(status="expired", expired_at__isnull=True)
+    | Q(status="deleted")
+)
+
+
 def fill(apps: Any, schema_editor: Any) -> None:
     link_model = apps.get_model("booking", "BookingLink")
     event_model = apps.get_model("booking", "BookingLinkEvent")
@@ -50,7 +60,7 @@ def fill(apps: Any, schema_editor: Any) -> None:
     last = links.aggregate(last=Max("pk"))["last"] or 0
     for low in range(0, last + 1, BATCH):
         with transaction.atomic(using=alias):
-            links.filter(pk__gte=low, pk__lt=low + BATCH).exclude(status="sent").update(
+            links.filter(pk__gte=low, pk__lt=low + BATCH).filter(MISSING).update(
                 accessed_at=Coalesce("accessed_at", time_of("accessed")),
                 booked_at=Coalesce("booked_at", time_of("booked")),
                 expired_at=Coalesce("expired_at", time_of("expired")),
