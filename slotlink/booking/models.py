@@ -108,7 +108,12 @@ LINK_ABOUT = "booking_link"
 
 class BookingLink(models.Model):
     """A single-use link sent to one patient for one rule. Only the token's hash is stored in
-    the clear; the token itself is kept encrypted so staff can copy it again."""
+    the clear; the token itself is kept encrypted so staff can copy it again.
+
+    `accessed_at`, `booked_at` and `expired_at` copy the `occurred_at` of the link's event to
+    that status, written by the same compare-and-set that moves it (each happens at most once
+    in a link's life): the dashboard counts a week's links from them with indexes alone,
+    instead of joining each of the week's events to its link."""
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="booking_links")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="booking_links")
@@ -123,6 +128,9 @@ class BookingLink(models.Model):
     sent_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    accessed_at = models.DateTimeField(null=True, blank=True)
+    booked_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -192,9 +192,10 @@ class AlertDetails:
     raised: str  # local date and time
 
 
-def patient_details(patient: Patient) -> PatientDetails:
+def patient_details(patient: Patient, *, with_alerts: bool = True) -> PatientDetails:
     """The patient as every staff page heads him or her: clinic's own pages, the record, the
-    link history (one read model, so that no app reaches into another's presenters)."""
+    link history (one read model, so that no app reaches into another's presenters). Lists
+    that show no alerts pass `with_alerts=False`: the alerts are a query per patient."""
     discharged_at = patient.discharged_at
     return PatientDetails(
         pk=patient.pk,
@@ -208,7 +209,7 @@ def patient_details(patient: Patient) -> PatientDetails:
             f"{discharged_at.astimezone(patient.service.zone):%d/%m/%Y}" if discharged_at else ""
         ),
         do_not_sms=patient.do_not_sms,
-        alerts=_open_alerts(patient),
+        alerts=_open_alerts(patient) if with_alerts else (),
     )
 
 

@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q
 from slotlink.booking.models import BookingLink, BookingLinkEvent
 from slotlink.clinic.models import Appointment, Patient, Service, User
 from slotlink.clinic.selectors import patient_search
+from slotlink.ops.management.commands.scale_data import LOADED
 
 
 def test_it_says_it_needs_postgresql_on_sqlite(db: None) -> None:
@@ -95,3 +96,32 @@ def test_a_second_run_renames_the_first_service_and_adds_another(made: Service) 
     call_command("scale_data", "--patients", "10", "--links-per-patient", "1", "--therapists", "1")
     assert Service.objects.filter(name="Scale 10").count() == 1
     assert Service.objects.filter(name__startswith="Scale 10 (old").count() == 1
+
+
+def test_each_link_keeps_the_time_of_the_event_that_moved_it(made: Service) -> None:
+    """What the dashboard counts (see BookingLink): COPY bypasses the services that stamp it."""
+    links = BookingLink.objects.filter(service=made)
+    for status in ("accessed", "booked", "expired"):
+        field = f"{status}_at"
+        assert links.filter(status=status).exists()
+        assert not links.filter(status=status, **{f"{field}__isnull": True}).exists()
+        assert not links.exclude(status=status).filter(**{f"{field}__isnull": False}).exists()
+        stamped = BookingLinkEvent.objects.filter(link__service=made, to_status=status)
+        assert not stamped.exclude(occurred_at=F(f"link__{field}")).exists()
+
+
+def test_the_foreign_keys_and_indexes_set_aside_for_the_load_are_back(made: Service) -> None:
+    def catalogue() -> set[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid::regclass::text = ANY(%s)"
+                " UNION SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+                [LOADED, LOADED],
+            )
+            return set(cursor.fetchall())
+
+    before = catalogue()
+    assert any("FOREIGN KEY" in definition for _, definition in before)
+    call_command("scale_data", "--patients", "10", "--links-per-patient", "2", "--therapists", "1")
+    assert catalogue() == before

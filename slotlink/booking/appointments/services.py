@@ -182,7 +182,7 @@ def booking_link_book(
     step_require(link, Step.BOOK, now)
     # The compare-and-set on the link comes first: of any number of concurrent confirms from
     # one link exactly one gets past it; the others wait for it here and then see "booked".
-    before = link_claim(link, LinkAction.BOOK)
+    before = link_claim(link, LinkAction.BOOK, now)
     if before is None:
         existing = link_appointment(link)
         if existing is None:
@@ -323,7 +323,7 @@ def appointment_reschedule(
     current.save(update_fields=["status", "cancellation_reason"])
     moved = _book_held_time(
         link,
-        link_claim(link, LinkAction.RESCHEDULE),
+        link_claim(link, LinkAction.RESCHEDULE, now),
         start=start,
         therapist_id=therapist_id,
         moving=current,
@@ -376,7 +376,7 @@ def appointment_cancel_by_patient(
     # Not the reason itself: the patient typed it, and it may say more than the log should.
     link_audit(AuditAction.APPOINTMENT_CANCELLED, link, PATIENT, now, current)
     appointment_reminders_refresh(appointment=current, now=now)
-    before = link_claim(link, LinkAction.DELETE)
+    before = link_claim(link, LinkAction.DELETE, now)
     link_event_record(
         link,
         before,
@@ -406,7 +406,7 @@ def booking_link_delete_for_appointment(
     if appointment.booking_link_id is None:
         return False
     link = BookingLink.objects.get(pk=appointment.booking_link_id)
-    before = link_claim(link, LinkAction.DELETE)
+    before = link_claim(link, LinkAction.DELETE, now)
     if before is None:
         return False  # deleted already: nothing more to record
     link_event_record(link, before, actor=actor, now=now, appointment=appointment)

@@ -128,17 +128,29 @@ def booking_link_token(link: BookingLink) -> str | None:
     return decrypt(link.token_encrypted)
 
 
-def link_claim(link: BookingLink, action: LinkAction) -> LinkStatus | None:
-    """Compare-and-set the link's status. Returns the status it had, or None when another
-    request changed the link first (then this one must do nothing)."""
+# The statuses whose time the link keeps (see BookingLink), and where.
+_STATUS_TIME = {
+    LinkStatus.ACCESSED: "accessed_at",
+    LinkStatus.BOOKED: "booked_at",
+    LinkStatus.EXPIRED: "expired_at",
+}
+
+
+def link_claim(link: BookingLink, action: LinkAction, now: datetime) -> LinkStatus | None:
+    """Compare-and-set the link's status, stamping when it reached a status the dashboard
+    counts (`now`, which the caller also gives the event). Returns the status it had, or None
+    when another request changed the link first (then this one must do nothing)."""
     before = LinkStatus(link.status)
     target = next_status(before, action)
+    stamp = {_STATUS_TIME[target]: now} if target in _STATUS_TIME else {}
     changed = BookingLink.objects.filter(
         pk=link.pk, status__in=[s.value for s in sources_of(action)]
-    ).update(status=target)
+    ).update(status=target, **stamp)
     if not changed:
         return None
     link.status = target
+    for field, when in stamp.items():
+        setattr(link, field, when)
     return before
 
 
@@ -167,7 +179,7 @@ def link_event_record(
 
 
 def _transition(link: BookingLink, action: LinkAction, *, actor: Actor, now: datetime) -> bool:
-    before = link_claim(link, action)
+    before = link_claim(link, action, now)
     if before is None:
         return False
     link_event_record(link, before, actor=actor, now=now)

@@ -35,7 +35,7 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
         "clinic/patient_search.html",
         {
             "query": query,
-            "results": [patient_details(p) for p in results],
+            "results": [patient_details(p, with_alerts=False) for p in results],
             "searched": bool(query.strip()),
             "can_invite": user.role in (Role.ADMIN, Role.SUPERUSER),
         },
