@@ -9,6 +9,7 @@ import icalendar
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import get_resolver, reverse
 from django.utils import timezone, translation
 
 from slotlink.booking.appointments.services import booking_link_book
@@ -278,3 +279,33 @@ def test_a_welsh_page_leaves_the_thread_in_the_default_language(welsh_clinic: Cl
     assert response["Content-Language"] == "cy"
     # What runs next on this thread (a text made by a worker thread, the next test) is English.
     assert translation.get_language() == "en-gb"
+
+
+def _patient_addresses(service_id: int) -> list[str]:
+    """Every patient page's address, with made-up but well-formed parts."""
+    parts = {
+        "token": "not-a-real-token",
+        "iso_day": "2026-12-01",
+        "position": 1,
+        "number": 1,
+        "service_id": service_id,
+    }
+    addresses = []
+    for namespace in ("book", "manage", "forms", "help"):
+        for pattern in get_resolver(f"slotlink.portal.{namespace}_urls").url_patterns:
+            kwargs = {name: parts[name] for name in pattern.pattern.converters}
+            addresses.append(reverse(f"{namespace}:{pattern.name}", kwargs=kwargs))
+    return addresses
+
+
+def test_the_switch_never_ends_in_an_error_even_from_a_page_only_a_form_reaches(
+    welsh_clinic: Clinic,
+) -> None:
+    # A page shown in answer to a form (a refused step, after "Confirm") carries the switch
+    # too: the switch must land on a page, not on "method not allowed".
+    client = entered(welsh_clinic)
+    assert client.get("/book/confirm/?lang=cy")["Location"] == "/book/review/"
+    for address in _patient_addresses(welsh_clinic.service.pk):
+        response = client.get(f"{address}?lang=cy", follow=True)
+        assert response.status_code not in (405, 500), address
+        assert response.redirect_chain, address
