@@ -77,6 +77,8 @@ def with_forms(clinic: Clinic) -> None:
     therapist.save()
     clinic.rule.therapists.set([therapist])
     clinic.service.crisis_information = "Our crisis line: 0113 496 0999, 9am to 9pm."
+    # No quiet hours: the forms' text goes at once, whatever the hour the suite runs.
+    clinic.service.quiet_from = clinic.service.quiet_until = None
     clinic.service.save()
 
 
