@@ -48,6 +48,7 @@ class BroadcastRule(models.Model):
     )
     medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.FACE_TO_FACE)
     location = models.CharField(max_length=200, blank=True)
+    location_cy = models.CharField("Location (Welsh)", max_length=200, blank=True)
     min_notice_hours = models.PositiveIntegerField("Minimum notice (hours)", default=24)
     horizon_days = models.PositiveIntegerField("How far ahead (days)", default=42)
     slot_step_minutes = models.PositiveSmallIntegerField("Start times every (minutes)", default=30)

@@ -64,6 +64,7 @@ class Service(models.Model):
             "questionnaire answers show they may be at risk."
         ),
     )
+    crisis_information_cy = models.TextField("Crisis information (Welsh)", blank=True)
     # Blank provider: the deployment's default (settings.SMS_PROVIDER).
     sms_provider = models.CharField(
         "SMS provider", max_length=20, choices=SmsProvider.choices, blank=True
@@ -315,6 +316,8 @@ class Medium(models.TextChoices):
 class AppointmentType(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointment_types")
     name = models.CharField(max_length=100)
+    # Patients who prefer Welsh read this; blank, they read the English name.
+    name_cy = models.CharField("Name (Welsh)", max_length=100, blank=True)
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     # New appointments of this type start with this medium (staff may change it).
     medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.FACE_TO_FACE)
@@ -363,6 +366,7 @@ class Appointment(models.Model):
     end = models.DateTimeField()
     medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.FACE_TO_FACE)
     location = models.CharField(max_length=200, blank=True)
+    location_cy = models.CharField("Location (Welsh)", max_length=200, blank=True)
     status = models.CharField(
         max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
     )

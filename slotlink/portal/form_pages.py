@@ -1,9 +1,10 @@
 """What the questionnaire pages show, in display strings: the form list, one question, the
 answers to check. Patient-facing words are marked for translation.
 
-A form's own words (its name, intro, questions and options, the PHQ-9 and GAD-7 items among
-them) exist only in English: the instruments are validated as published and must not be
-translated ad hoc. On a Welsh page they keep their English, marked lang="en-GB" (form_lang)."""
+A form's own words (its name, intro, questions and options) are shown in Welsh on a Welsh page
+where the service wrote the form in Welsh too, else in English, marked lang="en-GB"
+(ShownForm). PHQ-9 and GAD-7 are always in English: the instruments are validated as
+published, and a Welsh version must come from their publisher, not be translated ad hoc."""
 
 from __future__ import annotations
 
@@ -13,32 +14,43 @@ from typing import Any
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from slotlink.clinic.models import Service
 from slotlink.domain.questionnaires.answers import Cleaned, Problem, Refusal
 from slotlink.domain.questionnaires.forms import FormDefinition, Question, QuestionKind
 from slotlink.lib.formatting import day_month_year
-from slotlink.lib.language import ENGLISH, HTML_LANG, in_welsh
+from slotlink.lib.language import ENGLISH, HTML_LANG, in_welsh, localised
 from slotlink.lib.richtext import render_markdown
 from slotlink.questionnaires.answer_text import answer_rows
 from slotlink.questionnaires.models import FormRequest, RequestStatus
 
 
-def form_lang() -> str:
-    """The lang attribute for a form's own (English) words on this page: none on an English
-    page, "en-GB" on a Welsh one."""
-    return HTML_LANG[ENGLISH] if in_welsh() else ""
+@dataclass(frozen=True)
+class ShownForm:
+    definition: FormDefinition  # in the words this page shows
+    lang: str  # for the form's own words: "en-GB" on a Welsh page showing its English
+
+
+def shown_form(stored: FormDefinition) -> ShownForm:
+    """A version's form in the page's language: its Welsh where the service wrote it so."""
+    if not in_welsh():
+        return ShownForm(stored, "")
+    if stored.has_welsh:
+        return ShownForm(stored.welsh(), "")
+    return ShownForm(stored, HTML_LANG[ENGLISH])
 
 
 @dataclass(frozen=True)
 class FormItem:
     position: int
     name: str
+    lang: str  # of the name: see ShownForm
     state: str  # "Completed", "Started", "Not started", "Closed"
     done: bool
     open: bool
     started: bool
 
 
-def form_item(request: FormRequest, definition: FormDefinition) -> FormItem:
+def form_item(request: FormRequest, form: ShownForm) -> FormItem:
     if request.status == RequestStatus.COMPLETED:
         state, done, is_open = _("Completed"), True, False
     elif request.status in (RequestStatus.EXPIRED, RequestStatus.WITHDRAWN):
@@ -47,7 +59,15 @@ def form_item(request: FormRequest, definition: FormDefinition) -> FormItem:
         state, done, is_open = _("Started"), False, True
     else:
         state, done, is_open = _("Not started"), False, True
-    return FormItem(request.position, definition.name, state, done, is_open, bool(request.answers))
+    return FormItem(
+        request.position,
+        form.definition.name,
+        form.lang,
+        state,
+        done,
+        is_open,
+        bool(request.answers),
+    )
 
 
 @dataclass(frozen=True)
@@ -55,7 +75,7 @@ class Choice:
     value: str
     label: str
     checked: bool
-    lang: str = ""  # the form's own words: see form_lang
+    lang: str = ""  # the form's own words: see ShownForm
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,7 @@ class QuestionPage:
     count: int
     key: str
     kind: str
-    lang: str  # of the form's name, question and stem: see form_lang
+    lang: str  # of the form's name, question and stem: see ShownForm
     text: str
     stem: str
     optional: bool
@@ -76,19 +96,19 @@ class QuestionPage:
     year: str
 
 
-def _choices(question: Question, current: Any) -> tuple[Choice, ...]:
+def _choices(question: Question, current: Any, lang: str) -> tuple[Choice, ...]:
     if question.kind is QuestionKind.YES_NO:
         return (
             Choice("yes", _("Yes"), current is True),
             Choice("no", _("No"), current is False),
         )
-    lang = form_lang()
     return tuple(Choice(o.key, o.label, current == o.key, lang) for o in question.options)
 
 
 def question_page(
-    definition: FormDefinition, index: int, stored: dict[str, Any], submitted: dict[str, str]
+    form: ShownForm, index: int, stored: dict[str, Any], submitted: dict[str, str]
 ) -> QuestionPage:
+    definition = form.definition
     question = definition.questions[index]
     current = stored.get(question.key)
     if submitted:  # show back what they typed, with the error
@@ -106,11 +126,11 @@ def question_page(
         count=len(definition.questions),
         key=question.key,
         kind=str(question.kind),
-        lang=form_lang(),
+        lang=form.lang,
         text=question.text,
         stem=definition.stem,
         optional=not question.required,
-        choices=_choices(question, current),
+        choices=_choices(question, current, form.lang),
         value="" if current is None or isinstance(current, bool) else str(current),
         day=day,
         month=month,
@@ -126,8 +146,9 @@ class CheckRow:
     answer_lang: str  # the form's words where the answer is one of its options
 
 
-def check_rows(definition: FormDefinition, answers: dict[str, Any]) -> list[CheckRow]:
-    lang = form_lang()
+def check_rows(form: ShownForm, answers: dict[str, Any]) -> list[CheckRow]:
+    lang = form.lang
+    definition = form.definition
     rows = zip(answer_rows(definition, answers), definition.questions, strict=True)
     return [
         CheckRow(
@@ -142,6 +163,18 @@ def check_rows(definition: FormDefinition, answers: dict[str, Any]) -> list[Chec
 
 def intro_html(definition: FormDefinition) -> SafeString:
     return render_markdown(definition.intro)
+
+
+@dataclass(frozen=True)
+class CrisisInformation:
+    html: SafeString
+    lang: str  # "en-GB" on a Welsh page where the service wrote it only in English
+
+
+def crisis_information(service: Service) -> CrisisInformation:
+    """The service's own crisis information, in the page's language where it wrote it so."""
+    text = localised(service.crisis_information, service.crisis_information_cy)
+    return CrisisInformation(render_markdown(text.text), text.lang)
 
 
 def _simple_refusals() -> dict[Problem, str]:

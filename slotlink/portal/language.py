@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 
 from slotlink.lib.language import ENGLISH, HTML_LANG, LANGUAGES, WELSH, current_language
@@ -19,6 +19,15 @@ from slotlink.lib.language import ENGLISH, HTML_LANG, LANGUAGES, WELSH, current_
 SWITCH = "lang"
 # Where patients go: every other page is a staff page, always in English.
 PATIENT_PATHS = ("/b/", "/book/", "/m/", "/manage/", "/leave/", "/help/", "/q/", "/forms/")
+# Addresses only a form posts to: a page shown in answer (a refused step) carries the switch
+# too, which lands on the page holding that form rather than on "method not allowed".
+FORM_ONLY = {
+    "book:choose": "book:times",
+    "book:confirm": "book:review",
+    "manage:choose": "manage:times",
+    "manage:confirm": "manage:review",
+    "forms:submit": "forms:check",
+}
 # What the switch says, in the language it switches to.
 SWITCH_LABELS = {ENGLISH: "English", WELSH: "Cymraeg"}
 
@@ -59,7 +68,7 @@ class PatientLanguageMiddleware:
         switch = request.method == "GET" and SWITCH in request.GET
         if switch and (patient_page or _not_found(request)):
             # Back to the same page without the switch in its address, now in that language.
-            response: HttpResponse = HttpResponseRedirect(request.path)
+            response: HttpResponse = HttpResponseRedirect(_page_of(request))
             chosen = request.GET[SWITCH]
             if chosen in LANGUAGES:
                 remember_language(response, chosen)
@@ -71,6 +80,17 @@ class PatientLanguageMiddleware:
         if patient_page:
             response.headers.setdefault("Content-Language", HTML_LANG[language])
         return response
+
+
+def _page_of(request: HttpRequest) -> str:
+    """The address to show again in the chosen language."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return request.path
+    if match.view_name in FORM_ONLY:
+        return reverse(FORM_ONLY[match.view_name], kwargs=match.kwargs)
+    return request.path
 
 
 def _not_found(request: HttpRequest) -> bool:

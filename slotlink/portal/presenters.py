@@ -60,6 +60,9 @@ class RuleSummary:
     duration: str
     medium: str
     location: str
+    # "en-GB" where a Welsh page shows the English name, as the service wrote no Welsh one.
+    appointment_type_lang: str
+    location_lang: str
     show_therapists: bool
     # The service's own words, in the page's language where it wrote them (lib/language.py).
     welcome: Localised
@@ -68,13 +71,17 @@ class RuleSummary:
 
     @classmethod
     def of(cls, rule: BroadcastRule) -> "RuleSummary":
+        kind = localised(rule.appointment_type.name, rule.appointment_type.name_cy)
+        location = localised(rule.location, rule.location_cy)
         return cls(
             show_therapists=rule.show_therapists,
             title=rule.title,
-            appointment_type=rule.appointment_type.name,
+            appointment_type=kind.text,
+            appointment_type_lang=kind.lang,
             duration=duration_text(rule.duration_minutes),
             medium=str(Medium(rule.medium).label),
-            location=rule.location,
+            location=location.text,
+            location_lang=location.lang,
             welcome=localised(rule.welcome_content, rule.welcome_content_cy),
             confirmation=localised(rule.confirmation_content, rule.confirmation_content_cy),
             information=localised(rule.information_content, rule.information_content_cy),
@@ -114,16 +121,22 @@ class AppointmentSummary:
     therapist: str
     medium: str
     location: str
+    appointment_type_lang: str  # as RuleSummary's
+    location_lang: str
 
     @classmethod
     def of(cls, appointment: Appointment) -> "AppointmentSummary":
+        kind = localised(appointment.appointment_type.name, appointment.appointment_type.name_cy)
+        location = localised(appointment.location, appointment.location_cy)
         return cls(
             when=when(appointment.start, appointment.service.zone),
-            appointment_type=appointment.appointment_type.name,
+            appointment_type=kind.text,
+            appointment_type_lang=kind.lang,
             duration=duration_text(appointment.duration_minutes),
             therapist=appointment.therapist.name,
             medium=str(Medium(appointment.medium).label),
-            location=appointment.location,
+            location=location.text,
+            location_lang=location.lang,
         )
 
 

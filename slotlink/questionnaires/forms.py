@@ -33,11 +33,21 @@ MAX_QUESTIONS = 60
 # "Not at all = 0": a label, then optionally "=" and a whole-number score.
 _OPTION = re.compile(r"^(?P<label>.*?)(?:\s*=\s*(?P<score>-?\d{1,4}))?$")
 # "0-4 Minimal": the lowest and highest totals, then the band's name.
+WELSH_HINT = (
+    "For patients who prefer Welsh. Write the whole form in Welsh, or leave every Welsh box "
+    "empty: they then get the English."
+)
 _BAND = re.compile(r"^(?P<low>-?\d{1,5})\s*(?:-|to)\s*(?P<high>-?\d{1,5})\s+(?P<label>.+)$")
 
 
 class QuestionForm(forms.Form):
     text = forms.CharField(label="Question", max_length=500, required=False)
+    text_cy = forms.CharField(
+        label="Question in Welsh",
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+    )
     kind = forms.ChoiceField(label="Kind", choices=KIND_CHOICES)
     required = forms.BooleanField(label="Must be answered", required=False, initial=True)
     options = forms.CharField(
@@ -46,6 +56,13 @@ class QuestionForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text='One a line. To score them, add "= score" to every line, e.g. "Often = 2".',
+    )
+    options_cy = forms.CharField(
+        label="Answers in Welsh",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "cy"}),
+        help_text="One a line, in the same order as the English. No scores: they are the same.",
     )
     minimum = forms.IntegerField(label="Lowest (number)", required=False)
     maximum = forms.IntegerField(label="Highest (number)", required=False)
@@ -58,17 +75,23 @@ class QuestionForm(forms.Form):
         kind = QuestionKind(data["kind"])
         options: tuple[Option, ...] = ()
         if kind is QuestionKind.SINGLE_CHOICE:
-            options = tuple(
-                _option(f"o{n}", line)
-                for n, line in enumerate(
-                    (line for line in data["options"].splitlines() if line.strip()), start=1
+            english = _lines(data["options"])
+            welsh = _lines(data["options_cy"])
+            if welsh and len(welsh) != len(english):
+                raise DefinitionError(
+                    f"question {key}: give one Welsh answer for each English answer, "
+                    "in the same order"
                 )
+            options = tuple(
+                _option(f"o{n}", line, welsh[n - 1] if welsh else "")
+                for n, line in enumerate(english, start=1)
             )
         number = kind is QuestionKind.NUMBER
         return Question(
             key=key,
             kind=kind,
             text=data["text"],
+            text_cy=data["text_cy"],
             required=bool(data.get("required")),
             options=options,
             minimum=data.get("minimum") if number else None,
@@ -76,11 +99,15 @@ class QuestionForm(forms.Form):
         )
 
 
-def _option(key: str, line: str) -> Option:
-    match = _OPTION.match(line.strip())
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _option(key: str, line: str, welsh: str) -> Option:
+    match = _OPTION.match(line)
     assert match is not None  # noqa: S101 - the pattern matches any line
     score = match.group("score")
-    return Option(key, match.group("label"), None if score is None else int(score))
+    return Option(key, match.group("label"), None if score is None else int(score), welsh)
 
 
 QuestionFormSet = forms.formset_factory(
@@ -90,6 +117,13 @@ QuestionFormSet = forms.formset_factory(
 
 class FormContentForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100)
+    name_cy = forms.CharField(
+        label="Name in Welsh",
+        max_length=100,
+        required=False,
+        help_text=WELSH_HINT,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+    )
     intro = forms.CharField(
         label="Introduction",
         required=False,
@@ -97,11 +131,23 @@ class FormContentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Shown before the first question. Markdown; links allowed.",
     )
+    intro_cy = forms.CharField(
+        label="Introduction in Welsh",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "cy"}),
+    )
     stem = forms.CharField(
         label="Shown with every question",
         required=False,
         max_length=300,
         help_text='For example "Over the last 2 weeks, how often…". Optional.',
+    )
+    stem_cy = forms.CharField(
+        label="Shown with every question, in Welsh",
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
     )
     bands = forms.CharField(
         label="Severity bands",
@@ -116,6 +162,9 @@ class FormContentForm(forms.Form):
 
     def clean_intro(self) -> str:
         return clean_markdown_source(self.cleaned_data["intro"])
+
+    def clean_intro_cy(self) -> str:
+        return clean_markdown_source(self.cleaned_data["intro_cy"])
 
     def definition(self, questions: list[Question]) -> FormDefinition:
         """The form as typed, or forms.ValidationError saying what to fix."""
@@ -136,6 +185,9 @@ class FormContentForm(forms.Form):
                 name=data["name"],
                 intro=data["intro"],
                 stem=data["stem"],
+                name_cy=data["name_cy"],
+                intro_cy=data["intro_cy"],
+                stem_cy=data["stem_cy"],
                 questions=tuple(questions),
                 scoring=Scoring(bands=tuple(bands), caseness_from=data.get("caseness_from")),
             )
@@ -159,9 +211,11 @@ def initial_questions(definition: FormDefinition) -> list[dict[str, Any]]:
         rows.append(
             {
                 "text": question.text,
+                "text_cy": question.text_cy,
                 "kind": str(question.kind),
                 "required": question.required,
                 "options": options,
+                "options_cy": "\n".join(option.label_cy for option in question.options),
                 "minimum": question.minimum,
                 "maximum": question.maximum,
             }
@@ -174,6 +228,9 @@ def initial_content(definition: FormDefinition) -> dict[str, Any]:
         "name": definition.name,
         "intro": definition.intro,
         "stem": definition.stem,
+        "name_cy": definition.name_cy,
+        "intro_cy": definition.intro_cy,
+        "stem_cy": definition.stem_cy,
         "bands": "\n".join(f"{b.low}-{b.high} {b.label}" for b in definition.scoring.bands),
         "caseness_from": definition.scoring.caseness_from,
     }
@@ -235,6 +292,16 @@ class CrisisForm(forms.Form):
             "e.g. your crisis line and opening hours. Markdown; links allowed."
         ),
     )
+    crisis_information_cy = forms.CharField(
+        label="Crisis information in Welsh",
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 5, "lang": "cy"}),
+        help_text="For patients who prefer Welsh. Left empty, they get the English.",
+    )
 
     def clean_crisis_information(self) -> str:
         return clean_markdown_source(self.cleaned_data["crisis_information"])
+
+    def clean_crisis_information_cy(self) -> str:
+        return clean_markdown_source(self.cleaned_data["crisis_information_cy"])

@@ -56,7 +56,12 @@ def form_list(request: HttpRequest) -> HttpResponse:
         "questionnaires/form_list.html",
         {
             "rows": rows,
-            "crisis": CrisisForm(initial={"crisis_information": service.crisis_information}),
+            "crisis": CrisisForm(
+                initial={
+                    "crisis_information": service.crisis_information,
+                    "crisis_information_cy": service.crisis_information_cy,
+                }
+            ),
         },
     )
 
@@ -129,14 +134,17 @@ def crisis(request: HttpRequest) -> HttpResponse:
     form = CrisisForm(request.POST)
     if form.is_valid():
         crisis_information_save(
-            service=_service(user), text=form.cleaned_data["crisis_information"], user=user
+            service=_service(user),
+            text=form.cleaned_data["crisis_information"],
+            text_cy=form.cleaned_data["crisis_information_cy"],
+            user=user,
         )
         messages.success(request, "Crisis information saved.")
     else:
         messages.error(
             request,
             "Crisis information not saved: "
-            + " ".join(str(e) for e in form.errors.get("crisis_information", [])),
+            + " ".join(str(e) for errors in form.errors.values() for e in errors),
         )
     return redirect("questionnaires:form_list")
 

@@ -90,7 +90,7 @@ class NewAppointmentForm(AppointmentForm):
 
     class Meta(AppointmentForm.Meta):
         # A new appointment is booked; its status changes later, on the appointment page.
-        fields = ["patient", "therapist", "appointment_type", "medium", "location"]
+        fields = ["patient", "therapist", "appointment_type", "medium", "location", "location_cy"]
 
     def __init__(self, *args: Any, user: User, patient_query: str = "", **kwargs: Any):
         super().__init__(*args, user=user, **kwargs)

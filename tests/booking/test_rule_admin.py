@@ -35,6 +35,7 @@ def rule_form(clinic: Clinic, **changes: Any) -> dict[str, Any]:
         "team": "",
         "medium": Medium.VIDEO,
         "location": "Online",
+        "location_cy": "Ar-lein",
         "min_notice_hours": 48,
         "horizon_days": 21,
         "slot_step_minutes": 25,
@@ -150,6 +151,7 @@ def test_superuser_creates_a_rule_with_every_setting(
     assert (rule.buffer_before_minutes, rule.buffer_after_minutes, rule.daily_cap) == (5, 10, 3)
     assert (rule.hold_minutes, rule.reschedule_cutoff_hours) == (15, 12)
     assert rule.medium == Medium.VIDEO and rule.location == "Online"
+    assert rule.location_cy == "Ar-lein"
     assert rule.show_therapists and rule.allow_reschedule and rule.send_confirmation_sms
     assert rule.active and not rule.discreet_sms
     assert rule in rules_for(clinic.service.pk)

@@ -61,7 +61,7 @@ def no_js_narrow_page(browser: Browser, public_base_url: str) -> Iterator[Page]:
         yield context.new_page()
 
 
-def _with_forms(clinic: Clinic) -> None:
+def with_forms(clinic: Clinic) -> None:
     """PHQ-9 and GAD-7 go with the rule's appointments, whose one therapist is the
     therapist user (so the alert is theirs)."""
     builtin_forms_ensure()
@@ -77,6 +77,8 @@ def _with_forms(clinic: Clinic) -> None:
     therapist.save()
     clinic.rule.therapists.set([therapist])
     clinic.service.crisis_information = "Our crisis line: 0113 496 0999, 9am to 9pm."
+    # No quiet hours: the forms' text goes at once, whatever the hour the suite runs.
+    clinic.service.quiet_from = clinic.service.quiet_until = None
     clinic.service.save()
 
 
@@ -103,7 +105,7 @@ def test_booking_sends_the_forms_the_patient_completes_both_and_the_therapist_se
     browser_clinic: Clinic, narrow_page: Page, phone_page: Page, staff_page: Page
 ) -> None:
     clinic = browser_clinic
-    _with_forms(clinic)
+    with_forms(clinic)
     link = _forms_link(clinic, phone_page)
 
     page = narrow_page
@@ -207,7 +209,7 @@ def test_the_forms_work_without_javascript(
     browser_clinic: Clinic, no_js_narrow_page: Page, phone_page: Page
 ) -> None:
     clinic = browser_clinic
-    _with_forms(clinic)
+    with_forms(clinic)
     page = no_js_narrow_page
     page.goto(_forms_link(clinic, phone_page))
     sees(page, "Questions before your appointment", axe=False)
@@ -226,7 +228,7 @@ def test_the_forms_pages_pass_axe_on_a_desktop_too(
     browser_clinic: Clinic, browser: Browser, public_base_url: str, phone_page: Page
 ) -> None:
     clinic = browser_clinic
-    _with_forms(clinic)
+    with_forms(clinic)
     link = _forms_link(clinic, phone_page)
     with _context(browser, **DESKTOP, base_url=public_base_url) as context:
         page = context.new_page()
@@ -247,7 +249,7 @@ def test_a_welsh_speaker_gets_the_forms_text_and_pages_in_welsh_axe_clean_at_320
 ) -> None:
     """The instruments' items stay in their published English, marked lang="en-GB"."""
     clinic = browser_clinic
-    _with_forms(clinic)
+    with_forms(clinic)
     clinic.patient.preferred_language = "cy"
     clinic.patient.save()
     start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)

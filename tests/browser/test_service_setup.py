@@ -194,7 +194,7 @@ def test_a_new_services_superuser_sets_it_up_and_a_patient_sees_exactly_its_time
     set_up(page, "Appointment types")
     assert_accessible(page)
     page.get_by_role("link", name="New appointment type").click()
-    page.get_by_label("Name").fill("Assessment")
+    page.get_by_label("Name", exact=True).fill("Assessment")
     page.get_by_label("Duration (minutes)").fill("60")
     page.get_by_label("Medium").select_option(label="Telephone")
     assert_accessible(page)

@@ -34,7 +34,7 @@ def fill_rule_form(page: Page, clinic: Clinic) -> None:
     page.get_by_label("Start times every (minutes)").fill("30")
     page.get_by_label(clinic.therapists[0].name).check()
     page.get_by_label("Medium").select_option(Medium.TELEPHONE)
-    page.get_by_label("Location").fill("We will ring you")
+    page.get_by_label("Location", exact=True).fill("We will ring you")
     page.get_by_label("Minimum notice (hours)").fill("24")
     page.get_by_label("How far ahead (days)").fill("14")
 

@@ -5,20 +5,25 @@ JavaScript."""
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from playwright.sync_api import Browser, Page, Route, expect
 
+from slotlink.clinic.models import AppointmentStatus
 from slotlink.messaging.models import MessageKind, OutboundMessage
 from slotlink.messaging.services import message_body
+from slotlink.questionnaires.services import questionnaires_sweep
 from tests.browser.conftest import _context, send_link
 from tests.browser.test_manage_journey import booked_with_manage_link
 from tests.browser.test_patient_pages import WIDTHS, checked
+from tests.browser.test_questionnaires import with_forms
 from tests.conftest import Clinic
+from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.browser
 
@@ -206,3 +211,76 @@ def test_the_quick_exit_never_covers_the_language_link(
         switch = page.get_by_role("link", name="English").bounding_box()
         assert exit_box and switch
         assert exit_box["y"] + exit_box["height"] <= switch["y"]
+
+
+def enter_birth_date_in_welsh(page: Page, clinic: Clinic) -> None:
+    born = clinic.patient.date_of_birth
+    page.get_by_label("Diwrnod").fill(str(born.day))
+    page.get_by_label("Mis").fill(str(born.month))
+    page.get_by_label("Blwyddyn").fill(str(born.year))
+    page.get_by_role("button", name="Parhau").click()
+
+
+def test_the_code_refusal_and_nothing_to_change_pages_pass_axe_in_welsh(
+    welsh_clinic: Clinic, page: Page
+) -> None:
+    welsh_clinic.service.manage_requires_sms_code = True
+    welsh_clinic.service.save()
+    welsh_clinic.rule.allow_patient_cancel = False
+    welsh_clinic.rule.save()
+    appointment, manage_url = booked_with_manage_link(welsh_clinic)
+    page.goto(manage_url)
+    page.get_by_role("link", name="Cymraeg").click()
+    enter_birth_date_in_welsh(page, welsh_clinic)
+    checked(page, "Rhowch y cod a anfonwyd atoch", "cy-code")
+    page.get_by_label("Rhowch y cod a anfonwyd atoch").fill("000000")
+    page.get_by_role("button", name="Parhau").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    checked(page, "Rhowch y cod a anfonwyd atoch", "cy-code-error")
+    text = message_body(OutboundMessage.objects.filter(kind=MessageKind.VERIFICATION).latest("pk"))
+    found = re.search(r"\b\d{6}\b", text)
+    assert found, text
+    page.get_by_label("Rhowch y cod a anfonwyd atoch").fill(found.group(0))
+    page.get_by_role("button", name="Parhau").click()
+    checked(page, "Eich apwyntiad", "cy-manage-home-after-code")
+
+    page.goto("/manage/cancel/")
+    checked(page, "Nid oes modd i chi ganslo'r apwyntiad hwn ar-lein", "cy-step-refused")
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.save()
+    page.goto("/manage/")
+    checked(page, "Nid yw'r apwyntiad hwn wedi'i drefnu bellach", "cy-nothing-to-change")
+
+    # A patient the service cannot text a code to is told whom to call.
+    welsh_clinic.patient.mobile = ""
+    welsh_clinic.patient.save()
+    page.goto(manage_url)
+    enter_birth_date_in_welsh(page, welsh_clinic)
+    checked(page, "Nid oes modd i ni anfon cod atoch", "cy-no-code")
+
+
+def test_the_crisis_support_and_unusable_forms_pages_pass_axe_in_welsh(
+    welsh_clinic: Clinic, page: Page
+) -> None:
+    with_forms(welsh_clinic)
+    start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    AppointmentFactory(
+        service=welsh_clinic.service,
+        therapist=welsh_clinic.therapists[0],
+        patient=welsh_clinic.patient,
+        appointment_type=welsh_clinic.rule.appointment_type,
+        start=start + timedelta(days=3),
+        end=start + timedelta(days=3, hours=1),
+    )
+    questionnaires_sweep()
+    body = message_body(OutboundMessage.objects.get(kind=MessageKind.FORM_LINK))
+    found = re.search(r"https?://\S+/q/[\w-]{43}", body)
+    assert found, body
+    page.goto(found.group(0))
+    checked(page, "Cwestiynau cyn eich apwyntiad", "cy-forms-home")
+    # The page a patient at risk sees after the risk question's answer.
+    page.goto("/forms/1/support/")
+    checked(page, "Help os oes ei angen arnoch chi nawr", "cy-support")
+    expect(page.get_by_role("link", name="Parhau â'r cwestiynau")).to_be_visible()
+    page.goto("/q/not-a-real-token-000000000000000000000000000")
+    checked(page, "Nid oes modd defnyddio'r ddolen hon", "cy-forms-unusable")

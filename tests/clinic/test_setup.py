@@ -569,3 +569,20 @@ def test_other_rules_still_offer_their_own_therapists(clinic: Clinic) -> None:
     add_change(logged_in(clinic.admin), clinic.therapists[0])
     times = rule_available_times(second_only, timezone.now())
     assert [t.hour for t in times if t.date() == WEDNESDAY] == list(range(9, 17))
+
+
+def test_an_appointment_types_welsh_name_is_edited_beside_the_english(clinic: Clinic) -> None:
+    client = logged_in(clinic.admin)
+    page = text(client.get(reverse("clinic:appointment_type_new")))
+    assert 'name="name_cy"' in page and 'lang="cy"' in page
+    response = client.post(
+        reverse("clinic:appointment_type_new"),
+        {
+            "name": "Review",
+            "name_cy": "Adolygiad",
+            "duration_minutes": "60",
+            "medium": Medium.FACE_TO_FACE,
+        },
+    )
+    assert response.status_code == 302
+    assert AppointmentType.objects.get(name="Review").name_cy == "Adolygiad"

@@ -9,6 +9,7 @@ import icalendar
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import get_resolver, reverse
 from django.utils import timezone, translation
 
 from slotlink.booking.appointments.services import booking_link_book
@@ -278,3 +279,83 @@ def test_a_welsh_page_leaves_the_thread_in_the_default_language(welsh_clinic: Cl
     assert response["Content-Language"] == "cy"
     # What runs next on this thread (a text made by a worker thread, the next test) is English.
     assert translation.get_language() == "en-gb"
+
+
+def _patient_addresses(service_id: int) -> list[str]:
+    """Every patient page's address, with made-up but well-formed parts."""
+    parts = {
+        "token": "not-a-real-token",
+        "iso_day": "2026-12-01",
+        "position": 1,
+        "number": 1,
+        "service_id": service_id,
+    }
+    addresses = []
+    for namespace in ("book", "manage", "forms", "help"):
+        for pattern in get_resolver(f"slotlink.portal.{namespace}_urls").url_patterns:
+            kwargs = {name: parts[name] for name in pattern.pattern.converters}
+            addresses.append(reverse(f"{namespace}:{pattern.name}", kwargs=kwargs))
+    return addresses
+
+
+def test_the_switch_never_ends_in_an_error_even_from_a_page_only_a_form_reaches(
+    welsh_clinic: Clinic,
+) -> None:
+    # A page shown in answer to a form (a refused step, after "Confirm") carries the switch
+    # too: the switch must land on a page, not on "method not allowed".
+    client = entered(welsh_clinic)
+    assert client.get("/book/confirm/?lang=cy")["Location"] == "/book/review/"
+    for address in _patient_addresses(welsh_clinic.service.pk):
+        response = client.get(f"{address}?lang=cy", follow=True)
+        assert response.status_code not in (405, 500), address
+        assert response.redirect_chain, address
+
+
+def test_the_appointment_type_and_location_read_in_welsh_where_the_service_wrote_them(
+    welsh_clinic: Clinic,
+) -> None:
+    kind = welsh_clinic.rule.appointment_type
+    kind.name, kind.name_cy = "Assessment", "Asesiad"
+    kind.save()
+    welsh_clinic.rule.location, welsh_clinic.rule.location_cy = "Room 2", "Ystafell 2"
+    welsh_clinic.rule.save()
+    welcome = entered(welsh_clinic).get("/book/").content.decode()
+    assert "Trefnu eich apwyntiad (asesiad)" in welcome
+    assert "Ystafell 2" in welcome
+    assert "Assessment" not in welcome and "Room 2" not in welcome
+
+    appointment = booked(welsh_clinic)
+    assert appointment.location_cy == "Ystafell 2"  # kept with the appointment, as booked
+    client = open_manage(manage_token(appointment))
+    client.post("/manage/verify/", born_form(welsh_clinic.patient.date_of_birth))
+    home = client.get("/manage/").content.decode()
+    assert '<dd class="nhsuk-summary-list__value">Asesiad</dd>' in home
+    event = icalendar.Calendar.from_ical(client.get("/manage/appointment.ics").content)
+    vevent = event.walk("VEVENT")[0]
+    assert str(vevent["summary"]) == "Apwyntiad: Asesiad"
+    assert str(vevent["location"]) == "Ystafell 2"
+    assert vevent["location"].params["LANGUAGE"] == "cy"
+
+
+def test_an_appointment_type_and_location_with_no_welsh_show_in_english_marked_so(
+    welsh_clinic: Clinic,
+) -> None:
+    kind = welsh_clinic.rule.appointment_type
+    kind.name, kind.name_cy = "Assessment", ""
+    kind.save()
+    welsh_clinic.rule.location, welsh_clinic.rule.location_cy = "Room 2", ""
+    welsh_clinic.rule.save()
+    welcome = entered(welsh_clinic).get("/book/").content.decode()
+    assert 'Trefnu eich apwyntiad (<span lang="en-GB">assessment</span>)' in welcome
+    assert '<span lang="en-GB">Assessment</span>' in welcome
+    assert '<span lang="en-GB">Room 2</span>' in welcome
+
+    appointment = booked(welsh_clinic)
+    client = open_manage(manage_token(appointment))
+    client.post("/manage/verify/", born_form(welsh_clinic.patient.date_of_birth))
+    event = icalendar.Calendar.from_ical(client.get("/manage/appointment.ics").content)
+    location = event.walk("VEVENT")[0]["location"]
+    assert (str(location), location.params["LANGUAGE"]) == ("Room 2", "en-GB")
+    # An English speaker's page has nothing to mark.
+    client.get("/manage/?lang=en-gb")
+    assert 'lang="en-GB">Assessment' not in client.get("/manage/").content.decode()

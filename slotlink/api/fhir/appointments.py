@@ -130,6 +130,7 @@ def appointment_post(call: Call) -> Answer:
         end=key.start + timedelta(minutes=rule.duration_minutes),
         medium=rule.medium,
         location=rule.location,
+        location_cy=rule.location_cy,
         source=Source.STAFF,
     )
     try:

@@ -232,6 +232,7 @@ def _book_held_time(
                 end=hold.end,
                 medium=kind.medium,
                 location=kind.location,
+                location_cy=kind.location_cy,
                 source=Source.ONLINE,
                 booking_link=link,
                 rescheduled_from=moving,

@@ -55,6 +55,9 @@ class PreviewRule:
     location: str
     welcome_html: SafeString
     confirmation_html: SafeString
+    # The staff preview is in English, as written.
+    appointment_type_lang: str = ""
+    location_lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class PreviewAppointment:
     therapist: str
     medium: str
     location: str
+    appointment_type_lang: str = ""
+    location_lang: str = ""
 
 
 def rule_preview(

@@ -43,7 +43,9 @@ class AppointmentForm(forms.ModelForm[Appointment]):
 
     class Meta:
         model = Appointment
-        fields = ["therapist", "appointment_type", "medium", "location", "status"]
+        fields = ["therapist", "appointment_type", "medium", "location", "location_cy", "status"]
+        labels = {"location_cy": "Location in Welsh"}
+        widgets = {"location_cy": forms.TextInput(attrs={"lang": "cy"})}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -217,8 +217,13 @@ class AppointmentTypeForm(forms.ModelForm[AppointmentType]):
 
     class Meta:
         model = AppointmentType
-        fields = ["name", "duration_minutes", "medium"]
-        help_texts = {"medium": "New appointments of this type start with this medium."}
+        fields = ["name", "name_cy", "duration_minutes", "medium"]
+        labels = {"name_cy": "Name in Welsh"}
+        help_texts = {
+            "name_cy": "For patients who prefer Welsh. Left empty, they get the English.",
+            "medium": "New appointments of this type start with this medium.",
+        }
+        widgets = {"name_cy": forms.TextInput(attrs={"lang": "cy"})}
 
 
 class ImportUploadForm(forms.Form):

@@ -7,6 +7,13 @@ meaning: the intro, the stem, each question's kind, wording, order, options, sco
 whether it must be answered, and the scoring. It leaves out what changes no answer's meaning:
 the form's name (what staff and patients call it) and differences of whitespace or Unicode
 normal form, so saving an unchanged form again does not fork a version.
+
+A form may also be written in Welsh, whole: then its name, every question and every option
+have Welsh words (and its intro and stem, where it has them), so a Welsh-reading patient never
+meets a question half in one language. The Welsh words are part of the fingerprint, as the
+English are: a patient who answered in Welsh answered those words, and a version is what its
+patients saw, so changing them makes a new version. A form with no Welsh fingerprints exactly
+as before Welsh existed.
 """
 
 from __future__ import annotations
@@ -76,6 +83,7 @@ class Option:
     key: str
     label: str
     score: int | None = None
+    label_cy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +97,7 @@ class Question:
     maximum: int | None = None  # number only, inclusive
     earliest: date | None = None  # date only, inclusive; None = EARLIEST_DATE
     latest: date | None = None  # date only, inclusive; None = LATEST_DATE
+    text_cy: str = ""
 
     def __post_init__(self) -> None:
         _check_key(self.key, "Question")
@@ -161,17 +170,53 @@ class Question:
                 return option.score
         return None
 
+    @property
+    def has_welsh(self) -> bool:
+        return bool(canonical_text(self.text_cy)) or any(
+            canonical_text(option.label_cy) for option in self.options
+        )
+
+    def _check_welsh(self) -> None:
+        if not canonical_text(self.text_cy):
+            raise DefinitionError(f"question {self.key} needs its words in Welsh too")
+        labels = [canonical_text(option.label_cy) for option in self.options]
+        if not all(labels):
+            raise DefinitionError(f"question {self.key}: every answer needs its Welsh words")
+        if len(set(labels)) != len(labels):
+            raise DefinitionError(f"question {self.key}: each answer needs its own Welsh words")
+
+    def welsh(self) -> Question:
+        """This question in its Welsh words (for a form that has them)."""
+        return Question(
+            key=self.key,
+            kind=self.kind,
+            text=self.text_cy,
+            required=self.required,
+            options=tuple(
+                Option(option.key, option.label_cy, option.score) for option in self.options
+            ),
+            minimum=self.minimum,
+            maximum=self.maximum,
+            earliest=self.earliest,
+            latest=self.latest,
+        )
+
     def content(self) -> dict[str, Any]:
-        """The meaning-bearing fields, canonical, for the fingerprint."""
+        """The meaning-bearing fields, canonical, for the fingerprint (the Welsh only where
+        written, so that a form with none keeps the fingerprint it always had)."""
         data: dict[str, Any] = {
             "key": self.key,
             "kind": str(self.kind),
             "text": canonical_text(self.text),
             "required": self.required,
         }
+        if canonical_text(self.text_cy):
+            data["text_cy"] = canonical_text(self.text_cy)
         if self.kind is QuestionKind.SINGLE_CHOICE:
             data["options"] = [
-                [option.key, canonical_text(option.label), option.score] for option in self.options
+                [option.key, canonical_text(option.label), option.score]
+                + ([canonical_text(option.label_cy)] if canonical_text(option.label_cy) else [])
+                for option in self.options
             ]
         elif self.kind is QuestionKind.NUMBER:
             data["bounds"] = [self.minimum, self.maximum]
@@ -212,6 +257,10 @@ class FormDefinition:
     intro: str = ""  # shown before the first question
     stem: str = ""  # shown with every question, as the instruments' "Over the last 2 weeks…"
     scoring: Scoring = Scoring()
+    # The same, in Welsh: all of it or none (see the module's note).
+    name_cy: str = ""
+    intro_cy: str = ""
+    stem_cy: str = ""
 
     def __post_init__(self) -> None:
         if not canonical_text(self.name):
@@ -222,6 +271,8 @@ class FormDefinition:
         if len(set(keys)) != len(keys):
             raise DefinitionError("each question needs its own key")
         self._check_scoring()
+        if self.has_welsh:
+            self._check_welsh()
 
     def _check_scoring(self) -> None:
         scoring = self.scoring
@@ -252,6 +303,35 @@ class FormDefinition:
         )
 
     @property
+    def has_welsh(self) -> bool:
+        return any(
+            canonical_text(text) for text in (self.name_cy, self.intro_cy, self.stem_cy)
+        ) or any(question.has_welsh for question in self.questions)
+
+    def _check_welsh(self) -> None:
+        """Welsh is written whole, or not at all."""
+        if not canonical_text(self.name_cy):
+            raise DefinitionError("a form with Welsh words needs its name in Welsh too")
+        for english, welsh, what in (
+            (self.intro, self.intro_cy, "introduction"),
+            (self.stem, self.stem_cy, "line shown with every question"),
+        ):
+            if bool(canonical_text(english)) != bool(canonical_text(welsh)):
+                raise DefinitionError(f"give the {what} in both English and Welsh, or in neither")
+        for question in self.questions:
+            question._check_welsh()
+
+    def welsh(self) -> FormDefinition:
+        """This form in its Welsh words, for a Welsh page (only for a form that has them)."""
+        return FormDefinition(
+            name=self.name_cy,
+            questions=tuple(question.welsh() for question in self.questions),
+            intro=self.intro_cy,
+            stem=self.stem_cy,
+            scoring=self.scoring,
+        )
+
+    @property
     def scored_questions(self) -> tuple[Question, ...]:
         return tuple(question for question in self.questions if question.scored)
 
@@ -268,13 +348,17 @@ class FormDefinition:
         return next((question for question in self.questions if question.key == key), None)
 
     def content(self) -> dict[str, Any]:
-        return {
+        data = {
             "format": _FINGERPRINT_FORMAT,
             "intro": canonical_text(self.intro),
             "stem": canonical_text(self.stem),
             "questions": [question.content() for question in self.questions],
             "scoring": self.scoring.content(),
         }
+        if self.has_welsh:
+            data["intro_cy"] = canonical_text(self.intro_cy)
+            data["stem_cy"] = canonical_text(self.stem_cy)
+        return data
 
     @property
     def fingerprint(self) -> str:
@@ -287,7 +371,7 @@ class FormDefinition:
 
 def definition_to_json(form: FormDefinition) -> dict[str, Any]:
     """The whole definition as JSON-ready data, name included, for storing a version."""
-    return {
+    data: dict[str, Any] = {
         "name": form.name,
         "intro": form.intro,
         "stem": form.stem,
@@ -298,6 +382,9 @@ def definition_to_json(form: FormDefinition) -> dict[str, Any]:
             "risk_question": form.scoring.risk_question,
         },
     }
+    if form.has_welsh:
+        data.update(name_cy=form.name_cy, intro_cy=form.intro_cy, stem_cy=form.stem_cy)
+    return data
 
 
 def _question_to_json(question: Question) -> dict[str, Any]:
@@ -307,8 +394,13 @@ def _question_to_json(question: Question) -> dict[str, Any]:
         "text": question.text,
         "required": question.required,
     }
+    if question.text_cy:
+        data["text_cy"] = question.text_cy
     if question.options:
-        data["options"] = [[o.key, o.label, o.score] for o in question.options]
+        data["options"] = [
+            [o.key, o.label, o.score, *([o.label_cy] if o.label_cy else [])]
+            for o in question.options
+        ]
     if question.kind is QuestionKind.NUMBER:
         data["minimum"], data["maximum"] = question.minimum, question.maximum
     if question.earliest is not None:
@@ -329,6 +421,9 @@ def definition_from_json(data: object) -> FormDefinition:
             name=_text(data["name"]),
             intro=_text(data.get("intro", "")),
             stem=_text(data.get("stem", "")),
+            name_cy=_text(data.get("name_cy", "")),
+            intro_cy=_text(data.get("intro_cy", "")),
+            stem_cy=_text(data.get("stem_cy", "")),
             questions=tuple(_question_from_json(each) for each in data["questions"]),
             scoring=Scoring(
                 bands=tuple(
@@ -351,16 +446,22 @@ def _question_from_json(data: dict[str, Any]) -> Question:
         key=_text(data["key"]),
         kind=QuestionKind(data["kind"]),
         text=_text(data["text"]),
+        text_cy=_text(data.get("text_cy", "")),
         required=bool(data.get("required", True)),
-        options=tuple(
-            Option(_text(key), _text(label), _optional_int(score))
-            for key, label, score in data.get("options", ())
-        ),
+        options=tuple(_option_from_json(each) for each in data.get("options", ())),
         minimum=_optional_int(data.get("minimum")),
         maximum=_optional_int(data.get("maximum")),
         earliest=None if earliest is None else date.fromisoformat(_text(earliest)),
         latest=None if latest is None else date.fromisoformat(_text(latest)),
     )
+
+
+def _option_from_json(data: list[object]) -> Option:
+    """[key, label, score], then the Welsh label where the form has one."""
+    key, label, score, *welsh = data
+    if len(welsh) > 1:
+        raise ValueError("an option has too many parts")
+    return Option(_text(key), _text(label), _optional_int(score), _text(welsh[0]) if welsh else "")
 
 
 def _text(value: object) -> str:

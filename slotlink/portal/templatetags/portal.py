@@ -17,6 +17,15 @@ def phone_link(service: Service) -> SafeString:
     return format_html('<a href="tel:{}">{}</a>', service.phone.replace(" ", ""), service.phone)
 
 
+@register.filter
+def in_lang(text: str, lang: str) -> SafeString:
+    """`text` marked as written in `lang` ("en-GB": the service wrote no Welsh), or as it is
+    where `lang` is empty (the page's own language)."""
+    if lang:
+        return format_html('<span lang="{}">{}</span>', lang, text)
+    return format_html("{}", text)
+
+
 @register.simple_tag
 def patient_language() -> LanguageSwitch:
     """The page's language and the switch to the other, from the active translation: also

@@ -18,14 +18,15 @@ from slotlink.lib.contention import retry_on_contention
 from slotlink.lib.language import django_language
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
-from slotlink.lib.richtext import render_markdown
 from slotlink.portal.form_pages import (
+    ShownForm,
     check_rows,
+    crisis_information,
     error_text,
     form_item,
-    form_lang,
     intro_html,
     question_page,
+    shown_form,
 )
 from slotlink.portal.language import remember_language
 from slotlink.questionnaires.models import OPEN_STATUSES, FormLink, FormRequest, RequestStatus
@@ -97,8 +98,8 @@ def with_form(view: FormView) -> Callable[..., HttpResponse]:
             return _unusable(request, link)
         if not form_link_usable(link, timezone.now()):
             return _unusable(request, link)
-        definition = version_definition(form_request.version)
-        return view(request, link, form_request, definition, **kwargs)
+        form = shown_form(version_definition(form_request.version))
+        return view(request, link, form_request, form, **kwargs)
 
     return wrapper
 
@@ -125,7 +126,7 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
 @with_form_link
 def home(request: HttpRequest, link: FormLink) -> HttpResponse:
     requests = link_requests(link)
-    items = [form_item(r, version_definition(r.version)) for r in requests]
+    items = [form_item(r, shown_form(version_definition(r.version))) for r in requests]
     usable = form_link_usable(link, timezone.now())
     if not usable and not all(item.done for item in items):
         return _unusable(request, link)
@@ -135,11 +136,10 @@ def home(request: HttpRequest, link: FormLink) -> HttpResponse:
         {
             "service": link.service,
             "first_name": link.patient.first_name,
-            "form_lang": form_lang(),
             "items": items,
             "all_done": all(item.done for item in items),
             "risk": any(r.risk for r in requests),
-            "crisis": render_markdown(link.service.crisis_information),
+            "crisis": crisis_information(link.service),
         },
     )
 
@@ -147,15 +147,16 @@ def home(request: HttpRequest, link: FormLink) -> HttpResponse:
 @require_GET
 @with_form
 def start(
-    request: HttpRequest, link: FormLink, form_request: FormRequest, definition: FormDefinition
+    request: HttpRequest, link: FormLink, form_request: FormRequest, form: ShownForm
 ) -> HttpResponse:
+    definition = form.definition
     return render(
         request,
         "portal/forms/start.html",
         {
             "service": link.service,
             "name": definition.name,
-            "form_lang": form_lang(),
+            "form_lang": form.lang,
             "intro": intro_html(definition),
             "count": len(definition.questions),
             "position": form_request.position,
@@ -185,9 +186,10 @@ def question(
     request: HttpRequest,
     link: FormLink,
     form_request: FormRequest,
-    definition: FormDefinition,
+    form: ShownForm,
     number: int,
 ) -> HttpResponse:
+    definition = form.definition
     if not 1 <= number <= len(definition.questions):
         return redirect("forms:start", position=form_request.position)
     position = form_request.position
@@ -217,7 +219,7 @@ def question(
                 return redirect("forms:support", position=position)
             return redirect(after)
         error = error_text(cleaned)
-    page = question_page(definition, number - 1, form_request.answers, submitted)
+    page = question_page(form, number - 1, form_request.answers, submitted)
     back = (
         reverse("forms:check", kwargs={"position": position})
         if changing
@@ -250,7 +252,7 @@ def support(request: HttpRequest, link: FormLink, position: int) -> HttpResponse
         "portal/forms/support.html",
         {
             "service": link.service,
-            "crisis": render_markdown(link.service.crisis_information),
+            "crisis": crisis_information(link.service),
             "after": after,
         },
     )
@@ -259,19 +261,19 @@ def support(request: HttpRequest, link: FormLink, position: int) -> HttpResponse
 @require_GET
 @with_form
 def check(
-    request: HttpRequest, link: FormLink, form_request: FormRequest, definition: FormDefinition
+    request: HttpRequest, link: FormLink, form_request: FormRequest, form: ShownForm
 ) -> HttpResponse:
-    answers = loaded_answers(definition, form_request.answers)
+    answers = loaded_answers(form.definition, form_request.answers)
     return render(
         request,
         "portal/forms/check.html",
         {
             "service": link.service,
-            "name": definition.name,
-            "form_lang": form_lang(),
+            "name": form.definition.name,
+            "form_lang": form.lang,
             "position": form_request.position,
-            "rows": check_rows(definition, answers),
-            "last": len(definition.questions),
+            "rows": check_rows(form, answers),
+            "last": len(form.definition.questions),
         },
     )
 
@@ -307,14 +309,16 @@ def done(request: HttpRequest, link: FormLink, position: int) -> HttpResponse:
         .order_by("position")
         .first()
     )
+    form = shown_form(version_definition(form_request.version))
     return render(
         request,
         "portal/forms/done.html",
         {
             "service": link.service,
-            "name": version_definition(form_request.version).name,
+            "name": form.definition.name,
+            "form_lang": form.lang,
             "next": following.position if following else None,
             "risk": form_request.risk,
-            "crisis": render_markdown(link.service.crisis_information),
+            "crisis": crisis_information(link.service),
         },
     )

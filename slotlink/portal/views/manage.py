@@ -41,7 +41,7 @@ from slotlink.booking.models import BookingLink, ManageLink
 from slotlink.clinic.models import TIME_HOLDING, Appointment
 from slotlink.lib.clientip import client_ip
 from slotlink.lib.contention import retry_on_contention
-from slotlink.lib.language import HTML_LANG, current_language, django_language
+from slotlink.lib.language import HTML_LANG, current_language, django_language, localised
 from slotlink.lib.middleware import without_referrer
 from slotlink.lib.requestlog import log_service
 from slotlink.portal.choosing import (
@@ -334,10 +334,14 @@ def calendar(
     event.add("dtend", appointment.end)
     # In the page's language, and saying so, for calendars that read it out.
     language = {"LANGUAGE": HTML_LANG[current_language()]}
-    summary = _("%(kind)s appointment") % {"kind": appointment.appointment_type.name}
+    kind = localised(appointment.appointment_type.name, appointment.appointment_type.name_cy)
+    summary = _("%(kind)s appointment") % {"kind": kind.text}
     event.add("summary", summary, parameters=language)
     if appointment.location:
-        event.add("location", appointment.location)
+        # Its own language: the English where the service wrote no Welsh.
+        location = localised(appointment.location, appointment.location_cy)
+        written = {"LANGUAGE": location.lang or HTML_LANG[current_language()]}
+        event.add("location", location.text, parameters=written)
     change = _("To change it, call %(phone)s.") % {"phone": link.service.phone}
     event.add("description", change, parameters=language)
     cal = icalendar.Calendar()

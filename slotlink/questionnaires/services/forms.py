@@ -156,15 +156,17 @@ def form_assignments_save(
     )
 
 
-def crisis_information_save(*, service: Service, text: str, user: User) -> None:
-    """The service's own crisis information, shown to a patient at risk (already sanitised
-    Markdown; sanitised again when shown)."""
+def crisis_information_save(*, service: Service, text: str, text_cy: str, user: User) -> None:
+    """The service's own crisis information, in English and Welsh, shown to a patient at risk
+    (already sanitised Markdown; sanitised again when shown)."""
     with transaction.atomic():
-        Service.objects.filter(pk=service.pk).update(crisis_information=text)
+        Service.objects.filter(pk=service.pk).update(
+            crisis_information=text, crisis_information_cy=text_cy
+        )
         audit_record(
             action=AuditAction.SETTINGS_CHANGED,
             by=user,
             subject=service,
             service_id=service.pk,
-            details={"fields": ["crisis_information"]},
+            details={"fields": ["crisis_information", "crisis_information_cy"]},
         )

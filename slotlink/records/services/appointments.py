@@ -106,6 +106,7 @@ _AUDITED_FIELDS = (
     "appointment_type_id",
     "medium",
     "location",
+    "location_cy",
     "patient_id",
 )
 _MOVE_FIELDS = {"start", "end", "therapist_id"}
