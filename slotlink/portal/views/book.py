@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.reads import session_link
 from slotlink.booking.links.selectors import link_appointment
 from slotlink.booking.links.services import (
     LinkNotUsable,
@@ -71,10 +72,8 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
     link_id = request.session.get(SESSION_LINK)
     if not isinstance(link_id, int):
         return None
-    links = BookingLink.objects.select_related("rule__appointment_type", "service", "patient")
-    try:
-        link = links.get(pk=link_id)
-    except BookingLink.DoesNotExist:
+    link = session_link(link_id)
+    if link is None:
         return None
     share_service(link)
     log_service(link.service_id)
