@@ -15,12 +15,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
-from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import get_random_string, salted_hmac
 
 from slotlink.lib.middleware import KEPT_ALIVE_AT
 
@@ -82,9 +82,11 @@ class SessionStore(DatabaseSessionStore):
 
     def _get_new_session_key(self) -> str:
         # One random key in 65,536 opens as a seal: handed to a real session, its row would be
-        # ignored and what it holds lost, so such keys are never handed out.
+        # ignored and what it holds lost, so such keys are never handed out. Not first asked
+        # for (as Django does): a new key is only ever inserted, and an insert of a key in use
+        # fails and create() tries another.
         while True:
-            key = super()._get_new_session_key()  # type: ignore[misc]  # not in the stubs
+            key = get_random_string(_KEY_LENGTH, VALID_KEY_CHARS)
             if _opened_made_up(key) is None:
                 return key
 

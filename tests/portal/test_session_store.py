@@ -8,6 +8,7 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from slotlink.portal import sessions
 from slotlink.portal.sessions import SessionStore
 
 
@@ -59,3 +60,16 @@ def test_updating_a_session_ended_elsewhere_is_refused(db: None) -> None:
     with pytest.raises(UpdateError):
         again.save()
     assert not Session.objects.exists()
+
+
+def test_a_new_key_already_in_use_is_replaced_by_another(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # New keys are not looked up first: the insert of one in use fails, and another is tried.
+    taken = saved(link=7)
+    keys = iter([taken.session_key, "k" * 32])
+    monkeypatch.setattr(sessions, "get_random_string", lambda *args: next(keys))
+    store = saved(link=8)
+    assert store.session_key == "k" * 32
+    assert SessionStore(session_key=taken.session_key)["link"] == 7
+    assert SessionStore(session_key="k" * 32)["link"] == 8
