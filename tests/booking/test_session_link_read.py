@@ -3,10 +3,11 @@ gives must be exactly what the ORM gives, field by field, with nothing left to l
 
 from datetime import UTC, datetime, time
 
+import pytest
 from django.db.models import Model
 
 from slotlink.booking.links.reads import session_link
-from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.links.services import booking_link_find, booking_link_send
 from slotlink.booking.models import BookingLink
 from tests.factories import BroadcastRuleFactory, PatientFactory, UserFactory
 
@@ -15,7 +16,7 @@ def fields(instance: Model) -> dict[str, object]:
     return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
 
-def a_link(db: None) -> BookingLink:
+def a_link(db: None) -> tuple[BookingLink, str]:
     rule = BroadcastRuleFactory(daily_cap=3, location="Room 4")
     service = rule.service
     # Columns of each kind the adapters hand over differently: JSON, times, files, dates.
@@ -24,19 +25,22 @@ def a_link(db: None) -> BookingLink:
     service.logo = "logos/a.png"
     service.save()
     patient = PatientFactory(service=service)
-    link, _ = booking_link_send(patient=patient, rule=rule, sent_by=UserFactory(service=service))
+    link, token = booking_link_send(
+        patient=patient, rule=rule, sent_by=UserFactory(service=service)
+    )
     patient.discharged_at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     patient.save()
-    return link
+    return link, token
 
 
-def test_the_session_link_is_what_the_orm_reads(db: None) -> None:
-    link = a_link(db)
+@pytest.mark.parametrize("by", ["id", "token"])
+def test_the_link_read_is_what_the_orm_reads(db: None, by: str) -> None:
+    link, token = a_link(db)
     expected = BookingLink.objects.select_related(
         "rule__appointment_type", "service", "patient"
     ).get(pk=link.pk)
 
-    read = session_link(link.pk)
+    read = session_link(link.pk) if by == "id" else booking_link_find(token)
 
     assert read is not None
     pairs = [
@@ -55,14 +59,16 @@ def test_the_session_link_is_what_the_orm_reads(db: None) -> None:
 
 
 def test_the_session_link_needs_no_more_queries(db: None, django_assert_num_queries) -> None:
-    link = a_link(db)
+    link, _ = a_link(db)
     with django_assert_num_queries(1):
         read = session_link(link.pk)
         assert read is not None
         assert read.rule.appointment_type.name
+        assert read.rule.service is read.service
         assert read.service.name
         assert read.patient.first_name
 
 
 def test_no_link_reads_as_none(db: None) -> None:
     assert session_link(987654) is None
+    assert booking_link_find("no-such-token") is None

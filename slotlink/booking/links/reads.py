@@ -1,5 +1,6 @@
-"""The link behind a patient's session, with its rule, appointment type, service and patient:
-every patient page reads it, so it is read in one written-out query.
+"""A booking link with its rule, appointment type, service and patient, by its id (the link
+behind a patient's session) or its token's hash: every patient page reads one, so it is read
+in one written-out query.
 
 Built through the ORM (a five-table select_related, about 70 columns), compiling the query to
 SQL cost more CPU than anything else on a patient page. Here the SQL is made once per process
@@ -59,8 +60,9 @@ def _table(model: type[Model], alias: str) -> tuple[_Table, list[str]]:
 
 
 @cache
-def _read(vendor: str) -> _Read:
-    """The query and how to read its rows, for this database (`vendor` keys the cache)."""
+def _read(vendor: str, column: str) -> _Read:
+    """The query finding the link by `column`, and how to read its rows, for this database
+    (`vendor` keys the cache)."""
     quote = connection.ops.quote_name
     link, columns = _table(BookingLink, "l")
     tables = [link]
@@ -72,7 +74,7 @@ def _read(vendor: str) -> _Read:
         joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {on}")
     # Only the models' own table and column names go into the text; the id is a parameter.
     sql = f"SELECT {', '.join(columns)} FROM {quote(BookingLink._meta.db_table)} l "  # noqa: S608
-    sql += f"{' '.join(joins)} WHERE l.id = %s"
+    sql += f"{' '.join(joins)} WHERE l.{quote(column)} = %s"
     return _Read(sql, tables)
 
 
@@ -92,9 +94,18 @@ def _instances(read: _Read, row: tuple[Any, ...]) -> list[Model]:
 def session_link(link_id: int) -> BookingLink | None:
     """The link with its rule (and the rule's appointment type), service and patient loaded,
     or None when there is no such link."""
-    read = _read(connection.vendor)
+    return _link("id", link_id)
+
+
+def link_with_token_hash(token_hash: str) -> BookingLink | None:
+    """As session_link, the link whose token hashes to `token_hash`."""
+    return _link("token_hash", token_hash)
+
+
+def _link(column: str, value: int | str) -> BookingLink | None:
+    read = _read(connection.vendor, column)
     with connection.cursor() as cursor:
-        cursor.execute(read.sql, [link_id])
+        cursor.execute(read.sql, [value])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -104,4 +115,8 @@ def session_link(link_id: int) -> BookingLink | None:
     BookingLink.rule.field.set_cached_value(link, rule)
     BookingLink.service.field.set_cached_value(link, service)
     BookingLink.patient.field.set_cached_value(link, patient)
+    # The rule's service is the link's (booking_link_send links only a rule of the patient's
+    # own service): loaded once for both.
+    if rule.service_id == link.service_id:  # type: ignore[attr-defined]
+        BroadcastRule.service.field.set_cached_value(rule, service)
     return link

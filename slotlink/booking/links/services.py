@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
-from slotlink.booking.links.reads import session_link
+from slotlink.booking.links.reads import link_with_token_hash, session_link
 from slotlink.booking.links.steps import Step, step_refusal
 from slotlink.booking.models import (
     DISCREET_SMS_TEMPLATE,
@@ -343,13 +343,7 @@ def _email_subject(link: BookingLink) -> str:
 def booking_link_find(token: str) -> BookingLink | None:
     # Always hash and query, whatever the token looks like: a malformed or over-long token
     # takes as long to refuse as a well-formed unknown one, and tells a guesser nothing.
-    return (
-        BookingLink.objects.select_related(
-            "rule__service", "rule__appointment_type", "service", "patient"
-        )
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    return link_with_token_hash(token_hash(token))
 
 
 @transaction.atomic

@@ -38,7 +38,6 @@ from slotlink.portal.choosing import (
     day_page,
     forget_choice,
     review_page,
-    share_service,
     step_refused,
     time_just_taken,
     times_page,
@@ -75,7 +74,6 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
     link = session_link(link_id)
     if link is None:
         return None
-    share_service(link)
     log_service(link.service_id)
     return link
 
