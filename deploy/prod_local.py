@@ -336,9 +336,11 @@ class ProdLocal:
         stopped = []
         for name in names:
             record = self.state / "pids" / f"{name}.pid"
-            if not record.exists():
+            # Another stop (make prod-local-stop while `run` shuts down) may remove it first.
+            try:
+                saved = json.loads(record.read_text())
+            except FileNotFoundError:
                 continue
-            saved = json.loads(record.read_text())
             pid = int(saved["pid"])
             # Only the very process recorded: a pid reused since by another is left alone.
             if _start_time(pid) == saved["started"]:
@@ -347,7 +349,7 @@ class ProdLocal:
             child = self._children.pop(name, None)
             if child is not None:
                 child.wait(timeout=STOP_TIMEOUT_S)
-            record.unlink()
+            record.unlink(missing_ok=True)
         return stopped
 
 
