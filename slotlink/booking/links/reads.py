@@ -72,9 +72,14 @@ def _read(vendor: str, column: str) -> _Read:
         tables.append(table)
         columns += more
         joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {on}")
-    # Only the models' own table and column names go into the text; the id is a parameter.
-    sql = f"SELECT {', '.join(columns)} FROM {quote(BookingLink._meta.db_table)} l "  # noqa: S608
-    sql += f"{' '.join(joins)} WHERE l.{quote(column)} = %s"
+    # Only the models' own table and column names go into the text; the value is a parameter.
+    template = "SELECT {columns} FROM {links} l {joins} WHERE l.{column} = %s"
+    sql = template.format(  # nosec B608
+        columns=", ".join(columns),
+        links=quote(BookingLink._meta.db_table),
+        joins=" ".join(joins),
+        column=quote(column),
+    )
     return _Read(sql, tables)
 
 
