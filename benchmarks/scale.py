@@ -91,6 +91,10 @@ def seed(patients: int) -> None:
     service = seed_large_service(
         therapists=THERAPISTS, patients=patients, weeks=WEEKS, booked=BOOKED
     )
+    # No quiet hours: the invitations must go before the clock starts whatever the hour
+    # (from 21:00 the outbox would hold them until the morning).
+    service.quiet_from = service.quiet_until = None
+    service.save(update_fields=["quiet_from", "quiet_until"])
     rule = service.broadcast_rules.get()
     sender = User.objects.create(username="scale-sender", role=Role.ADMIN, service=service)
     tokens = [

@@ -18,7 +18,8 @@ Tests and benchmarks use ProdLocal directly. Every process it starts is recorded
 time) in the state directory and stopped by that record only, process group by process group,
 so a restart first stops the previous run and nothing is left behind. Only 127.0.0.1 is bound.
 Tunable through the environment: PROD_LOCAL_PORT (8440: nginx; the app servers take the next
-ports), PROD_LOCAL_DATABASE_URL, PROD_LOCAL_STATE (.prod-local)."""
+ports), PROD_LOCAL_DATABASE_URL, PROD_LOCAL_STATE (.prod-local), and gunicorn's WEB_WORKERS and
+WEB_THREADS (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ DEFAULT_DATABASE = "slotlink_prod_local"
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
 # What the children inherit from this process's environment; everything else they are given.
-INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+# gunicorn's sizing too, so that make bench-scale can compare processes against threads.
+INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "WEB_WORKERS", "WEB_THREADS")
 TRIAL_RULE = "Trial assessment – telephone"  # slotlink.ops.trial, which needs Django to import
 
 

@@ -15,9 +15,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import get_random_string, salted_hmac
 
 from slotlink.lib.middleware import KEPT_ALIVE_AT
 
@@ -68,14 +71,57 @@ def _opened_made_up(key: str | None) -> tuple[str, int] | None:
     return block[:8].hex(), struct.unpack(">I", block[10:14])[0]
 
 
+def _sql(template: str) -> str:
+    """`template` with the session model's table ({table}): only its name goes into the text."""
+    return template.format(table=connection.ops.quote_name(Session._meta.db_table))
+
+
 class SessionStore(DatabaseSessionStore):
+    """Reads a session, and writes an existing one, in written-out SQL: every request with a
+    session does one or both, and building the ORM's queries cost more CPU than the database
+    spent answering them. Creating one (rarer) goes through the model, as Django does."""
+
     def _get_new_session_key(self) -> str:
         # One random key in 65,536 opens as a seal: handed to a real session, its row would be
-        # ignored and what it holds lost, so such keys are never handed out.
+        # ignored and what it holds lost, so such keys are never handed out. Not first asked
+        # for (as Django does): a new key is only ever inserted, and an insert of a key in use
+        # fails and create() tries another.
         while True:
-            key = super()._get_new_session_key()  # type: ignore[misc]  # not in the stubs
+            key = get_random_string(_KEY_LENGTH, VALID_KEY_CHARS)
             if _opened_made_up(key) is None:
                 return key
+
+    def _get_session_from_db(self) -> Session | None:
+        key = self.session_key
+        if key is None:  # nothing to read (Django loads only a session with a key)
+            return None
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _sql(
+                    "SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s"
+                ),
+                [key, now],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return None
+        return Session(session_key=key, session_data=row[0])
+
+    def _update(self) -> None:
+        """As the model's forced update: UpdateError when the row has gone (ended elsewhere)."""
+        data = self.encode(self._get_session())  # type: ignore[attr-defined]  # not in the stubs
+        expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _sql(
+                    "UPDATE {table} SET session_data = %s, expire_date = %s WHERE session_key = %s"
+                ),
+                [data, expires, self.session_key],
+            )
+            if cursor.rowcount != 1:
+                raise UpdateError
 
     def load(self) -> dict[str, Any]:
         made_up = _opened_made_up(self.session_key)
@@ -91,7 +137,10 @@ class SessionStore(DatabaseSessionStore):
 
     def save(self, must_create: bool = False) -> None:
         if _opened_made_up(self.session_key) is None:
-            super().save(must_create)
+            if self.session_key is None or must_create:
+                super().save(must_create)
+            else:
+                self._update()
             return
         # Kept alive: sealed afresh, so that it lapses as late as a real session would then.
         made_up = self.get(MADE_UP)

@@ -282,13 +282,13 @@ def test_a_day_whose_only_free_time_is_excluded_is_not_offered(db: None) -> None
 # here and says which page. Inside a test's transaction, every atomic block adds a savepoint
 # and its release, which count too.
 WALK_QUERIES = {
-    "GET /b/<token>": 10,
+    "GET /b/<token>": 9,
     "GET /book/": 2,
     "GET /book/times/": 8,
     "GET /book/times/<day>/": 12,
-    "POST /book/choose/": 19,
+    "POST /book/choose/": 17,
     "GET /book/review/": 3,
-    "POST /book/confirm/": 21,
+    "POST /book/confirm/": 19,
     "GET /book/booked/": 3,
 }
 # On PostgreSQL the times pages read appointments lazily, through savepoints of their own.

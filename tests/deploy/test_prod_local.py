@@ -265,3 +265,16 @@ def test_a_patient_books_through_nginx_on_the_production_profile(site: ProdLocal
     assert not any(group_alive(pgid) for pgid in groups)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{site.app_ports[0]}/healthz", timeout=5)
+
+
+def test_the_app_servers_take_gunicorns_sizing_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # make bench-scale compares processes against threads through these.
+    (tmp_path / "secrets.json").write_text("{}")
+    monkeypatch.setenv("WEB_WORKERS", "4")
+    monkeypatch.setenv("WEB_THREADS", "1")
+    monkeypatch.setenv("SOMETHING_ELSE", "x")
+    env = ProdLocal(state=tmp_path, database_url="postgres://u@h/d").settings_env()
+    assert (env["WEB_WORKERS"], env["WEB_THREADS"]) == ("4", "1")
+    assert "SOMETHING_ELSE" not in env

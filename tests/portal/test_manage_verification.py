@@ -306,13 +306,11 @@ def test_a_new_code_is_not_texted_to_a_patient_marked_do_not_sms_meanwhile(
 def test_a_real_session_never_gets_a_key_that_reads_as_a_made_up_links_seal(monkeypatch) -> None:
     """One random key in 65,536 opens as a seal: such a key must never be handed out, or that
     session's row would be ignored and its data lost."""
-    from django.contrib.sessions.backends import base
-
     from slotlink.portal import sessions
 
     sealed = sessions._made_up_key("ab" * 8, int(timezone.now().timestamp()))
     keys = iter([sealed, "k" * 32])
-    monkeypatch.setattr(base, "get_random_string", lambda *args, **kwargs: next(keys))
+    monkeypatch.setattr(sessions, "get_random_string", lambda *args, **kwargs: next(keys))
     store = sessions.SessionStore()
     store["kept"] = "yes"
     store.save()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
+from slotlink.booking.links.reads import link_with_token_hash, session_link
 from slotlink.booking.links.steps import Step, step_refusal
 from slotlink.booking.models import (
     DISCREET_SMS_TEMPLATE,
@@ -116,7 +117,9 @@ def link_reread(link: BookingLink) -> None:
     """The link's status, patient and service as they are now, not as the caller loaded them:
     a service judges the patient's step on the record as it stands (a discharge or the
     service's switch may have changed since the page read them)."""
-    fresh = BookingLink.objects.select_related("patient", "service").get(pk=link.pk)
+    fresh = session_link(link.pk)
+    if fresh is None:
+        raise BookingLink.DoesNotExist
     link.status, link.patient, link.service = fresh.status, fresh.patient, fresh.service
 
 
@@ -352,13 +355,7 @@ def _email_subject(link: BookingLink) -> str:
 def booking_link_find(token: str) -> BookingLink | None:
     # Always hash and query, whatever the token looks like: a malformed or over-long token
     # takes as long to refuse as a well-formed unknown one, and tells a guesser nothing.
-    return (
-        BookingLink.objects.select_related(
-            "rule__service", "rule__appointment_type", "service", "patient"
-        )
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    return link_with_token_hash(token_hash(token))
 
 
 @transaction.atomic

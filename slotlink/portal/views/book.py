@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from slotlink.booking.appointments.services import booking_link_book
+from slotlink.booking.links.reads import session_link
 from slotlink.booking.links.selectors import link_appointment
 from slotlink.booking.links.services import (
     LinkNotUsable,
@@ -37,7 +38,6 @@ from slotlink.portal.choosing import (
     day_page,
     forget_choice,
     review_page,
-    share_service,
     step_refused,
     time_just_taken,
     times_page,
@@ -71,12 +71,9 @@ def _session_link(request: HttpRequest) -> BookingLink | None:
     link_id = request.session.get(SESSION_LINK)
     if not isinstance(link_id, int):
         return None
-    links = BookingLink.objects.select_related("rule__appointment_type", "service", "patient")
-    try:
-        link = links.get(pk=link_id)
-    except BookingLink.DoesNotExist:
+    link = session_link(link_id)
+    if link is None:
         return None
-    share_service(link)
     log_service(link.service_id)
     return link
 

@@ -1,0 +1,127 @@
+"""A booking link with its rule, appointment type, service and patient, by its id (the link
+behind a patient's session) or its token's hash: every patient page reads one, so it is read
+in one written-out query.
+
+Built through the ORM (a five-table select_related, about 70 columns), compiling the query to
+SQL cost more CPU than anything else on a patient page. Here the SQL is made once per process
+from the models' own fields, so it follows the models as they change, and each row becomes
+model instances as the ORM would make them (the same converters for each column)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+from django.db.models.expressions import Col
+
+from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.clinic.models import AppointmentType, Patient, Service
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class _Table:
+    model: type[Model]
+    attnames: list[str]
+    # (column's place among this model's, the expression, its converters): the few columns
+    # the database adapter does not hand over as the model wants them
+    converted: list[tuple[int, Col, list[Converter]]]
+
+
+@dataclass(frozen=True)
+class _Read:
+    sql: str
+    tables: list[_Table]
+
+
+# The link first; then each related model, the alias it is joined as, and how it is joined.
+_JOINS: list[tuple[type[Model], str, str]] = [
+    (BroadcastRule, "r", "r.id = l.rule_id"),
+    (AppointmentType, "t", "t.id = r.appointment_type_id"),
+    (Service, "s", "s.id = l.service_id"),
+    (Patient, "p", "p.id = l.patient_id"),
+]
+
+
+def _table(model: type[Model], alias: str) -> tuple[_Table, list[str]]:
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    converted = []
+    for place, field in enumerate(fields):
+        col = field.get_col(alias)
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if converters:
+            converted.append((place, col, converters))
+    columns = [f"{alias}.{quote(field.column)}" for field in fields]
+    return _Table(model, [field.attname for field in fields], converted), columns
+
+
+@cache
+def _read(vendor: str, column: str) -> _Read:
+    """The query finding the link by `column`, and how to read its rows, for this database
+    (`vendor` keys the cache)."""
+    quote = connection.ops.quote_name
+    link, columns = _table(BookingLink, "l")
+    tables = [link]
+    joins = []
+    for model, alias, on in _JOINS:
+        table, more = _table(model, alias)
+        tables.append(table)
+        columns += more
+        joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {on}")
+    # Only the models' own table and column names go into the text; the value is a parameter.
+    template = "SELECT {columns} FROM {links} l {joins} WHERE l.{column} = %s"
+    sql = template.format(  # nosec B608
+        columns=", ".join(columns),
+        links=quote(BookingLink._meta.db_table),
+        joins=" ".join(joins),
+        column=quote(column),
+    )
+    return _Read(sql, tables)
+
+
+def _instances(read: _Read, row: tuple[Any, ...]) -> list[Model]:
+    made = []
+    offset = 0
+    for table in read.tables:
+        values = list(row[offset : offset + len(table.attnames)])
+        offset += len(table.attnames)
+        for place, col, converters in table.converted:
+            for convert in converters:
+                values[place] = convert(values[place], col, connection)
+        made.append(table.model.from_db(connection.alias, table.attnames, values))
+    return made
+
+
+def session_link(link_id: int) -> BookingLink | None:
+    """The link with its rule (and the rule's appointment type), service and patient loaded,
+    or None when there is no such link."""
+    return _link("id", link_id)
+
+
+def link_with_token_hash(token_hash: str) -> BookingLink | None:
+    """As session_link, the link whose token hashes to `token_hash`."""
+    return _link("token_hash", token_hash)
+
+
+def _link(column: str, value: int | str) -> BookingLink | None:
+    read = _read(connection.vendor, column)
+    with connection.cursor() as cursor:
+        cursor.execute(read.sql, [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    link, rule, appointment_type, service, patient = _instances(read, row)
+    assert isinstance(link, BookingLink)  # noqa: S101 - the first table read is the link's
+    BroadcastRule.appointment_type.field.set_cached_value(rule, appointment_type)
+    BookingLink.rule.field.set_cached_value(link, rule)
+    BookingLink.service.field.set_cached_value(link, service)
+    BookingLink.patient.field.set_cached_value(link, patient)
+    # The rule's service is the link's (booking_link_send links only a rule of the patient's
+    # own service): loaded once for both.
+    if rule.service_id == link.service_id:  # type: ignore[attr-defined]
+        BroadcastRule.service.field.set_cached_value(rule, service)
+    return link

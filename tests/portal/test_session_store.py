@@ -1,0 +1,75 @@
+"""Sessions are read and updated in written-out SQL (slotlink/portal/sessions.py): they must
+behave exactly as Django's database sessions do."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from slotlink.portal import sessions
+from slotlink.portal.sessions import SessionStore
+
+
+def saved(**values: object) -> SessionStore:
+    store = SessionStore()
+    for name, value in values.items():
+        store[name] = value
+    store.save()
+    return store
+
+
+def test_a_saved_session_reads_back(db: None) -> None:
+    store = saved(link=7, start="2026-12-01T09:00:00+00:00")
+    again = SessionStore(session_key=store.session_key)
+    assert (again["link"], again["start"]) == (7, "2026-12-01T09:00:00+00:00")
+    assert again.session_key == store.session_key
+
+
+def test_an_update_writes_the_data_and_pushes_the_expiry_back(db: None) -> None:
+    store = saved(link=7)
+    Session.objects.filter(pk=store.session_key).update(
+        expire_date=timezone.now() + timedelta(seconds=5)
+    )
+    again = SessionStore(session_key=store.session_key)
+    again["link"] = 8
+    again.save()
+    row = Session.objects.get(pk=store.session_key)
+    assert row.get_decoded() == {"link": 8}
+    assert row.expire_date > timezone.now() + timedelta(minutes=10)
+    assert Session.objects.count() == 1
+
+
+def test_an_expired_session_reads_as_none_and_loses_its_key(db: None) -> None:
+    store = saved(link=7)
+    Session.objects.filter(pk=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    again = SessionStore(session_key=store.session_key)
+    assert again.get("link") is None
+    assert again.session_key is None
+
+
+def test_updating_a_session_ended_elsewhere_is_refused(db: None) -> None:
+    store = saved(link=7)
+    again = SessionStore(session_key=store.session_key)
+    assert again["link"] == 7
+    Session.objects.filter(pk=store.session_key).delete()  # "log out everywhere", say
+    again["link"] = 8
+    with pytest.raises(UpdateError):
+        again.save()
+    assert not Session.objects.exists()
+
+
+def test_a_new_key_already_in_use_is_replaced_by_another(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # New keys are not looked up first: the insert of one in use fails, and another is tried.
+    taken = saved(link=7)
+    keys = iter([taken.session_key, "k" * 32])
+    monkeypatch.setattr(sessions, "get_random_string", lambda *args: next(keys))
+    store = saved(link=8)
+    assert store.session_key == "k" * 32
+    assert SessionStore(session_key=taken.session_key)["link"] == 7
+    assert SessionStore(session_key="k" * 32)["link"] == 8
