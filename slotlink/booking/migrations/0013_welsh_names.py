@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0010_welsh_content'),
+        ('booking', '0012_link_status_times_fill'),
     ]
 
     operations = [
