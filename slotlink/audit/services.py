@@ -59,12 +59,44 @@ def audit_record(
     `subject` (or to the record named by object_type and object_id), concerning a patient of a
     service. Raises ValueError for details that must never be logged (dates of birth, codes,
     tokens…)."""
+    event = audit_event(
+        action=action,
+        by=by,
+        subject=subject,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        service_id=service_id,
+        details=details,
+        now=now,
+    )
+    event.save()
+    return event
+
+
+def audit_event(
+    *,
+    action: AuditAction,
+    by: AbstractBaseUser | Who,
+    subject: models.Model | None = None,
+    object_type: str = "",
+    object_id: int | str | None = None,
+    patient_id: int | None = None,
+    service_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """The event audit_record would write, not yet written: for audit_record_all, when one
+    action records several at once."""
     if subject is not None:
         object_type = object_type or _object_type(subject)
         object_id = subject.pk
-    event = _event(action, by, object_type, object_id, patient_id, service_id, details, now)
-    event.save()
-    return event
+    return _event(action, by, object_type, object_id, patient_id, service_id, details, now)
+
+
+def audit_record_all(events: Sequence[AuditEvent]) -> None:
+    """Write events made by audit_event in one statement, in the order given."""
+    AuditEvent.objects.bulk_create(events)
 
 
 def audit_record_each(

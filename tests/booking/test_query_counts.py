@@ -288,7 +288,7 @@ WALK_QUERIES = {
     "GET /book/times/<day>/": 12,
     "POST /book/choose/": 17,
     "GET /book/review/": 3,
-    "POST /book/confirm/": 19,
+    "POST /book/confirm/": 18,
     "GET /book/booked/": 3,
 }
 # On PostgreSQL the times pages read appointments lazily, through savepoints of their own.

@@ -18,6 +18,7 @@ from slotlink.booking.links.services import (
     SlotTaken,
     StepRefused,
     link_audit,
+    link_audit_event,
     link_claim,
     link_event_record,
     link_reread,
@@ -240,9 +241,11 @@ def _book_held_time(
     except IntegrityError:
         raise SlotTaken("Sorry, that time has just been taken.") from None
     hold.delete()
-    link_event_record(link, before, actor=PATIENT, now=now, appointment=appointment)
     action, details = audit
-    link_audit(action, link, PATIENT, now, appointment, details)
+    made = link_audit_event(action, link, PATIENT, now, appointment, details)
+    link_event_record(
+        link, before, actor=PATIENT, now=now, appointment=appointment, also_audit=made
+    )
     ClinicalContact.objects.create(appointment=appointment)
     _send_confirmation(link, appointment, now, changed=moving is not None)
     if moving is not None:

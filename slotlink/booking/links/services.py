@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from slotlink.audit.models import AuditAction, Who
-from slotlink.audit.services import audit_record
+from slotlink.audit.models import AuditAction, AuditEvent, Who
+from slotlink.audit.services import audit_event, audit_record_all
 from slotlink.booking.links.reads import link_with_token_hash, session_link
 from slotlink.booking.links.steps import Step, step_refusal
 from slotlink.booking.models import (
@@ -94,7 +94,19 @@ def link_audit(
     subject: Appointment | None = None,
     details: dict[str, object] | None = None,
 ) -> None:
-    audit_record(
+    audit_record_all([link_audit_event(action, link, actor, now, subject, details)])
+
+
+def link_audit_event(
+    action: AuditAction,
+    link: BookingLink,
+    actor: Actor,
+    now: datetime,
+    subject: Appointment | None = None,
+    details: dict[str, object] | None = None,
+) -> AuditEvent:
+    """What link_audit writes, not yet written (see link_event_record's `also_audit`)."""
+    return audit_event(
         action=action,
         by=_who(actor),
         subject=subject or link,
@@ -164,7 +176,10 @@ def link_event_record(
     actor: Actor,
     now: datetime,
     appointment: Appointment | None = None,
+    also_audit: AuditEvent | None = None,
 ) -> None:
+    """The link's move to its status, in its history and the audit log. `also_audit` (from
+    link_audit_event) is written with the move's own audit row, in one statement."""
     BookingLinkEvent.objects.create(
         link=link,
         from_status=before or "",
@@ -175,10 +190,15 @@ def link_event_record(
         reason=actor.reason,
         appointment=appointment,
     )
+    events = []
     action = _LINK_AUDIT.get(LinkStatus(link.status))
     if action is not None:
         reason = {"reason": actor.reason} if actor.reason else {}
-        link_audit(action, link, actor, now, details={"rule": link.rule_id, **reason})
+        details = {"rule": link.rule_id, **reason}
+        events.append(link_audit_event(action, link, actor, now, details=details))
+    if also_audit is not None:
+        events.append(also_audit)
+    audit_record_all(events)
 
 
 def _transition(link: BookingLink, action: LinkAction, *, actor: Actor, now: datetime) -> bool:
