@@ -166,3 +166,22 @@ def test_pages_that_must_not_name_the_service_link_to_the_general_notices(
 def test_staff_pages_are_not_patient_pages(clinic: Clinic) -> None:
     page = logged_in(clinic.admin).get("/").content.decode()
     assert "nhsuk-footer" not in page
+
+
+def test_the_cached_footer_shows_a_change_of_name_phone_or_language_at_once(
+    clinic: Clinic, client: Client
+) -> None:
+    url = f"/help/{clinic.service.pk}/contact/"
+
+    def footer() -> str:
+        page = client.get(url).content.decode()
+        return page[page.index('<footer class="nhsuk-footer"') :]
+
+    assert 'href="tel:' in footer()
+    clinic.service.name = "Renamed Talking Therapies"
+    clinic.service.phone = "0300 999 0000"
+    clinic.service.save()
+    assert "Need help? Call Renamed Talking Therapies on" in footer()
+    assert 'href="tel:03009990000"' in footer()
+    client.get(f"{url}?lang=cy")
+    assert "Angen help? Ffoniwch Renamed Talking Therapies ar" in footer()
