@@ -58,11 +58,11 @@ lint: setup
 	$(BIN)/ruff format --check slotlink tests benchmarks deploy
 
 typecheck: setup
-	$(BIN)/mypy slotlink deploy
+	$(BIN)/mypy slotlink deploy benchmarks
 
 test: setup
 	$(BIN)/ruff check slotlink tests benchmarks deploy
-	$(BIN)/mypy slotlink deploy
+	$(BIN)/mypy slotlink deploy benchmarks
 	# The dependency map (.importlinter): lower layers never import higher ones.
 	$(BIN)/lint-imports
 	# On a scratch database: the check must not depend on what a real one has applied.

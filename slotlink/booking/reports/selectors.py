@@ -22,19 +22,17 @@ def rule_weeks(user: User, start: datetime, end: datetime) -> list[RuleWeek]:
     queries, however many links."""
     service_id = service_id_of(user)
     links = BookingLink.objects.filter(service_id=service_id).order_by()
-    counts: dict[tuple[str, int], int] = {}
-    counted: QuerySet | None = None
-    for measure, field in _COUNTED.items():
-        per_rule = (
-            links.filter(**{f"{field}__gte": start, f"{field}__lt": end})
-            .values("rule_id")
-            .annotate(measure=Value(measure), n=Count("*"))
-            .values_list("measure", "rule_id", "n")
-        )
-        counted = per_rule if counted is None else counted.union(per_rule, all=True)
-    assert counted is not None  # noqa: S101 - _COUNTED is not empty
-    for measure, rule_id, n in counted:
-        counts[(measure, rule_id)] = n
+    # COUNT(*), not of ids: the indexes hold no id, and counting one would read the table.
+    per_rule = [
+        links.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+        .values("rule_id")
+        .annotate(measure=Value(measure), n=Count("*"))
+        .values_list("measure", "rule_id", "n")
+        for measure, field in _COUNTED.items()
+    ]
+    counts = {
+        (measure, rule_id): n for measure, rule_id, n in per_rule[0].union(*per_rule[1:], all=True)
+    }
     booked, medians = _booked(links.filter(booked_at__gte=start, booked_at__lt=end))
     busy = {rule_id for _, rule_id in counts} | set(booked)
     weeks = []
