@@ -92,7 +92,8 @@ def measure() -> None:
     links = BookingLink.objects.filter(service=service)
     patient_rows, link_rows = patients.count(), links.count()
     first = patients.order_by("pk").values_list("pk", flat=True).first()
-    assert first is not None, "the service has no patients: was the data made?"
+    if first is None:
+        raise SystemExit("the service has no patients: was the data made?")
     rng = random.Random(18)
     # Different patients and links every run: a page never times a warm cache of itself.
     picks = list(
