@@ -155,8 +155,9 @@ class CpuMeter:
 
     Processes come and go (database connections, replaced gunicorn workers), so a sampler
     looks every SAMPLE_S for new ones and keeps every process's latest reading; one that
-    exits between two looks loses at most SAMPLE_S of its time, and a gunicorn worker that
-    exits is counted anyway, in its parent's children's time."""
+    exits between two looks loses at most SAMPLE_S of its time. Only a process's own time
+    counts: a replaced gunicorn worker's whole life also lands in its master's children's
+    time when it exits, which would count it twice (and its life before the run too)."""
 
     app_groups: list[int]
     worker_groups: list[int]
@@ -203,8 +204,8 @@ class CpuMeter:
                 kind = "database"
             else:
                 continue
-            # utime, stime, and the time of children it has waited for.
-            ticks = sum(int(f) for f in fields[11:15])
+            # utime and stime: its own time, not its children's (sampled themselves).
+            ticks = int(fields[11]) + int(fields[12])
             if pid not in self.first:
                 started = int(fields[19])
                 # A process born during the run counts from zero.
