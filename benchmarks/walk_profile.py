@@ -1,17 +1,20 @@
 """Where a booking's CPU goes: the booking walk of `make bench-scale`, in-process through
 Django's test client with production settings, on a throwaway PostgreSQL database, one patient
-after another (no races), so every figure is the app's own CPU time.
+after another (no races), so every figure is the app's own CPU time (and, apart, its database
+backend's).
 
     python -m benchmarks.walk_profile              # CPU per page and per booking, JSON lines
     WALK_PROFILE=cumulative python -m benchmarks.walk_profile   # … and cProfile's top functions
 
 Prints {"name": "walk_cpu", "page", "cpu_median_ms", "queries", "runs"} per page (queries:
 the median number of SQL statements the page ran) and
-{"name": "walk_cpu", "page": "booking", ...} for the whole walk; with WALK_PROFILE set
-(tottime or cumulative), the profile of every walk after the warm-up goes to stderr
-(WALK_PROFILE_LINES lines, 45), and to the file WALK_PROFILE_OUT names, if set, for pstats.
-WALK_SQL=1 prints every SQL statement, with its page, on stderr. WALK_PATIENTS (60) sets how
-many patients book; the first WARM_UP are not counted.
+{"name": "walk_cpu", "page": "booking", ...} for the whole walk, then {"page": "booking_db",
+"db_cpu_mean_ms"}: the PostgreSQL backend's CPU per booking, read from /proc (so only for a
+server on this machine). With WALK_PROFILE set (tottime or cumulative), the profile of every
+walk after the warm-up goes to stderr (WALK_PROFILE_LINES lines, 45), and to the file
+WALK_PROFILE_OUT names, if set, for pstats. WALK_SQL=1 prints every SQL statement, with its
+page, on stderr. WALK_PATIENTS (60) sets how many patients book; the first WARM_UP are not
+counted.
 """
 
 from __future__ import annotations
@@ -140,6 +143,23 @@ class Walker:
             raise RuntimeError("the walk did not end booked")
 
 
+def _backend_cpu() -> tuple[int, float] | None:
+    """The PostgreSQL backend serving this process's connection, and the CPU it has used so far
+    (ms, user + system, from /proc: so only for a server on this machine), or None."""
+    from django.db import connection
+
+    if connection.connection is None:
+        return None
+    pid = connection.connection.info.backend_pid
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            # After the command name (which may hold spaces): utime and stime are fields 14, 15.
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def _result(page: str, took: list[float], queries: float) -> None:
     figures = {"page": page, "cpu_median_ms": _ms(took)}
     print(RESULT + json.dumps({**figures, "queries": queries, "runs": len(took)}))
@@ -179,7 +199,10 @@ def walks() -> None:
     mode = os.environ.get("WALK_PROFILE", "")
     # One client, as one app server process: each new one would load the middleware afresh.
     client = Client(HTTP_HOST="127.0.0.1", HTTP_ORIGIN=ORIGIN, HTTP_X_FORWARDED_FOR="10.0.0.1")
+    db_before: tuple[int, float] | None = None
     for n, token in enumerate(tokens):
+        if n == WARM_UP:
+            db_before = _backend_cpu()
         client.cookies = SimpleCookie()  # a new patient's browser
         walker = Walker(client, profiler if mode and n >= WARM_UP else None)
         walker.book(n, token)
@@ -191,6 +214,12 @@ def walks() -> None:
     for page, times in cpu.items():
         _result(page, times, statistics.median(queries[page]))
     _result("booking", per_booking, sum(statistics.median(q) for q in queries.values()))
+    db_after = _backend_cpu()
+    # PostgreSQL's CPU for the walks after the warm-up, when one backend served them all (one
+    # connection, kept: CONN_MAX_AGE). A mean, as /proc counts in clock ticks (10 ms).
+    if db_before and db_after and db_before[0] == db_after[0]:
+        db_ms = (db_after[1] - db_before[1]) / len(per_booking)
+        print(RESULT + json.dumps({"page": "booking_db", "db_cpu_mean_ms": round(db_ms, 2)}))
     if mode:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
@@ -225,7 +254,7 @@ def main() -> None:
     for line in finished.stdout.splitlines():
         if line.startswith(RESULT):
             emit({"name": "walk_cpu", **json.loads(line.removeprefix(RESULT)), **load()})
-    log("CPU of this process only: PostgreSQL's share is in make bench-scale's db_cpu_ms")
+    log("cpu_median_ms: this process only; booking_db: its PostgreSQL backend's")
 
 
 if __name__ == "__main__":
