@@ -25,6 +25,7 @@ SETTINGS_VARIABLES = {
     "DEMO_PASSWORD",
     "DEMO_MODE",
     "DATABASE_URL",
+    "DATABASE_PREPARED_STATEMENTS",
     "SECURE_SSL_REDIRECT",
     "SESSION_IDLE_SECONDS",
     "LOG_LEVEL",
@@ -194,6 +195,23 @@ def test_production_hardens_cookies_and_transport() -> None:
         "False",
         "False",
     ]
+
+
+def test_production_database_binds_parameters_on_the_server_and_prepares() -> None:
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "o = s.DATABASES['default']['OPTIONS']; "
+        "print(o['server_side_binding'], o['prepare_threshold'], o['options'])"
+    )
+    url = "postgres://slotlink@db.example.nhs.uk:5432/slotlink"
+    result = run(["-c", script], production_env(DATABASE_URL=url))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "5", "-c", "lock_timeout=3s"]
+    # For a pooler that cannot keep prepared statements.
+    unprepared = production_env(DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="false")
+    result = run(["-c", script], unprepared)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["True", "None"]
 
 
 # The environment helpers

@@ -142,12 +142,15 @@ def test_postgresql_refuses_a_raw_delete_of_an_audit_row(event: AuditEvent) -> N
 def test_postgresql_lets_only_the_retention_transaction_delete() -> None:
     """Real transactions here: the setting must lapse when the deleting one commits."""
     event = audit_record(action=AuditAction.PATIENT_VIEWED, by=Who.SYSTEM)
-    with pytest.raises(DatabaseError, match="append-only"):
-        raw(
-            "SET LOCAL slotlink.retention = 'on'; "
-            "UPDATE audit_auditevent SET action = 'forged' WHERE id = %s",
-            event.pk,
-        )
+    # Two statements, not one string: parameters are bound on the server, which takes one
+    # statement at a time.
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL slotlink.retention = 'on'")
+        cursor.execute("UPDATE audit_auditevent SET action = 'forged' WHERE id = %s", [event.pk])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL slotlink.retention = 'on'")
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
