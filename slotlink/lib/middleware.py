@@ -58,7 +58,7 @@ def without_referrer(response: HttpResponse) -> HttpResponse:
 
 
 # What django-csp's decorators (csp, csp_update, csp_replace, csp_exempt) leave on a response.
-_CSP_PER_RESPONSE = tuple(
+_CSP_PER_RESPONSE = frozenset(
     f"_csp_{what}{ro}" for what in ("config", "update", "replace", "exempt") for ro in ("", "_ro")
 )
 
@@ -100,7 +100,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         constant = (
             not settings.DEBUG
             and getattr(request, "_csp_nonce", None) is None
-            and not any(hasattr(response, name) for name in _CSP_PER_RESPONSE)
+            and vars(response).keys().isdisjoint(_CSP_PER_RESPONSE)
         )
         headers = self._constant_headers() if constant else None
         if headers is None:

@@ -8,8 +8,8 @@ request is answered carries it (slotlink.lib.logfilters.RequestContext)."""
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -44,7 +44,8 @@ def _forget_request(**kwargs: object) -> None:
 
 def _request_id(request: HttpRequest) -> str:
     offered = request.headers.get(REQUEST_ID_HEADER, "")
-    return offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
+    # 32 random hex digits, the shape of a UUID4 without the work of making one.
+    return offered if _SANE_ID.fullmatch(offered) else secrets.token_hex(16)
 
 
 def _route(request: HttpRequest) -> str:
