@@ -5,11 +5,9 @@ from django.urls import include, path
 
 from slotlink.accounts.forms import StaffLoginForm
 
-# Patients' pages first, the booking walk's before all: Django tries the patterns in order, and
-# patients make most requests (a booking is eight). No staff pattern answers a path under a
-# patient prefix (tests/test_urls.py), so the order changes what each request costs, not where
-# it goes.
 urlpatterns = [
+    # Patient pages first: Django tries patterns in order, and these are most of the traffic.
+    # No staff path shares their first segment, so the order changes nothing else.
     path("", include("slotlink.portal.book_urls")),
     path("", include("slotlink.portal.manage_urls")),
     path("", include("slotlink.portal.forms_urls")),
