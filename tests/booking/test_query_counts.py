@@ -242,13 +242,15 @@ def test_the_days_and_first_time_offered_are_the_engines_though_few_therapists_a
     now = timezone.now()
 
     offer = rule_offer(size.rule, now)
-    therapists_read_for_days, therapists_read_for_first = map(len, readings)
+    read_for_offer = list(readings)
+    # The first day is read again only when the reading for the days did not show its first
+    # time.
+    assert len(read_for_offer) in (1, 2)
 
     assert offer.days == engine_days(size.rule, now)
     assert offer.first == rule_available_times(size.rule, now, day=offer.days[0])[0]
     if booked < 0.9:
-        assert therapists_read_for_days < 60
-        assert therapists_read_for_first < 60
+        assert all(len(therapists_read) < 60 for therapists_read in read_for_offer)
 
 
 def test_a_day_whose_only_free_time_is_excluded_is_not_offered(db: None) -> None:
@@ -284,7 +286,7 @@ def test_a_day_whose_only_free_time_is_excluded_is_not_offered(db: None) -> None
 WALK_QUERIES = {
     "GET /b/<token>": 9,
     "GET /book/": 2,
-    "GET /book/times/": 8,
+    "GET /book/times/": 7,
     "GET /book/times/<day>/": 12,
     "POST /book/choose/": 17,
     "GET /book/review/": 3,

@@ -136,6 +136,7 @@ def working_patterns(
         FROM {patterns}
         WHERE therapist_id IN ({ids}) AND online_bookable
           AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
+        ORDER BY therapist_id, weekday, start_time
         """,
         ids=therapist_ids,
     )

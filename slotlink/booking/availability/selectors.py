@@ -30,7 +30,7 @@ from slotlink.domain.availability import (
     each_therapists_times,
     first_offered,
     free_therapists,
-    offered_days,
+    offered_days_and_first,
 )
 
 Span = tuple[datetime, datetime]
@@ -83,9 +83,10 @@ class _DiaryInputs:
     since: datetime
     until: datetime
     counts_online: bool
-    shifts: dict[int, list[WeeklyShift]]
-    extra: dict[int, list[Span]]
-    absences: dict[int, list[Span]]
+    # Therapists on the same shifts share one tuple of them, which the engine then reads once.
+    shifts: dict[int, tuple[WeeklyShift, ...]]
+    extra: dict[int, tuple[Span, ...]]
+    absences: dict[int, tuple[Span, ...]]
     holds: dict[int, list[Span]]
 
     def diary(
@@ -106,9 +107,9 @@ class _DiaryInputs:
                 online[begins.astimezone(self.zone).date()] += 1
         return TherapistDiary(
             therapist_id=therapist_id,
-            shifts=tuple(self.shifts.get(therapist_id, ())),
-            extra=tuple(self.extra.get(therapist_id, ())),
-            absences=tuple(self.absences.get(therapist_id, ())),
+            shifts=self.shifts.get(therapist_id, ()),
+            extra=self.extra.get(therapist_id, ()),
+            absences=self.absences.get(therapist_id, ()),
             busy=tuple(busy),
             online_bookings_by_day=dict(online) if self.counts_online else None,
         )
@@ -151,9 +152,15 @@ def _diary_inputs(
     first_day: date = start.astimezone(zone).date()
     last_day: date = end.astimezone(zone).date()
     since, until = _reading_window(rule, first_day, last_day)
-    shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
+    own_shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
     for therapist_id, shift in reads.working_patterns(therapist_ids, first_day, last_day):
-        shifts[therapist_id].append(shift)
+        own_shifts[therapist_id].append(shift)
+    # reads.working_patterns makes equal shifts one object, so their ids tell equal lists.
+    shared: dict[tuple[int, ...], tuple[WeeklyShift, ...]] = {}
+    shifts = {
+        therapist_id: shared.setdefault(tuple(map(id, own)), tuple(own))
+        for therapist_id, own in own_shifts.items()
+    }
     extra: dict[int, list[Span]] = defaultdict(list)
     absences: dict[int, list[Span]] = defaultdict(list)
     for therapist_id, kind, change_start, change_end in reads.diary_changes(
@@ -173,8 +180,8 @@ def _diary_inputs(
         until=until,
         counts_online=rule.daily_cap is not None,
         shifts=shifts,
-        extra=extra,
-        absences=absences,
+        extra={therapist_id: tuple(spans) for therapist_id, spans in extra.items()},
+        absences={therapist_id: tuple(spans) for therapist_id, spans in absences.items()},
         holds=holds,
     )
 
@@ -232,9 +239,11 @@ def rule_offer(
         return Offer([], None)
     outline = inputs.outline()
     with _reading_lazily():
-        days = offered_days(inputs.diaries(), query, outline=outline, exclude=exclude)
-        if not days:
-            return Offer([], None)
+        days, first = offered_days_and_first(
+            inputs.diaries(), query, outline=outline, exclude=exclude
+        )
+        if first is not None or not days:
+            return Offer(days, first)
         # The first day alone, read again: a day's appointments are few.
         since, until = _reading_window(rule, days[0], days[0])
         first = first_offered(
