@@ -288,9 +288,9 @@ WALK_QUERIES = {
     "GET /book/": 2,
     "GET /book/times/": 7,
     "GET /book/times/<day>/": 12,
-    "POST /book/choose/": 17,
+    "POST /book/choose/": 15,
     "GET /book/review/": 3,
-    "POST /book/confirm/": 18,
+    "POST /book/confirm/": 15,
     "GET /book/booked/": 3,
 }
 # On PostgreSQL the times pages read appointments lazily, through savepoints of their own.

@@ -309,6 +309,29 @@ def rule_free_therapists(
     return free_therapists(diaries, query, start)
 
 
+def rule_free_therapists_by_load(
+    rule: BroadcastRule, now: datetime, start: datetime, *, for_link: int | None = None
+) -> list[tuple[int, int]]:
+    """As rule_free_therapists, each with the online bookings holding their time on the local
+    date of `start` (what spreading the work fairly goes by), from the same reading: the
+    diaries are read over whole local days anyway."""
+    query = rule_slot_query(rule, now)
+    end = start + query.duration
+    if start < query.earliest or end > query.latest:
+        return []
+    inputs = _diary_inputs(rule, start, end, now=now, for_link=for_link)
+    if inputs is None:
+        return []
+    diaries = list(replace(inputs, counts_online=True).diaries())
+    day = start.astimezone(query.zone).date()
+    free = set(free_therapists(diaries, query, start))
+    return [
+        (diary.therapist_id, (diary.online_bookings_by_day or {}).get(day, 0))
+        for diary in diaries
+        if diary.therapist_id in free
+    ]
+
+
 def rule_day_therapists(
     rule: BroadcastRule, now: datetime, day: date, *, for_link: int | None = None
 ) -> dict[datetime, list[tuple[int, str]]]:
