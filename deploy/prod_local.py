@@ -48,8 +48,12 @@ DEFAULT_DATABASE = "slotlink_prod_local"
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
 # What the children inherit from this process's environment; everything else they are given.
-# gunicorn's sizing too, so that make bench-scale can compare processes against threads.
-INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "WEB_WORKERS", "WEB_THREADS")
+# gunicorn's sizing too, so that make bench-scale can compare processes against threads, and
+# runs with and without workers being replaced.
+INHERITED = (
+    *("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ"),
+    *("WEB_WORKERS", "WEB_THREADS", "WEB_MAX_REQUESTS"),
+)
 TRIAL_RULE = "Trial assessment – telephone"  # slotlink.ops.trial, which needs Django to import
 
 

@@ -21,6 +21,10 @@ keepalive = env_int("WEB_KEEPALIVE", 5)
 # Workers are replaced after this many requests (with jitter, so not all at once).
 max_requests = env_int("WEB_MAX_REQUESTS", 2000)
 max_requests_jitter = max(1, max_requests // 10)
+# The master loads the app, and then everything a first request would (when_ready below), before
+# it forks a worker: a worker, first or replacement, serves at once without loading anything.
+# A new release is started as a new app server, not reloaded with HUP (docs/deploy.md).
+preload_app = True
 # No access log: it would write raw paths, and /b/<token> carries a secret. Django's request
 # log (slotlink.lib.requestlog) names routes instead.
 accesslog = None
@@ -52,10 +56,18 @@ if env_str("LOG_FORMAT", "json" if env_str("SLOTLINK_ENV") == "production" else 
         },
     }
 # gunicorn's control socket defaults to one path in $HOME, which two app servers on one machine
-# would share; nothing here uses it (signals do: TERM stops, HUP reloads).
+# would share; nothing here uses it (signals do: TERM stops; HUP replaces the workers, but with
+# the app preloaded it does not load new code: a release starts new app servers).
 control_socket_disable = True
 # Django sees the client's scheme from X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) itself.
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def when_ready(server: object) -> None:
+    """In the master, after the app loaded and before the first worker is forked."""
+    from slotlink.lib.warmup import warm_up
+
+    warm_up()
 
 
 def child_exit(server: object, worker: object) -> None:
