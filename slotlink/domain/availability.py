@@ -214,13 +214,10 @@ def offered_days_and_first(
     *,
     outline: Iterable[TherapistDiary],
     exclude: datetime | None = None,
-    patience: int = 0,
 ) -> tuple[list[date], datetime | None]:
     """offered_days, and first_offered when the diaries read for the days already show it
     (the outline's earliest start is offered), else None: then only first_offered can tell,
-    reading the diaries again (over the first day, say). Once the days are settled, up to
-    `patience` more diaries are read while the first is not shown: when the diaries come
-    from a reading already under way, one more often costs less than reading again."""
+    reading the diaries again (over the first day, say)."""
     calendar = _Calendar.for_query(query)
     if calendar is None:
         return [], None
@@ -230,20 +227,15 @@ def offered_days_and_first(
     if not unsettled:
         return [], None
 
-    # No diary offers a start the outline does not, so none comes before its earliest.
-    earliest = calendar.first_index(ceiling, skip)
-    spare = patience
-
     def settled(found: bytearray) -> bool:
-        nonlocal unsettled, spare
-        if unsettled:
-            unsettled = [day for day in unsettled if not calendar.offers_on(found, day, skip)]
-            return not unsettled and (patience == 0 or found[earliest] == 1)
-        spare -= 1
-        return spare <= 0 or found[earliest] == 1
+        nonlocal unsettled
+        unsettled = [day for day in unsettled if not calendar.offers_on(found, day, skip)]
+        return not unsettled
 
     found = calendar.offer(diaries, until=settled)
     days = [calendar.date_of(day) for day in calendar.days_offering(found, skip)]
+    # No diary offers a start the outline does not, so none comes before its earliest.
+    earliest = calendar.first_index(ceiling, skip)
     shown = found[earliest] == 1
     return days, _to_datetime(calendar.first_start + earliest) if shown else None
 

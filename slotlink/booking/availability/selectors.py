@@ -213,11 +213,6 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-# Diaries read on, once the days are settled, for the first time before reading the first day
-# again: the next therapists' appointments mostly came with the last fetch already.
-_PATIENCE = 2
-
-
 @dataclass(frozen=True)
 class Offer:
     """What the times page shows: the days with a time to choose, and the first of them all."""
@@ -245,7 +240,7 @@ def rule_offer(
     outline = inputs.outline()
     with _reading_lazily():
         days, first = offered_days_and_first(
-            inputs.diaries(), query, outline=outline, exclude=exclude, patience=_PATIENCE
+            inputs.diaries(), query, outline=outline, exclude=exclude
         )
         if first is not None or not days:
             return Offer(days, first)
