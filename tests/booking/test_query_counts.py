@@ -132,8 +132,9 @@ def test_confirming_makes_as_many_queries_for_20_therapists_over_4_weeks_as_for_
 def test_the_patient_pages_stay_within_a_small_fixed_number_of_queries(
     large: Size, django_assert_max_num_queries
 ) -> None:
-    # Session, link, rule, therapists, patterns, leave, holds, appointments, session save,
-    # and on PostgreSQL the savepoints around reading appointments lazily.
+    # Session, link, the rule's therapists with their patterns, leave and holds (one query),
+    # appointments, session save, and on PostgreSQL the savepoints around reading
+    # appointments lazily.
     client = entered(large.tokens[0])
     with django_assert_max_num_queries(25):
         visit(client, "/book/times/")
@@ -286,9 +287,9 @@ def test_a_day_whose_only_free_time_is_excluded_is_not_offered(db: None) -> None
 WALK_QUERIES = {
     "GET /b/<token>": 9,
     "GET /book/": 2,
-    "GET /book/times/": 7,
-    "GET /book/times/<day>/": 12,
-    "POST /book/choose/": 15,
+    "GET /book/times/": 4,
+    "GET /book/times/<day>/": 6,
+    "POST /book/choose/": 12,
     "GET /book/review/": 3,
     "POST /book/confirm/": 15,
     "GET /book/booked/": 3,

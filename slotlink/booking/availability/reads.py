@@ -7,6 +7,7 @@ database adapter hands over at C speed, turned into dates, times and datetimes o
 distinct value. They only read; every write goes through the models."""
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -76,8 +77,8 @@ def _sql(template: str, **lists: Sequence[object]) -> str:
     """`template` with a placeholder for each value of each list named in it ({ids} for
     `ids`), tables by their models' names ({appointments}, see _tables), and columns read as
     this database needs them: {start_instant} and {end_instant} as instant_sql gives them,
-    pattern dates and times as _plain does. Only the number of placeholders varies: values
-    always travel as parameters."""
+    pattern dates and times as _plain does, and typed empty columns (_NULLS). Only the number
+    of placeholders varies: values always travel as parameters."""
     marks = {name: ", ".join(["%s"] * len(values)) for name, values in lists.items()}
     columns = {column: _plain(column) for column in _PATTERN_COLUMNS}
     return template.format(
@@ -85,8 +86,19 @@ def _sql(template: str, **lists: Sequence[object]) -> str:
         end_instant=instant_sql("end"),
         **_tables(),
         **columns,
+        **_NULLS,
         **marks,
     )
+
+
+# Empty columns of a given type ({no_int}, …), for parts of a UNION that have no such value.
+_NULLS = {
+    "no_int": "CAST(NULL AS integer)",
+    "no_time": "CAST(NULL AS time)",
+    "no_date": "CAST(NULL AS date)",
+    "no_text": "CAST(NULL AS varchar)",
+    "no_instant": "CAST(NULL AS bigint)",
+}
 
 
 def _rows(sql: str, params: Sequence[int | str | None]) -> list[tuple[Any, ...]]:
@@ -108,98 +120,110 @@ def _date(value: str | date) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def rule_therapist_ids(rule_id: int, service_id: int, team_id: int | None) -> list[int]:
-    """The rule's own therapists and its team's, active and in the rule's service, in
-    ascending order."""
-    sql = _sql(
-        """
-        SELECT id FROM {therapists}
-        WHERE active AND service_id = %s AND (
-            id IN (SELECT therapist_id FROM {rule_therapists} WHERE broadcastrule_id = %s)
-            OR id IN (SELECT therapist_id FROM {team_therapists} WHERE team_id = %s)
-        )
-        ORDER BY id
-        """
-    )
-    return [therapist_id for (therapist_id,) in _rows(sql, [service_id, rule_id, team_id])]
+@dataclass(frozen=True)
+class DiaryRows:
+    """What rule_diary_rows reads of a rule's therapists, apart from their appointments."""
+
+    therapist_ids: list[int]  # ascending
+    shifts: list[tuple[int, WeeklyShift]]  # by therapist, in order of weekday and start
+    changes: list[tuple[int, str, datetime, datetime]]  # therapist, kind, start, end
+    holds: list[tuple[int, datetime, datetime]]
 
 
-def working_patterns(
-    therapist_ids: Sequence[int], first: date, last: date
-) -> list[tuple[int, WeeklyShift]]:
-    """The therapists' weekly patterns in effect on any date from `first` to `last` that
-    patients may book online (staff book into any shift, without the engine)."""
-    sql = _sql(
-        """
-        SELECT therapist_id, weekday, {start_time}, {end_time}, {effective_from},
-               {effective_to}, every_weeks
-        FROM {patterns}
-        WHERE therapist_id IN ({ids}) AND online_bookable
-          AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
-        ORDER BY therapist_id, weekday, start_time
-        """,
-        ids=therapist_ids,
-    )
-    rows = _rows(sql, [*therapist_ids, last.isoformat(), first.isoformat()])
-    # Most therapists work the same few shifts: each is made (and checked) once.
-    shifts: dict[tuple[object, ...], WeeklyShift] = {}
-    out = []
-    for therapist_id, *fields in rows:
-        key = tuple(fields)
-        shift = shifts.get(key)
-        if shift is None:
-            weekday, begins, ends, valid_from, valid_to, every_weeks = fields
-            shift = shifts[key] = WeeklyShift(
-                weekday,
-                _time(begins),
-                _time(ends),
-                _date(valid_from),
-                None if valid_to is None else _date(valid_to),
-                every_weeks,
-            )
-        out.append((therapist_id, shift))
-    return out
+# Each part of the one query below, by the number it starts its rows with.
+_THERAPIST, _SHIFT, _CHANGE, _HOLD = range(4)
 
 
-def diary_changes(
-    therapist_ids: Sequence[int], since: datetime, until: datetime
-) -> list[tuple[int, str, datetime, datetime]]:
-    """The therapists' one-off changes (extra sessions, leave, …) meeting [since, until)."""
-    sql = _sql(
-        """
-        SELECT therapist_id, kind, {start_instant}, {end_instant}
-        FROM {changes}
-        WHERE therapist_id IN ({ids}) AND start < %s AND "end" > %s
-        """,
-        ids=therapist_ids,
-    )
-    rows = _rows(sql, [*therapist_ids, _moment(until), _moment(since)])
-    return [(therapist_id, kind, instant(a), instant(b)) for therapist_id, kind, a, b in rows]
-
-
-def slot_holds(
-    therapist_ids: Sequence[int],
+def rule_diary_rows(
+    rule_id: int,
+    service_id: int,
+    team_id: int | None,
+    *,
+    first: date,
+    last: date,
     since: datetime,
     until: datetime,
-    *,
     now: datetime,
     other_than_link: int | None,
-) -> list[tuple[int, datetime, datetime]]:
-    """Times other patients are holding while they confirm, meeting [since, until)."""
+) -> DiaryRows:
+    """In one query (a round trip, not four): the rule's own therapists and its team's,
+    active and in the rule's service; their weekly patterns in effect on any date from
+    `first` to `last` that patients may book online (staff book into any shift, without the
+    engine); their one-off changes (extra sessions, leave, …) meeting [since, until); and the
+    times other patients than `other_than_link`'s are holding while they confirm, meeting it.
+    Every part has the same columns, those it has no use for empty (typed, so that the
+    parts agree on each column's type)."""
     sql = _sql(
         """
-        SELECT therapist_id, {start_instant}, {end_instant}
+        WITH chosen AS (
+            SELECT id FROM {therapists}
+            WHERE active AND service_id = %s AND (
+                id IN (SELECT therapist_id FROM {rule_therapists} WHERE broadcastrule_id = %s)
+                OR id IN (SELECT therapist_id FROM {team_therapists} WHERE team_id = %s)
+            )
+        )
+        SELECT 0, id, {no_int}, {no_time}, {no_time}, {no_date}, {no_date}, {no_int},
+               {no_text}, {no_instant}, {no_instant}
+        FROM chosen
+        UNION ALL
+        SELECT 1, therapist_id, weekday, {start_time}, {end_time}, {effective_from},
+               {effective_to}, every_weeks, {no_text}, {no_instant}, {no_instant}
+        FROM {patterns}
+        WHERE therapist_id IN (SELECT id FROM chosen) AND online_bookable
+          AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
+        UNION ALL
+        SELECT 2, therapist_id, {no_int}, {no_time}, {no_time}, {no_date}, {no_date}, {no_int},
+               kind, {start_instant}, {end_instant}
+        FROM {changes}
+        WHERE therapist_id IN (SELECT id FROM chosen) AND start < %s AND "end" > %s
+        UNION ALL
+        SELECT 3, therapist_id, {no_int}, {no_time}, {no_time}, {no_date}, {no_date}, {no_int},
+               {no_text}, {start_instant}, {end_instant}
         FROM {holds}
-        WHERE therapist_id IN ({ids}) AND expires_at > %s AND start < %s AND "end" > %s
-        """,
-        ids=therapist_ids,
+        WHERE therapist_id IN (SELECT id FROM chosen) AND expires_at > %s AND start < %s
+          AND "end" > %s OTHER_LINKS
+        ORDER BY 1, 2, 3, 4
+        """.replace("OTHER_LINKS", "" if other_than_link is None else "AND link_id <> %s")
     )
-    params: list[int | str | None] = [*therapist_ids, _moment(now), _moment(until), _moment(since)]
+    params: list[int | str | None] = [
+        service_id,
+        rule_id,
+        team_id,
+        last.isoformat(),
+        first.isoformat(),
+        _moment(until),
+        _moment(since),
+        _moment(now),
+        _moment(until),
+        _moment(since),
+    ]
     if other_than_link is not None:
-        sql += " AND link_id <> %s"
         params.append(other_than_link)
-    rows = _rows(sql, params)
-    return [(therapist_id, instant(a), instant(b)) for therapist_id, a, b in rows]
+    read = DiaryRows([], [], [], [])
+    # Most therapists work the same few shifts: each is made (and checked) once.
+    shifts: dict[tuple[object, ...], WeeklyShift] = {}
+    for part, therapist_id, *pattern, kind, start, end in _rows(sql, params):
+        if part == _THERAPIST:
+            read.therapist_ids.append(therapist_id)
+        elif part == _SHIFT:
+            key = tuple(pattern)
+            shift = shifts.get(key)
+            if shift is None:
+                weekday, begins, ends, valid_from, valid_to, every_weeks = pattern
+                shift = shifts[key] = WeeklyShift(
+                    weekday,
+                    _time(begins),
+                    _time(ends),
+                    _date(valid_from),
+                    None if valid_to is None else _date(valid_to),
+                    every_weeks,
+                )
+            read.shifts.append((therapist_id, shift))
+        elif part == _CHANGE:
+            read.changes.append((therapist_id, kind, instant(start), instant(end)))
+        else:
+            read.holds.append((therapist_id, instant(start), instant(end)))
+    return read
 
 
 def appointment_rows(

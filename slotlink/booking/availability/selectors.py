@@ -145,17 +145,28 @@ class _DiaryInputs:
 def _diary_inputs(
     rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
 ) -> _DiaryInputs | None:
-    therapist_ids = reads.rule_therapist_ids(rule.pk, rule.service_id, rule.team_id)
-    if not therapist_ids:
-        return None
     zone = rule.service.zone
     first_day: date = start.astimezone(zone).date()
     last_day: date = end.astimezone(zone).date()
     since, until = _reading_window(rule, first_day, last_day)
+    read = reads.rule_diary_rows(
+        rule.pk,
+        rule.service_id,
+        rule.team_id,
+        first=first_day,
+        last=last_day,
+        since=since,
+        until=until,
+        now=now,
+        other_than_link=for_link,
+    )
+    therapist_ids = read.therapist_ids
+    if not therapist_ids:
+        return None
     own_shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    for therapist_id, shift in reads.working_patterns(therapist_ids, first_day, last_day):
+    for therapist_id, shift in read.shifts:
         own_shifts[therapist_id].append(shift)
-    # reads.working_patterns makes equal shifts one object, so their ids tell equal lists.
+    # reads.rule_diary_rows makes equal shifts one object, so their ids tell equal lists.
     shared: dict[tuple[int, ...], tuple[WeeklyShift, ...]] = {}
     shifts = {
         therapist_id: shared.setdefault(tuple(map(id, own)), tuple(own))
@@ -163,15 +174,11 @@ def _diary_inputs(
     }
     extra: dict[int, list[Span]] = defaultdict(list)
     absences: dict[int, list[Span]] = defaultdict(list)
-    for therapist_id, kind, change_start, change_end in reads.diary_changes(
-        therapist_ids, since, until
-    ):
+    for therapist_id, kind, change_start, change_end in read.changes:
         target = extra if kind == DiaryChangeKind.EXTRA else absences
         target[therapist_id].append((change_start, change_end))
     holds: dict[int, list[Span]] = defaultdict(list)
-    for therapist_id, hold_start, hold_end in reads.slot_holds(
-        therapist_ids, since, until, now=now, other_than_link=for_link
-    ):
+    for therapist_id, hold_start, hold_end in read.holds:
         holds[therapist_id].append((hold_start, hold_end))
     return _DiaryInputs(
         therapist_ids=therapist_ids,
@@ -202,7 +209,7 @@ def rule_diaries(
 ) -> list[TherapistDiary]:
     """Every therapist of the rule with what the engine needs between `start` and `end`:
     working patterns, one-off changes, and what holds their time (appointments, and times
-    other patients are holding). Five queries, whatever the number of therapists or weeks."""
+    other patients are holding). Two queries, whatever the number of therapists or weeks."""
     inputs = _diary_inputs(rule, start, end, now=now, for_link=for_link)
     if inputs is None:
         return []
