@@ -6,7 +6,7 @@ Written out here they cost nothing to build, and every column comes back in a fo
 database adapter hands over at C speed, turned into dates, times and datetimes once per
 distinct value. They only read; every write goes through the models."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -228,12 +228,12 @@ def rule_diary_rows(
 
 def appointment_rows(
     therapist_ids: Sequence[int], since: datetime, until: datetime, *, rows_per_fetch: int
-) -> Iterator[AppointmentRow]:
+) -> Generator[list[AppointmentRow], None, None]:
     """The appointments holding the therapists' time in [since, until), one therapist's
-    after another's, in order of their end, fetched `rows_per_fetch` at a time as they are
-    consumed. On PostgreSQL only inside a transaction: outside one, a server-side cursor works
-    the whole result out before handing over the first row. Closing the iterator (or dropping
-    it) closes the cursor."""
+    after another's, in order of their end, fetched (and handed over) `rows_per_fetch` at a
+    time as they are consumed. On PostgreSQL only inside a transaction: outside one, a
+    server-side cursor works the whole result out before handing over the first row. Closing
+    the iterator (or dropping it) closes the cursor."""
     sql = _sql(
         """
         SELECT therapist_id, {start_instant}, {end_instant}, source
@@ -248,4 +248,4 @@ def appointment_rows(
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(rows_per_fetch):
-            yield from rows
+            yield rows
