@@ -202,14 +202,13 @@ def rule_diary_rows(
     read = DiaryRows([], [], [], [])
     # Most therapists work the same few shifts: each is made (and checked) once.
     shifts: dict[tuple[object, ...], WeeklyShift] = {}
-    for part, therapist_id, *pattern, kind, start, end in _rows(sql, params):
-        if part == _THERAPIST:
-            read.therapist_ids.append(therapist_id)
-        elif part == _SHIFT:
-            key = tuple(pattern)
+    for row in _rows(sql, params):
+        part = row[0]
+        if part == _SHIFT:  # the most rows, by far
+            key = row[2:8]
             shift = shifts.get(key)
             if shift is None:
-                weekday, begins, ends, valid_from, valid_to, every_weeks = pattern
+                weekday, begins, ends, valid_from, valid_to, every_weeks = key
                 shift = shifts[key] = WeeklyShift(
                     weekday,
                     _time(begins),
@@ -218,11 +217,13 @@ def rule_diary_rows(
                     None if valid_to is None else _date(valid_to),
                     every_weeks,
                 )
-            read.shifts.append((therapist_id, shift))
+            read.shifts.append((row[1], shift))
+        elif part == _THERAPIST:
+            read.therapist_ids.append(row[1])
         elif part == _CHANGE:
-            read.changes.append((therapist_id, kind, instant(start), instant(end)))
+            read.changes.append((row[1], row[8], instant(row[9]), instant(row[10])))
         else:
-            read.holds.append((therapist_id, instant(start), instant(end)))
+            read.holds.append((row[1], instant(row[9]), instant(row[10])))
     return read
 
 
