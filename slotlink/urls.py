@@ -6,6 +6,12 @@ from django.urls import include, path
 from slotlink.accounts.forms import StaffLoginForm
 
 urlpatterns = [
+    # Patient pages first: Django tries patterns in order, and these are most of the traffic.
+    # No staff path shares their first segment, so the order changes nothing else.
+    path("", include("slotlink.portal.book_urls")),
+    path("", include("slotlink.portal.manage_urls")),
+    path("", include("slotlink.portal.forms_urls")),
+    path("", include("slotlink.portal.help_urls")),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -17,10 +23,6 @@ urlpatterns = [
     path("", include("slotlink.clinic.urls")),
     path("", include("slotlink.records.urls")),
     path("", include("slotlink.booking.urls")),
-    path("", include("slotlink.portal.book_urls")),
-    path("", include("slotlink.portal.manage_urls")),
-    path("", include("slotlink.portal.help_urls")),
-    path("", include("slotlink.portal.forms_urls")),
     path("", include("slotlink.questionnaires.urls")),
     path("", include("slotlink.messaging.urls")),
     path("", include("slotlink.clinic.audit_urls")),
