@@ -181,9 +181,9 @@ def rule_diary_rows(
                {no_text}, {start_instant}, {end_instant}
         FROM {holds}
         WHERE therapist_id IN (SELECT id FROM chosen) AND expires_at > %s AND start < %s
-          AND "end" > %s OTHER_LINKS
+          AND "end" > %s AND link_id <> %s
         ORDER BY 1, 2, 3, 4
-        """.replace("OTHER_LINKS", "" if other_than_link is None else "AND link_id <> %s")
+        """
     )
     params: list[int | str | None] = [
         service_id,
@@ -196,9 +196,9 @@ def rule_diary_rows(
         _moment(now),
         _moment(until),
         _moment(since),
+        # No link has the id 0 (ids count from 1), so without a link every hold counts.
+        other_than_link or 0,
     ]
-    if other_than_link is not None:
-        params.append(other_than_link)
     read = DiaryRows([], [], [], [])
     # Most therapists work the same few shifts: each is made (and checked) once.
     shifts: dict[tuple[object, ...], WeeklyShift] = {}
