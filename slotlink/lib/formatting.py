@@ -35,24 +35,26 @@ WELSH_MONTHS = (
 )
 
 
-def _day_name(day: date) -> str:
-    return WELSH_DAYS[day.weekday()] if in_welsh() else f"{day:%A}"
-
-
-def _month_name(day: date) -> str:
-    return WELSH_MONTHS[day.month - 1] if in_welsh() else f"{day:%B}"
+def _names(day: date) -> tuple[str, str]:
+    """The day's weekday and month, asking for the language once (a times page names dozens
+    of days)."""
+    if in_welsh():
+        return WELSH_DAYS[day.weekday()], WELSH_MONTHS[day.month - 1]
+    return f"{day:%A}", f"{day:%B}"
 
 
 def long_date(day: date) -> str:
-    return f"{_day_name(day)} {day.day} {_month_name(day)} {day.year}"
+    weekday, month = _names(day)
+    return f"{weekday} {day.day} {month} {day.year}"
 
 
 def day_month_year(day: date) -> str:
-    return f"{day.day} {_month_name(day)} {day.year}"
+    return f"{day.day} {_names(day)[1]} {day.year}"
 
 
 def short_date(day: date) -> str:
-    return f"{_day_name(day)} {day.day} {_month_name(day)}"
+    weekday, month = _names(day)
+    return f"{weekday} {day.day} {month}"
 
 
 def clock(moment: datetime) -> str:

@@ -4,6 +4,7 @@ Sanitised twice: when it is saved (clean_markdown_source, from the rule form) an
 is rendered (render_markdown), so neither a gap in one nor content that reached the database
 some other way can put markup in front of a patient."""
 
+import functools
 import html
 import re
 import secrets
@@ -62,6 +63,9 @@ def clean_markdown_source(source: str) -> str:
     return re.sub(f"{mark}(\\d+){mark}", lambda m: autolinks[int(m.group(1))], text)
 
 
+# A pure function of the text, which a service writes once for all its patients: each
+# worker keeps the HTML of the latest few hundred texts rather than making it on every page.
+@functools.lru_cache(maxsize=256)
 def render_markdown(source: str) -> SafeString:
     # Headings start at h2: the page's own title is the only h1.
     html = _markdown.render(source).replace("<h1>", "<h2>").replace("</h1>", "</h2>")

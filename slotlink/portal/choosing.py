@@ -36,6 +36,7 @@ from slotlink.portal.presenters import (
     ANY_DAY,
     STEP_REFUSED_PAGES,
     DayOfTimes,
+    FirstAvailable,
     ReviewPage,
     RuleSummary,
     day_choices,
@@ -104,14 +105,14 @@ def times_page(
     if request.session.get(flow.start_key):
         slot_hold_release(link=link)
     offer = rule_offer(link.rule, timezone.now(), for_link=link.pk, exclude=exclude)
-    first = group_days([offer.first], link.service.zone) if offer.first else []
     return render(
         request,
         "portal/book/times.html",
         {
             "service": link.service,
-            "rule": RuleSummary.of(link.rule),
-            "first_available": first[0].first if first else None,
+            "first_available": FirstAvailable.of(offer.first, link.service.zone)
+            if offer.first
+            else None,
             "days": day_choices(offer.days, reverse(flow.day, args=[ANY_DAY])),
             "flow": flow,
         },

@@ -110,10 +110,7 @@ class LanguageSwitch:
     lang: str  # and its lang attribute
 
 
-def language_switch() -> LanguageSwitch:
-    """For the patient header. The link is the query alone, so a page never repeats its own
-    address (which, for an unusable link's page, holds the token)."""
-    language = current_language()
+def _switch(language: str) -> LanguageSwitch:
     other = WELSH if language == ENGLISH else ENGLISH
     return LanguageSwitch(
         html_lang=HTML_LANG[language],
@@ -121,3 +118,13 @@ def language_switch() -> LanguageSwitch:
         label=SWITCH_LABELS[other],
         lang=HTML_LANG[other],
     )
+
+
+# Made once: every patient page asks for one of the two.
+SWITCHES = {language: _switch(language) for language in LANGUAGES}
+
+
+def language_switch() -> LanguageSwitch:
+    """For the patient header. The link is the query alone, so a page never repeats its own
+    address (which, for an unusable link's page, holds the token)."""
+    return SWITCHES[current_language()]

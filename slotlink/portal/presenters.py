@@ -140,12 +140,22 @@ class AppointmentSummary:
         )
 
 
+# What slugify takes out of a time option's value (an ISO 8601 instant, then "@id"): its
+# other characters are digits, "-" (never two together, nor first or last) and "T".
+_NOT_IN_ID = str.maketrans("", "", ":+.@")
+
+
 @dataclass(frozen=True)
 class TimeOption:
     value: str  # what the form posts back: the instant in ISO 8601, then "@id" if a therapist
     label: str  # "9:30am", or "9:30am with Sam Example"
-    long_label: str  # "Wednesday 2 December at 9:30am"
     hour: int
+
+    @property
+    def html_id(self) -> str:
+        """The radio's id: what `value|slugify` made, without slugify's cost (a day page
+        writes it twice for each of dozens of times)."""
+        return self.value.lower().translate(_NOT_IN_ID)
 
 
 @dataclass(frozen=True)
@@ -153,10 +163,6 @@ class DayOfTimes:
     day: date
     label: str
     times: list[TimeOption]
-
-    @property
-    def first(self) -> TimeOption:
-        return self.times[0]
 
 
 @dataclass(frozen=True)
@@ -188,18 +194,25 @@ def group_days(starts: list[datetime], zone: ZoneInfo) -> list[DayOfTimes]:
         day_label = short_date(day)
         options = []
         for start, moment in items:
-            time_label = clock(moment)
-            at_time = _("%(day)s at %(time)s") % {"day": day_label, "time": time_label}
             options.append(
-                TimeOption(
-                    value=start.isoformat(),
-                    label=time_label,
-                    long_label=at_time,
-                    hour=moment.hour,
-                )
+                TimeOption(value=start.isoformat(), label=clock(moment), hour=moment.hour)
             )
         days.append(DayOfTimes(day=day, label=day_label, times=options))
     return days
+
+
+@dataclass(frozen=True)
+class FirstAvailable:
+    """The first free time, as the times page offers it."""
+
+    value: str  # as TimeOption's
+    label: str  # "Wednesday 2 December at 9:30am"
+
+    @classmethod
+    def of(cls, start: datetime, zone: ZoneInfo) -> "FirstAvailable":
+        moment = start.astimezone(zone)
+        label = _("%(day)s at %(time)s") % {"day": short_date(moment.date()), "time": clock(moment)}
+        return cls(value=start.isoformat(), label=label)
 
 
 def with_therapists(

@@ -1,0 +1,58 @@
+"""The strings the times and day pages show, made once in Python rather than by template
+filters for each of dozens of times. Pure functions: no database."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from django.template.defaultfilters import slugify
+from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
+
+from slotlink.portal.presenters import FirstAvailable, TimeOption, group_days, with_therapists
+
+LONDON = ZoneInfo("Europe/London")
+
+instants = st.datetimes(
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2100, 1, 1),
+    timezones=st.one_of(
+        st.timezones(),
+        st.integers(-23 * 60, 23 * 60).map(lambda m: timezone(timedelta(minutes=m))),
+    ),
+)
+
+
+@given(instants, st.one_of(st.none(), st.integers(1, 10**9)))
+def test_a_times_html_id_is_what_slugify_made_of_its_value(
+    start: datetime, therapist: int | None
+) -> None:
+    value = start.isoformat() + (f"@{therapist}" if therapist else "")
+    assert TimeOption(value=value, label="", hour=0).html_id == slugify(value)
+
+
+def test_the_day_pages_options_keep_their_ids_with_a_therapist_chosen() -> None:
+    start = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    (day,) = group_days([start], LONDON)
+    (option,) = with_therapists(day, {start: [(7, "Sam Example")]}).times
+    assert option.value == "2026-12-02T09:30:00+00:00@7"
+    assert option.html_id == "2026-12-02t0930000000" + "7"
+
+
+def test_the_first_available_time_is_named_in_full_in_the_pages_language() -> None:
+    start = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    first = FirstAvailable.of(start, LONDON)
+    assert first == FirstAvailable(
+        value="2026-12-02T09:30:00+00:00", label="Wednesday 2 December at 9:30am"
+    )
+    with translation.override("cy"):
+        assert FirstAvailable.of(start, LONDON).label == "Dydd Mercher 2 Rhagfyr am 9:30yb"
+
+
+def test_the_first_available_time_is_on_the_services_clock() -> None:
+    # 00:30 UTC on a summer's day is 1:30am in London, a day later than in New York.
+    start = datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
+    assert FirstAvailable.of(start, LONDON).label == "Wednesday 1 July at 1:30am"
+    assert (
+        FirstAvailable.of(start, ZoneInfo("America/New_York")).label == "Tuesday 30 June at 8:30pm"
+    )
