@@ -143,7 +143,8 @@ MIDDLEWARE = [
     "slotlink.portal.language.PatientLanguageMiddleware",
     "slotlink.accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the header built once (lib/middleware.py).
+    "slotlink.lib.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "slotlink.lib.middleware.NoStoreMiddleware",
     "slotlink.lib.contention.ContentionMiddleware",

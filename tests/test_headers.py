@@ -83,16 +83,17 @@ def test_scripts_run_only_from_our_own_files_or_with_the_requests_nonce(clinic: 
 
 
 def test_a_page_with_a_nonced_script_gets_that_nonce_in_its_policy(rf) -> None:
-    from csp.middleware import CSPMiddleware
     from django.http import HttpResponse
+
+    from slotlink.lib.middleware import ContentSecurityPolicyMiddleware
 
     def view(request):
         return HttpResponse(f'<script nonce="{request.csp_nonce}">1</script>')
 
-    response = CSPMiddleware(view)(rf.get("/"))
+    response = ContentSecurityPolicyMiddleware(view)(rf.get("/"))
     nonce = re.search(r'nonce="([^"]+)"', response.content.decode()).group(1)
     assert f"'nonce-{nonce}'" in directives(response)["script-src"]
-    again = CSPMiddleware(view)(rf.get("/"))
+    again = ContentSecurityPolicyMiddleware(view)(rf.get("/"))
     assert re.search(r'nonce="([^"]+)"', again.content.decode()).group(1) != nonce
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
-from csp.middleware import CSPMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -23,6 +22,7 @@ from slotlink.booking.models import LINK_ABOUT, BookingLink
 from slotlink.clinic.models import Appointment, AppointmentStatus, ClinicalContact, Role
 from slotlink.domain.link_lifecycle import LinkStatus
 from slotlink.lib.logfilters import RedactTokens
+from slotlink.lib.middleware import ContentSecurityPolicyMiddleware
 from slotlink.lib.richtext import render_markdown, sanitise_html
 from slotlink.lib.sms import render_sms, unknown_placeholders
 from slotlink.messaging.models import OutboundMessage
@@ -233,7 +233,8 @@ def test_an_inline_script_is_allowed_only_by_the_nonce_the_header_carries(db: No
         seen["nonce"] = str(request.csp_nonce)  # type: ignore[attr-defined]
         return HttpResponse(f'<script nonce="{seen["nonce"]}">1</script>')
 
-    response = CSPMiddleware(page_with_inline_script)(RequestFactory().get("/book/"))
+    middleware = ContentSecurityPolicyMiddleware(page_with_inline_script)
+    response = middleware(RequestFactory().get("/book/"))
     assert len(seen["nonce"]) >= 16
     assert f"'nonce-{seen['nonce']}'" in response["Content-Security-Policy"]
 

@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 
 from slotlink.accounts.services import two_factor_device, two_factor_required
 from slotlink.clinic.models import User
+from slotlink.lib.patient_pages import is_patient_page
 
 LOGIN_AT = "staff_login_at"
 # Where a logged-in user who still owes a code may go.
@@ -48,6 +49,10 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Patient pages never act on a staff login: they neither load the user nor check it
+        # (a staff session past its limits is ended on its next staff page).
+        if is_patient_page(request):
+            return self.get_response(request)
         user = request.user
         if user.is_authenticated and isinstance(user, User):
             refusal = self._refusal(request, user)

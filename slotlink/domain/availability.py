@@ -41,6 +41,7 @@ __all__ = [
     "first_offered",
     "free_therapists",
     "offered_days",
+    "offered_days_and_first",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -204,13 +205,27 @@ def offered_days(
     """The local dates on which available_times(diaries, query) offers a start other than
     `exclude`, in order. A date needs one free start, not every one, so `diaries` is read only
     until each date the outline (as for available_times) offers a start on has one."""
+    return offered_days_and_first(diaries, query, outline=outline, exclude=exclude)[0]
+
+
+def offered_days_and_first(
+    diaries: Iterable[TherapistDiary],
+    query: SlotQuery,
+    *,
+    outline: Iterable[TherapistDiary],
+    exclude: datetime | None = None,
+) -> tuple[list[date], datetime | None]:
+    """offered_days, and first_offered when the diaries read for the days already show it
+    (the outline's earliest start is offered), else None: then only first_offered can tell,
+    reading the diaries again (over the first day, say)."""
     calendar = _Calendar.for_query(query)
     if calendar is None:
-        return []
+        return [], None
     skip = calendar.index_of(exclude)
-    unsettled = calendar.days_offering(calendar.offer(outline), skip)
+    ceiling = calendar.offer(outline)
+    unsettled = calendar.days_offering(ceiling, skip)
     if not unsettled:
-        return []
+        return [], None
 
     def settled(found: bytearray) -> bool:
         nonlocal unsettled
@@ -218,7 +233,11 @@ def offered_days(
         return not unsettled
 
     found = calendar.offer(diaries, until=settled)
-    return [calendar.date_of(day) for day in calendar.days_offering(found, skip)]
+    days = [calendar.date_of(day) for day in calendar.days_offering(found, skip)]
+    # No diary offers a start the outline does not, so none comes before its earliest.
+    earliest = calendar.first_index(ceiling, skip)
+    shown = found[earliest] == 1
+    return days, _to_datetime(calendar.first_start + earliest) if shown else None
 
 
 def first_offered(
@@ -352,6 +371,9 @@ class _Calendar:
         self.closed_spans = normalise(closed_spans)
         self._expansions: dict[_ShiftKey, list[Interval]] = {}
         self._patterns: dict[tuple[_ShiftKey, ...], _Pattern] = {}
+        # By the id of a diary's shifts, kept with them (so the id is not reused): callers
+        # that give therapists on the same shifts one tuple have it keyed once.
+        self._keys: dict[int, tuple[tuple[WeeklyShift, ...], tuple[_ShiftKey, ...]]] = {}
 
     def wall_to_utc(self, wall_start: int, wall_end: int) -> list[_Piece]:
         """(utc start, utc end, offset) of the instants whose wall clock reads within
@@ -428,7 +450,13 @@ class _Calendar:
         return work
 
     def shift_keys(self, diary: TherapistDiary) -> tuple[_ShiftKey, ...]:
-        return tuple(sorted(filter(None, map(self.shift_key, diary.shifts))))
+        shifts = diary.shifts
+        known = self._keys.get(id(shifts))
+        if known is not None and known[0] is shifts:
+            return known[1]
+        keys = tuple(sorted(filter(None, map(self.shift_key, shifts))))
+        self._keys[id(shifts)] = (shifts, keys)
+        return keys
 
     def pattern(self, diary: TherapistDiary) -> tuple[_Pattern, list[Interval]]:
         """The therapist's pattern, shared with everyone on the same shifts unless they have

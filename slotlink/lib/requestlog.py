@@ -8,8 +8,8 @@ request is answered carries it (slotlink.lib.logfilters.RequestContext)."""
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 from slotlink.lib import logfilters
 from slotlink.lib.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+from slotlink.lib.patient_pages import is_patient_page
 
 logger = logging.getLogger("slotlink.request")
 
@@ -43,7 +44,8 @@ def _forget_request(**kwargs: object) -> None:
 
 def _request_id(request: HttpRequest) -> str:
     offered = request.headers.get(REQUEST_ID_HEADER, "")
-    return offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
+    # 32 random hex digits, the shape of a UUID4 without the work of making one.
+    return offered if _SANE_ID.fullmatch(offered) else secrets.token_hex(16)
 
 
 def _route(request: HttpRequest) -> str:
@@ -56,7 +58,11 @@ def _route(request: HttpRequest) -> str:
 
 
 def _staff_service(request: HttpRequest) -> int | None:
-    # StaffSessionMiddleware has already read request.user for any request that got that far.
+    # StaffSessionMiddleware has already read request.user for any staff request that got
+    # that far. A patient page names its service itself (log_service), or has none to name:
+    # its user is never loaded, which could cost a session read the page did without.
+    if is_patient_page(request):
+        return None
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None

@@ -2,13 +2,15 @@
 
 gunicorn's master calls `warm_up()` after loading the app and before forking its workers
 (slotlink/gunicorn_config.py), so every worker, and every replacement for one that reached
-`WEB_MAX_REQUESTS`, starts with the URL patterns, every template compiled and both languages'
-translations already in memory, instead of spending its first requests' CPU loading them.
+`WEB_MAX_REQUESTS`, starts with the URL patterns, every template compiled, both languages'
+translations and the bank holidays' tables already in memory, instead of spending its first
+requests' CPU loading them.
 """
 
 import gc
 from pathlib import Path
 
+import holidays
 from django.conf import settings
 from django.db import connections
 from django.template import engines
@@ -20,6 +22,8 @@ def warm_up() -> None:
     get_resolver().reverse_dict  # noqa: B018  # imports every view, builds reverse()'s tables
     for code, _name in settings.LANGUAGES:
         trans_real.translation(code)
+    # The first bank-holiday lookup imports the package's country modules (about 280).
+    holidays.country_holidays("GB")
     engine = engines["django"]
     for directory in engine.dirs:
         for path in sorted(Path(directory).rglob("*.html")):

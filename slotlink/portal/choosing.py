@@ -184,7 +184,8 @@ def choose_time(
     prefer: int | None = None,
     exclude: datetime | None = None,
 ) -> HttpResponse:
-    """Hold the chosen time for the patient and move on to the review, or say plainly why not."""
+    """Hold the chosen time for the patient and move on to the review, or say plainly why not.
+    `link` was read in this request, with its patient and service (as every flow's views do)."""
     form = TimeChoiceForm(request.POST)
     start, therapist_id = form.choice()
     if start is not None and start == exclude:
@@ -196,7 +197,9 @@ def choose_time(
             return redirect(reverse(flow.day, args=[back]) + "?error=choose")
         return redirect(flow.times)
     try:
-        slot_hold_acquire(link=link, start=start, therapist_id=therapist_id, prefer=prefer)
+        slot_hold_acquire(
+            link=link, start=start, therapist_id=therapist_id, prefer=prefer, read_now=True
+        )
     except SlotTaken:
         return time_just_taken(request, flow)
     request.session[flow.start_key] = start.isoformat()

@@ -15,10 +15,9 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 
 from slotlink.lib.language import ENGLISH, HTML_LANG, LANGUAGES, WELSH, current_language
+from slotlink.lib.patient_pages import is_patient_page
 
 SWITCH = "lang"
-# Where patients go: every other page is a staff page, always in English.
-PATIENT_PATHS = ("/b/", "/book/", "/m/", "/manage/", "/leave/", "/help/", "/q/", "/forms/")
 # Addresses only a form posts to: a page shown in answer (a refused step) carries the switch
 # too, which lands on the page holding that form rather than on "method not allowed".
 FORM_ONLY = {
@@ -30,10 +29,6 @@ FORM_ONLY = {
 }
 # What the switch says, in the language it switches to.
 SWITCH_LABELS = {ENGLISH: "English", WELSH: "Cymraeg"}
-
-
-def is_patient_page(request: HttpRequest) -> bool:
-    return request.path_info.startswith(PATIENT_PATHS)
 
 
 def remember_language(response: HttpResponse, language: str) -> None:

@@ -11,6 +11,7 @@ key is spread over the whole key space as a real one is.
 
 import secrets
 import struct
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -35,7 +36,13 @@ _MARK = b"\x5a\x17"  # a random key opens to this by chance once in 65,536 tries
 
 
 def _cipher() -> Cipher[Any]:
-    key = salted_hmac("slotlink.portal.sessions", "made-up manage link").digest()[:16]
+    # Every request with a session key opens it: the key is derived once per SECRET_KEY.
+    return _cipher_for(settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=2)
+def _cipher_for(secret: str) -> Cipher[Any]:
+    key = salted_hmac("slotlink.portal.sessions", "made-up manage link", secret).digest()[:16]
     # One block, one key, a nonce inside: a keyed permutation is all that is wanted here.
     return Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305  # nosec B305
 

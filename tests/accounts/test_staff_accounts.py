@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import empty
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slotlink.accounts.services import two_factor_required
@@ -343,6 +344,24 @@ def test_sessions_end_twelve_hours_after_login_however_busy(
     assert response["Location"] == "/login/?next=/patients/"
     assert "logged out after 12 hours" in page(client.get(response["Location"]))
     assert client.get("/patients/").status_code == 302
+
+
+def test_patient_pages_leave_a_staff_login_alone_and_its_next_staff_page_checks_it(
+    clinic: Clinic, frozen_now: time_machine.Traveller
+) -> None:
+    """Patient pages never act on a staff login, so they do not load it: the staff checks
+    fall on the staff pages, every one of them."""
+    client = logged_in(clinic.admin)
+    for _ in range(12 * 6 + 1):  # kept alive, by patient pages alone, past twelve hours
+        frozen_now.shift(timedelta(minutes=10))
+        patient_page = client.get("/help/cookies/")
+        assert patient_page.status_code == 200
+        assert patient_page.wsgi_request.user._wrapped is empty  # a lazy user, never loaded
+
+    response = client.get("/patients/")
+
+    assert response["Location"] == "/login/?next=/patients/"
+    assert "logged out after 12 hours" in page(client.get(response["Location"]))
 
 
 def test_log_out_everywhere_ends_every_session_of_that_user_only(clinic: Clinic) -> None:

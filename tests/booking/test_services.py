@@ -396,6 +396,29 @@ def test_fair_assignment_prefers_the_therapist_with_fewer_online_bookings_that_d
     assert booking_link_book(link=link, start=TUESDAY_11).therapist == second
 
 
+def test_fair_assignment_counts_the_bookings_starting_on_that_local_day_to_its_edges(
+    clinic: Clinic,
+) -> None:
+    first, second = sorted(clinic.therapists, key=lambda t: t.pk)
+    tuesday = TUESDAY_11.replace(hour=0)  # London is on UTC in December
+    hour = timedelta(hours=1)
+    for therapist, start in [
+        (first, tuesday),  # that day: they count
+        (first, tuesday + 23 * hour),
+        (second, tuesday - hour / 2),  # the day before and the day after: they do not
+        (second, tuesday + 24 * hour),
+    ]:
+        AppointmentFactory(
+            service=clinic.service,
+            therapist=therapist,
+            start=start,
+            end=start + hour,
+            source=Source.ONLINE,
+        )
+    link, _ = send(clinic)
+    assert booking_link_book(link=link, start=TUESDAY_11).therapist == second
+
+
 # Expiring
 
 

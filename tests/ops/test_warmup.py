@@ -41,6 +41,7 @@ def test_warm_up_compiles_every_template_without_touching_the_database(frozen_gc
         assert name in compiled
     assert len(compiled) >= sum(1 for _ in templates.rglob("*.html"))
     assert gc.get_freeze_count() > 0
+    assert "holidays.countries.united_kingdom" in sys.modules
 
 
 def _free_port() -> int:

@@ -73,3 +73,19 @@ def test_a_new_key_already_in_use_is_replaced_by_another(
     assert store.session_key == "k" * 32
     assert SessionStore(session_key=taken.session_key)["link"] == 7
     assert SessionStore(session_key="k" * 32)["link"] == 8
+
+
+def test_a_made_up_links_key_opens_only_under_the_secret_key_that_sealed_it() -> None:
+    """The cipher is derived once per SECRET_KEY, not once for good."""
+    from django.test import override_settings
+
+    opened = int(timezone.now().timestamp())
+    key = sessions._made_up_key("ab" * 8, opened)
+    assert sessions._opened_made_up(key) == ("ab" * 8, opened)
+    with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40):
+        assert sessions._opened_made_up(key) != ("ab" * 8, opened)
+        assert sessions._opened_made_up(sessions._made_up_key("cd" * 8, opened)) == (
+            "cd" * 8,
+            opened,
+        )
+    assert sessions._opened_made_up(key) == ("ab" * 8, opened)

@@ -1,15 +1,15 @@
 """Booking, moving and cancelling the appointment a booking link stands for, and the holds
 that keep a time for a patient while they review it."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import cache
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction
-from slotlink.booking.availability.selectors import rule_free_therapists
+from slotlink.booking.availability.selectors import rule_free_therapists_by_load
 from slotlink.booking.links.selectors import link_appointment
 from slotlink.booking.links.services import (
     PATIENT,
@@ -34,7 +34,6 @@ from slotlink.booking.models import (
     LINK_ABOUT,
     ActorKind,
     BookingLink,
-    BroadcastRule,
     SlotHold,
 )
 from slotlink.clinic.models import (
@@ -61,31 +60,18 @@ from slotlink.messaging.services import (
 )
 
 
-def _fairest_order(therapist_ids: list[int], day_start: datetime, day_end: datetime) -> list[int]:
+def _fairest_order(loads: list[tuple[int, int]]) -> list[int]:
     """Therapists with fewer online bookings that day first, to spread the work."""
-    if len(therapist_ids) < 2:
-        return therapist_ids  # nothing to order: spare the count
-    counts = dict(
-        Appointment.objects.filter(
-            therapist_id__in=therapist_ids,
-            source=Source.ONLINE,
-            status__in=TIME_HOLDING,
-            start__gte=day_start,
-            start__lt=day_end,
-        )
-        .values_list("therapist_id")
-        .annotate(n=Count("pk"))
-        .values_list("therapist_id", "n")
-    )
-    return sorted(therapist_ids, key=lambda tid: (counts.get(tid, 0), tid))
+    return [therapist_id for therapist_id, _ in sorted(loads, key=lambda load: (load[1], load[0]))]
 
 
-def _local_day_bounds(moment: datetime, rule: BroadcastRule) -> tuple[datetime, datetime]:
-    zone = rule.service.zone
-    day: date = moment.astimezone(zone).date()
-    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    return start, end
+def _current(link: BookingLink, *, read_now: bool) -> None:
+    """The link as it stands, to judge the patient's step on: re-read unless the caller
+    (`read_now`) read it with its patient and service in this same request, as the patient
+    pages do. A re-read would be no more current: it takes no lock, and the compare-and-set
+    on the link's status (link_claim) is what orders concurrent requests."""
+    if not read_now:
+        link_reread(link)
 
 
 @transaction.atomic
@@ -96,14 +82,15 @@ def slot_hold_acquire(
     therapist_id: int | None = None,
     prefer: int | None = None,
     now: datetime | None = None,
+    read_now: bool = False,
 ) -> SlotHold:
     """Reserve `start` for this link's patient while they review it, with the therapist they
     chose (where the rule lets them choose) or else the one the fairness order prefers among
     those free. Replaces the link's earlier hold. Raises SlotTaken when nobody suitable is
     free then (or the time or therapist is not one the rule offers), StepRefused when the
-    patient may not book or move now."""
+    patient may not book or move now. `read_now`: see _current."""
     now = now or timezone.now()
-    link_reread(link)
+    _current(link, read_now=read_now)
     if link.status in USED:
         current = link_appointment(link)
         step_require(link, Step.MOVE, now, current.start if current else None)
@@ -126,15 +113,15 @@ def _hold(
         # override the fairest pick.
         raise SlotTaken("That choice is not offered.")
     SlotHold.objects.filter(link=link).delete()
-    candidates = rule_free_therapists(rule, now, start, for_link=link.pk)
+    loads = rule_free_therapists_by_load(rule, now, start, for_link=link.pk)
     if therapist_id is not None:
-        candidates = [tid for tid in candidates if tid == therapist_id]
+        loads = [load for load in loads if load[0] == therapist_id]
+    ordered = _fairest_order(loads)
     end = start + timedelta(minutes=rule.duration_minutes)
     # Lapsed holds still occupy their rows; clear the ones in the way.
     SlotHold.objects.filter(
-        therapist_id__in=candidates, start__lt=end, end__gt=start, expires_at__lte=now
+        therapist_id__in=ordered, start__lt=end, end__gt=start, expires_at__lte=now
     ).delete()
-    ordered = _fairest_order(candidates, *_local_day_bounds(start, rule))
     if prefer in ordered:  # e.g. the patient's own therapist, when they move an appointment
         ordered.remove(prefer)
         ordered.insert(0, prefer)
@@ -158,7 +145,30 @@ def slot_hold_release(*, link: BookingLink) -> None:
 
 
 def slot_hold_of(link: BookingLink, now: datetime) -> SlotHold | None:
-    return SlotHold.objects.filter(link=link, expires_at__gt=now).first()
+    """The time held for the link's patient, unless the hold has lapsed. Read on the review
+    and confirm pages of every booking: written out, it costs a third of the ORM's query,
+    which is built anew each time."""
+    return next(iter(SlotHold.objects.raw(_hold_of_sql(connection.vendor), [link.pk, now])), None)
+
+
+@cache
+def _hold_of_sql(vendor: str) -> str:
+    """The query of slot_hold_of, made once from the model (`vendor` keys the cache)."""
+    quote = connection.ops.quote_name
+    meta = SlotHold._meta
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    # Only the model's own table and column names go into the text; values are parameters.
+    template = (
+        "SELECT {columns} FROM {holds} WHERE {link} = %s AND {expires_at} > %s "
+        "ORDER BY {id} LIMIT 1"
+    )
+    return template.format(  # nosec B608
+        columns=", ".join(column.values()),
+        holds=quote(meta.db_table),
+        link=column["link"],
+        expires_at=column["expires_at"],
+        id=column["id"],
+    )
 
 
 @transaction.atomic
@@ -168,14 +178,15 @@ def booking_link_book(
     start: datetime,
     therapist_id: int | None = None,
     now: datetime | None = None,
+    read_now: bool = False,
 ) -> Appointment:
     """Book the appointment the patient confirmed, with the therapist held for them (a lapsed
     hold is taken again if the time is still free). Idempotent per link: a repeated confirm
     returns the appointment the link already made. Raises SlotTaken when nobody is free at
     `start` any more, LinkNotUsable when the link can no longer book, StepRefused when the
-    patient may not book now."""
+    patient may not book now. `read_now`: see _current."""
     now = now or timezone.now()
-    link_reread(link)
+    _current(link, read_now=read_now)
     if link.status in USED:
         existing = link_appointment(link)
         if existing is not None:
@@ -222,22 +233,22 @@ def _book_held_time(
         prefer = moving.therapist_id if moving else None
         hold = _hold(link=link, start=start, therapist_id=therapist_id, prefer=prefer, now=now)
     kind = moving or link.rule  # a move keeps the appointment's kind; a booking takes the rule's
+    # No savepoint of its own: SlotTaken leaves the caller's transaction, which rolls back.
     try:
-        with transaction.atomic():
-            appointment = Appointment.objects.create(
-                service=link.service,
-                therapist_id=hold.therapist_id,
-                patient=link.patient,
-                appointment_type=kind.appointment_type,
-                start=hold.start,
-                end=hold.end,
-                medium=kind.medium,
-                location=kind.location,
-                location_cy=kind.location_cy,
-                source=Source.ONLINE,
-                booking_link=link,
-                rescheduled_from=moving,
-            )
+        appointment = Appointment.objects.create(
+            service=link.service,
+            therapist_id=hold.therapist_id,
+            patient=link.patient,
+            appointment_type=kind.appointment_type,
+            start=hold.start,
+            end=hold.end,
+            medium=kind.medium,
+            location=kind.location,
+            location_cy=kind.location_cy,
+            source=Source.ONLINE,
+            booking_link=link,
+            rescheduled_from=moving,
+        )
     except IntegrityError:
         raise SlotTaken("Sorry, that time has just been taken.") from None
     hold.delete()

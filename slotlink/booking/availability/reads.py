@@ -6,7 +6,8 @@ Written out here they cost nothing to build, and every column comes back in a fo
 database adapter hands over at C speed, turned into dates, times and datetimes once per
 distinct value. They only read; every write goes through the models."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -76,8 +77,8 @@ def _sql(template: str, **lists: Sequence[object]) -> str:
     """`template` with a placeholder for each value of each list named in it ({ids} for
     `ids`), tables by their models' names ({appointments}, see _tables), and columns read as
     this database needs them: {start_instant} and {end_instant} as instant_sql gives them,
-    pattern dates and times as _plain does. Only the number of placeholders varies: values
-    always travel as parameters."""
+    pattern dates and times as _plain does, and typed empty columns (_NULLS). Only the number
+    of placeholders varies: values always travel as parameters."""
     marks = {name: ", ".join(["%s"] * len(values)) for name, values in lists.items()}
     columns = {column: _plain(column) for column in _PATTERN_COLUMNS}
     return template.format(
@@ -85,8 +86,19 @@ def _sql(template: str, **lists: Sequence[object]) -> str:
         end_instant=instant_sql("end"),
         **_tables(),
         **columns,
+        **_NULLS,
         **marks,
     )
+
+
+# Empty columns of a given type ({no_int}, …), for parts of a UNION that have no such value.
+_NULLS = {
+    "no_int": "CAST(NULL AS integer)",
+    "no_time": "CAST(NULL AS time)",
+    "no_date": "CAST(NULL AS date)",
+    "no_text": "CAST(NULL AS varchar)",
+    "no_instant": "CAST(NULL AS bigint)",
+}
 
 
 def _rows(sql: str, params: Sequence[int | str | None]) -> list[tuple[Any, ...]]:
@@ -108,107 +120,121 @@ def _date(value: str | date) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def rule_therapist_ids(rule_id: int, service_id: int, team_id: int | None) -> list[int]:
-    """The rule's own therapists and its team's, active and in the rule's service, in
-    ascending order."""
-    sql = _sql(
-        """
-        SELECT id FROM {therapists}
-        WHERE active AND service_id = %s AND (
-            id IN (SELECT therapist_id FROM {rule_therapists} WHERE broadcastrule_id = %s)
-            OR id IN (SELECT therapist_id FROM {team_therapists} WHERE team_id = %s)
-        )
-        ORDER BY id
-        """
-    )
-    return [therapist_id for (therapist_id,) in _rows(sql, [service_id, rule_id, team_id])]
+@dataclass(frozen=True)
+class DiaryRows:
+    """What rule_diary_rows reads of a rule's therapists, apart from their appointments."""
+
+    therapist_ids: list[int]  # ascending
+    shifts: list[tuple[int, WeeklyShift]]  # by therapist, in order of weekday and start
+    changes: list[tuple[int, str, datetime, datetime]]  # therapist, kind, start, end
+    holds: list[tuple[int, datetime, datetime]]
 
 
-def working_patterns(
-    therapist_ids: Sequence[int], first: date, last: date
-) -> list[tuple[int, WeeklyShift]]:
-    """The therapists' weekly patterns in effect on any date from `first` to `last` that
-    patients may book online (staff book into any shift, without the engine)."""
-    sql = _sql(
-        """
-        SELECT therapist_id, weekday, {start_time}, {end_time}, {effective_from},
-               {effective_to}, every_weeks
-        FROM {patterns}
-        WHERE therapist_id IN ({ids}) AND online_bookable
-          AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
-        """,
-        ids=therapist_ids,
-    )
-    rows = _rows(sql, [*therapist_ids, last.isoformat(), first.isoformat()])
-    # Most therapists work the same few shifts: each is made (and checked) once.
-    shifts: dict[tuple[object, ...], WeeklyShift] = {}
-    out = []
-    for therapist_id, *fields in rows:
-        key = tuple(fields)
-        shift = shifts.get(key)
-        if shift is None:
-            weekday, begins, ends, valid_from, valid_to, every_weeks = fields
-            shift = shifts[key] = WeeklyShift(
-                weekday,
-                _time(begins),
-                _time(ends),
-                _date(valid_from),
-                None if valid_to is None else _date(valid_to),
-                every_weeks,
-            )
-        out.append((therapist_id, shift))
-    return out
+# Each part of the one query below, by the number it starts its rows with.
+_THERAPIST, _SHIFT, _CHANGE, _HOLD = range(4)
 
 
-def diary_changes(
-    therapist_ids: Sequence[int], since: datetime, until: datetime
-) -> list[tuple[int, str, datetime, datetime]]:
-    """The therapists' one-off changes (extra sessions, leave, …) meeting [since, until)."""
-    sql = _sql(
-        """
-        SELECT therapist_id, kind, {start_instant}, {end_instant}
-        FROM {changes}
-        WHERE therapist_id IN ({ids}) AND start < %s AND "end" > %s
-        """,
-        ids=therapist_ids,
-    )
-    rows = _rows(sql, [*therapist_ids, _moment(until), _moment(since)])
-    return [(therapist_id, kind, instant(a), instant(b)) for therapist_id, kind, a, b in rows]
-
-
-def slot_holds(
-    therapist_ids: Sequence[int],
+def rule_diary_rows(
+    rule_id: int,
+    service_id: int,
+    team_id: int | None,
+    *,
+    first: date,
+    last: date,
     since: datetime,
     until: datetime,
-    *,
     now: datetime,
     other_than_link: int | None,
-) -> list[tuple[int, datetime, datetime]]:
-    """Times other patients are holding while they confirm, meeting [since, until)."""
+) -> DiaryRows:
+    """In one query (a round trip, not four): the rule's own therapists and its team's,
+    active and in the rule's service; their weekly patterns in effect on any date from
+    `first` to `last` that patients may book online (staff book into any shift, without the
+    engine); their one-off changes (extra sessions, leave, …) meeting [since, until); and the
+    times other patients than `other_than_link`'s are holding while they confirm, meeting it.
+    Every part has the same columns, those it has no use for empty (typed, so that the
+    parts agree on each column's type)."""
     sql = _sql(
         """
-        SELECT therapist_id, {start_instant}, {end_instant}
+        WITH chosen AS (
+            SELECT id FROM {therapists}
+            WHERE active AND service_id = %s AND (
+                id IN (SELECT therapist_id FROM {rule_therapists} WHERE broadcastrule_id = %s)
+                OR id IN (SELECT therapist_id FROM {team_therapists} WHERE team_id = %s)
+            )
+        )
+        SELECT 0, id, {no_int}, {no_time}, {no_time}, {no_date}, {no_date}, {no_int},
+               {no_text}, {no_instant}, {no_instant}
+        FROM chosen
+        UNION ALL
+        SELECT 1, therapist_id, weekday, {start_time}, {end_time}, {effective_from},
+               {effective_to}, every_weeks, {no_text}, {no_instant}, {no_instant}
+        FROM {patterns}
+        WHERE therapist_id IN (SELECT id FROM chosen) AND online_bookable
+          AND effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
+        UNION ALL
+        SELECT 2, therapist_id, {no_int}, {no_time}, {no_time}, {no_date}, {no_date}, {no_int},
+               kind, {start_instant}, {end_instant}
+        FROM {changes}
+        WHERE therapist_id IN (SELECT id FROM chosen) AND start < %s AND "end" > %s
+        UNION ALL
+        SELECT 3, therapist_id, {no_int}, {no_time}, {no_time}, {no_date}, {no_date}, {no_int},
+               {no_text}, {start_instant}, {end_instant}
         FROM {holds}
-        WHERE therapist_id IN ({ids}) AND expires_at > %s AND start < %s AND "end" > %s
-        """,
-        ids=therapist_ids,
+        WHERE therapist_id IN (SELECT id FROM chosen) AND expires_at > %s AND start < %s
+          AND "end" > %s AND link_id <> %s
+        ORDER BY 1, 2, 3, 4
+        """
     )
-    params: list[int | str | None] = [*therapist_ids, _moment(now), _moment(until), _moment(since)]
-    if other_than_link is not None:
-        sql += " AND link_id <> %s"
-        params.append(other_than_link)
-    rows = _rows(sql, params)
-    return [(therapist_id, instant(a), instant(b)) for therapist_id, a, b in rows]
+    params: list[int | str | None] = [
+        service_id,
+        rule_id,
+        team_id,
+        last.isoformat(),
+        first.isoformat(),
+        _moment(until),
+        _moment(since),
+        _moment(now),
+        _moment(until),
+        _moment(since),
+        # No link has the id 0 (ids count from 1), so without a link every hold counts.
+        other_than_link or 0,
+    ]
+    read = DiaryRows([], [], [], [])
+    # Most therapists work the same few shifts: each is made (and checked) once.
+    shifts: dict[tuple[object, ...], WeeklyShift] = {}
+    for row in _rows(sql, params):
+        part = row[0]
+        if part == _SHIFT:  # the most rows, by far
+            key = row[2:8]
+            shift = shifts.get(key)
+            if shift is None:
+                weekday, begins, ends, valid_from, valid_to, every_weeks = key
+                shift = shifts[key] = WeeklyShift(
+                    weekday,
+                    _time(begins),
+                    _time(ends),
+                    _date(valid_from),
+                    None if valid_to is None else _date(valid_to),
+                    every_weeks,
+                )
+            read.shifts.append((row[1], shift))
+        elif part == _THERAPIST:
+            read.therapist_ids.append(row[1])
+        elif part == _CHANGE:
+            read.changes.append((row[1], row[8], instant(row[9]), instant(row[10])))
+        else:
+            read.holds.append((row[1], instant(row[9]), instant(row[10])))
+    return read
 
 
 def appointment_rows(
     therapist_ids: Sequence[int], since: datetime, until: datetime, *, rows_per_fetch: int
-) -> Iterator[AppointmentRow]:
+) -> Generator[list[AppointmentRow], None, None]:
     """The appointments holding the therapists' time in [since, until), one therapist's
-    after another's, in order of their end, fetched `rows_per_fetch` at a time as they are
-    consumed. On PostgreSQL only inside a transaction: outside one, a server-side cursor works
-    the whole result out before handing over the first row. Closing the iterator (or dropping
-    it) closes the cursor."""
+    after another's, in order of their end, fetched (and handed over) `rows_per_fetch` at a
+    time as they are consumed. On PostgreSQL only inside a transaction: outside one, a
+    server-side cursor works the whole result out before handing over the first row. Closing
+    the iterator (or dropping it) closes the cursor."""
     sql = _sql(
         """
         SELECT therapist_id, {start_instant}, {end_instant}, source
@@ -223,4 +249,4 @@ def appointment_rows(
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(rows_per_fetch):
-            yield from rows
+            yield rows

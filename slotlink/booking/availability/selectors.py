@@ -3,11 +3,13 @@
 A fixed number of queries whatever the number of therapists or weeks."""
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from itertools import chain, groupby
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -30,7 +32,7 @@ from slotlink.domain.availability import (
     each_therapists_times,
     first_offered,
     free_therapists,
-    offered_days,
+    offered_days_and_first,
 )
 
 Span = tuple[datetime, datetime]
@@ -71,6 +73,7 @@ def _bank_holidays(nation: str, year: int) -> frozenset[date]:
 
 
 _BUSY_DAY = 6  # appointments in a full day of therapy
+_THERAPIST, _START, _END = (itemgetter(n) for n in range(3))  # of an AppointmentRow
 
 
 @dataclass(frozen=True)
@@ -83,32 +86,44 @@ class _DiaryInputs:
     since: datetime
     until: datetime
     counts_online: bool
-    shifts: dict[int, list[WeeklyShift]]
-    extra: dict[int, list[Span]]
-    absences: dict[int, list[Span]]
+    # Therapists on the same shifts share one tuple of them, which the engine then reads once.
+    shifts: dict[int, tuple[WeeklyShift, ...]]
+    extra: dict[int, tuple[Span, ...]]
+    absences: dict[int, tuple[Span, ...]]
     holds: dict[int, list[Span]]
 
     def diary(
         self,
         therapist_id: int,
-        appointments: Iterable[AppointmentRow] = (),
+        appointments: Sequence[AppointmentRow] = (),
         instants: dict[Instant, datetime] | None = None,
     ) -> TherapistDiary:
         """`instants` shares datetimes between rows: appointments mostly start and end on
-        the same few hundred instants, and building a datetime costs more than finding one."""
+        the same few hundred instants, and building a datetime costs more than finding one.
+        Rows are turned into busy time by map and zip, not row by row in a loop: a times page
+        goes through hundreds."""
         known = {} if instants is None else instants
         busy = list(self.holds.get(therapist_id, ()))
         online: Counter[date] = Counter()
-        for _, start, end, source in appointments:
-            begins = known.get(start) or known.setdefault(start, instant(start))
-            busy.append((begins, known.get(end) or known.setdefault(end, instant(end))))
-            if source == Source.ONLINE:
-                online[begins.astimezone(self.zone).date()] += 1
+        if appointments:
+            starts = list(map(_START, appointments))
+            ends = list(map(_END, appointments))
+            for value in set(starts).union(ends).difference(known):
+                known[value] = instant(value)
+            begins = list(map(known.__getitem__, starts))
+            busy.extend(zip(begins, map(known.__getitem__, ends), strict=True))
+            if self.counts_online:
+                zone = self.zone
+                online.update(
+                    begins.astimezone(zone).date()
+                    for begins, (*_, source) in zip(begins, appointments, strict=True)
+                    if source == Source.ONLINE
+                )
         return TherapistDiary(
             therapist_id=therapist_id,
-            shifts=tuple(self.shifts.get(therapist_id, ())),
-            extra=tuple(self.extra.get(therapist_id, ())),
-            absences=tuple(self.absences.get(therapist_id, ())),
+            shifts=self.shifts.get(therapist_id, ()),
+            extra=self.extra.get(therapist_id, ()),
+            absences=self.absences.get(therapist_id, ()),
             busy=tuple(busy),
             online_bookings_by_day=dict(online) if self.counts_online else None,
         )
@@ -129,42 +144,61 @@ class _DiaryInputs:
         """Each therapist's diary in turn, reading appointments only as they are consumed:
         an engine that stops early drops the iterator, which closes the query's cursor."""
         instants: dict[Instant, datetime] = {}
-        pending = reads.appointment_rows(
+        chunks = reads.appointment_rows(
             self.therapist_ids, self.since, self.until, rows_per_fetch=self.rows_per_fetch()
         )
-        row = next(pending, None)
-        for therapist_id in self.therapist_ids:
-            own: list[AppointmentRow] = []
-            while row is not None and row[0] == therapist_id:
-                own.append(row)
-                row = next(pending, None)
-            yield self.diary(therapist_id, own, instants)
+        try:
+            # Each therapist's rows (they come one therapist's after another's), looking no
+            # further ahead than the first row of the next therapist who has any.
+            groups = groupby(chain.from_iterable(chunks), key=_THERAPIST)
+            group = next(groups, None)
+            for therapist_id in self.therapist_ids:
+                own: list[AppointmentRow] = []
+                if group is not None and group[0] == therapist_id:
+                    own = list(group[1])
+                    group = next(groups, None)
+                yield self.diary(therapist_id, own, instants)
+        finally:
+            chunks.close()
 
 
 def _diary_inputs(
     rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
 ) -> _DiaryInputs | None:
-    therapist_ids = reads.rule_therapist_ids(rule.pk, rule.service_id, rule.team_id)
-    if not therapist_ids:
-        return None
     zone = rule.service.zone
     first_day: date = start.astimezone(zone).date()
     last_day: date = end.astimezone(zone).date()
     since, until = _reading_window(rule, first_day, last_day)
-    shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    for therapist_id, shift in reads.working_patterns(therapist_ids, first_day, last_day):
-        shifts[therapist_id].append(shift)
+    read = reads.rule_diary_rows(
+        rule.pk,
+        rule.service_id,
+        rule.team_id,
+        first=first_day,
+        last=last_day,
+        since=since,
+        until=until,
+        now=now,
+        other_than_link=for_link,
+    )
+    therapist_ids = read.therapist_ids
+    if not therapist_ids:
+        return None
+    own_shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
+    for therapist_id, shift in read.shifts:
+        own_shifts[therapist_id].append(shift)
+    # reads.rule_diary_rows makes equal shifts one object, so their ids tell equal lists.
+    shared: dict[tuple[int, ...], tuple[WeeklyShift, ...]] = {}
+    shifts = {
+        therapist_id: shared.setdefault(tuple(map(id, own)), tuple(own))
+        for therapist_id, own in own_shifts.items()
+    }
     extra: dict[int, list[Span]] = defaultdict(list)
     absences: dict[int, list[Span]] = defaultdict(list)
-    for therapist_id, kind, change_start, change_end in reads.diary_changes(
-        therapist_ids, since, until
-    ):
+    for therapist_id, kind, change_start, change_end in read.changes:
         target = extra if kind == DiaryChangeKind.EXTRA else absences
         target[therapist_id].append((change_start, change_end))
     holds: dict[int, list[Span]] = defaultdict(list)
-    for therapist_id, hold_start, hold_end in reads.slot_holds(
-        therapist_ids, since, until, now=now, other_than_link=for_link
-    ):
+    for therapist_id, hold_start, hold_end in read.holds:
         holds[therapist_id].append((hold_start, hold_end))
     return _DiaryInputs(
         therapist_ids=therapist_ids,
@@ -173,8 +207,8 @@ def _diary_inputs(
         until=until,
         counts_online=rule.daily_cap is not None,
         shifts=shifts,
-        extra=extra,
-        absences=absences,
+        extra={therapist_id: tuple(spans) for therapist_id, spans in extra.items()},
+        absences={therapist_id: tuple(spans) for therapist_id, spans in absences.items()},
         holds=holds,
     )
 
@@ -195,7 +229,7 @@ def rule_diaries(
 ) -> list[TherapistDiary]:
     """Every therapist of the rule with what the engine needs between `start` and `end`:
     working patterns, one-off changes, and what holds their time (appointments, and times
-    other patients are holding). Five queries, whatever the number of therapists or weeks."""
+    other patients are holding). Two queries, whatever the number of therapists or weeks."""
     inputs = _diary_inputs(rule, start, end, now=now, for_link=for_link)
     if inputs is None:
         return []
@@ -232,9 +266,11 @@ def rule_offer(
         return Offer([], None)
     outline = inputs.outline()
     with _reading_lazily():
-        days = offered_days(inputs.diaries(), query, outline=outline, exclude=exclude)
-        if not days:
-            return Offer([], None)
+        days, first = offered_days_and_first(
+            inputs.diaries(), query, outline=outline, exclude=exclude
+        )
+        if first is not None or not days:
+            return Offer(days, first)
         # The first day alone, read again: a day's appointments are few.
         since, until = _reading_window(rule, days[0], days[0])
         first = first_offered(
@@ -298,6 +334,29 @@ def rule_free_therapists(
         return []
     diaries = rule_diaries(rule, start, end, now=now, for_link=for_link)
     return free_therapists(diaries, query, start)
+
+
+def rule_free_therapists_by_load(
+    rule: BroadcastRule, now: datetime, start: datetime, *, for_link: int | None = None
+) -> list[tuple[int, int]]:
+    """As rule_free_therapists, each with the online bookings holding their time on the local
+    date of `start` (what spreading the work fairly goes by), from the same reading: the
+    diaries are read over whole local days anyway."""
+    query = rule_slot_query(rule, now)
+    end = start + query.duration
+    if start < query.earliest or end > query.latest:
+        return []
+    inputs = _diary_inputs(rule, start, end, now=now, for_link=for_link)
+    if inputs is None:
+        return []
+    diaries = list(replace(inputs, counts_online=True).diaries())
+    day = start.astimezone(query.zone).date()
+    free = set(free_therapists(diaries, query, start))
+    return [
+        (diary.therapist_id, (diary.online_bookings_by_day or {}).get(day, 0))
+        for diary in diaries
+        if diary.therapist_id in free
+    ]
 
 
 def rule_day_therapists(

@@ -180,7 +180,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if start is None:
         return redirect("book:times")
     try:
-        booking_link_book(link=link, start=start, therapist_id=therapist_id)
+        booking_link_book(link=link, start=start, therapist_id=therapist_id, read_now=True)
     except SlotTaken:
         return time_just_taken(request, BOOK)
     except StepRefused as refusal:
