@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
+from slotlink.lib.patient_pages import PATIENT_PATHS
+
 PATIENT_MODULES = ("book_urls", "manage_urls", "forms_urls", "help_urls")
 
 
@@ -40,3 +42,14 @@ def test_no_staff_path_begins_with_a_patient_paths_first_segment() -> None:
     assert [route for route in staff if route.split("/", 1)[0] in patient_segments] == []
     assert resolve("/book/times/").url_name == "times"
     assert resolve("/login/").url_name == "login"
+
+
+def test_every_patient_path_is_known_as_one() -> None:
+    # The language, staff-session and request-log middleware tell patient pages by their path.
+    root = get_resolver()
+    patient_segments = {
+        route.split("/", 1)[0]
+        for include in root.url_patterns[: len(PATIENT_MODULES)]
+        for route, _view in _routes(include)  # type: ignore[arg-type]
+    }
+    assert {f"/{segment}/" for segment in patient_segments} == set(PATIENT_PATHS)
