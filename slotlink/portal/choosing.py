@@ -12,16 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from slotlink.booking.appointments.services import (
-    slot_hold_acquire,
-    slot_hold_of,
-    slot_hold_release,
-)
+from slotlink.booking.appointments.services import slot_hold_acquire, slot_hold_release
 from slotlink.booking.availability.selectors import (
     rule_available_times,
     rule_day_therapists,
     rule_offer,
 )
+from slotlink.booking.links.reads import slot_hold_of
 from slotlink.booking.links.services import SlotTaken
 from slotlink.booking.links.steps import Step
 from slotlink.booking.models import BookingLink

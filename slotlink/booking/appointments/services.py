@@ -2,14 +2,14 @@
 that keep a time for a patient while they review it."""
 
 from datetime import datetime, timedelta
-from functools import cache
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction
 from slotlink.booking.availability.selectors import rule_free_therapists_by_load
+from slotlink.booking.links.reads import slot_hold_of
 from slotlink.booking.links.selectors import link_appointment
 from slotlink.booking.links.services import (
     PATIENT,
@@ -142,33 +142,6 @@ def _hold(
 
 def slot_hold_release(*, link: BookingLink) -> None:
     SlotHold.objects.filter(link=link).delete()
-
-
-def slot_hold_of(link: BookingLink, now: datetime) -> SlotHold | None:
-    """The time held for the link's patient, unless the hold has lapsed. Read on the review
-    and confirm pages of every booking: written out, it costs a third of the ORM's query,
-    which is built anew each time."""
-    return next(iter(SlotHold.objects.raw(_hold_of_sql(connection.vendor), [link.pk, now])), None)
-
-
-@cache
-def _hold_of_sql(vendor: str) -> str:
-    """The query of slot_hold_of, made once from the model (`vendor` keys the cache)."""
-    quote = connection.ops.quote_name
-    meta = SlotHold._meta
-    column = {field.name: quote(field.column) for field in meta.concrete_fields}
-    # Only the model's own table and column names go into the text; values are parameters.
-    template = (
-        "SELECT {columns} FROM {holds} WHERE {link} = %s AND {expires_at} > %s "
-        "ORDER BY {id} LIMIT 1"
-    )
-    return template.format(  # nosec B608
-        columns=", ".join(column.values()),
-        holds=quote(meta.db_table),
-        link=column["link"],
-        expires_at=column["expires_at"],
-        id=column["id"],
-    )
 
 
 @transaction.atomic

@@ -5,10 +5,13 @@ in one written-out query.
 Built through the ORM (a five-table select_related, about 70 columns), compiling the query to
 SQL cost more CPU than anything else on a patient page. Here the SQL is made once per process
 from the models' own fields, so it follows the models as they change, and each row becomes
-model instances as the ORM would make them (the same converters for each column)."""
+model instances as the ORM would make them (the same converters for each column). And the time
+a link's patient is holding (slot_hold_of), read on the review and confirm pages, so written
+out the same way."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -16,7 +19,7 @@ from django.db import connection
 from django.db.models import Model
 from django.db.models.expressions import Col
 
-from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
 from slotlink.clinic.models import AppointmentType, Patient, Service
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -125,3 +128,30 @@ def _link(column: str, value: int | str) -> BookingLink | None:
     if rule.service_id == link.service_id:  # type: ignore[attr-defined]
         BroadcastRule.service.field.set_cached_value(rule, service)
     return link
+
+
+def slot_hold_of(link: BookingLink, now: datetime) -> SlotHold | None:
+    """The time held for the link's patient, unless the hold has lapsed. Read on the review
+    and confirm pages of every booking: written out, it costs a third of the ORM's query,
+    which is built anew each time."""
+    return next(iter(SlotHold.objects.raw(_hold_of_sql(connection.vendor), [link.pk, now])), None)
+
+
+@cache
+def _hold_of_sql(vendor: str) -> str:
+    """The query of slot_hold_of, made once from the model (`vendor` keys the cache)."""
+    quote = connection.ops.quote_name
+    meta = SlotHold._meta
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    # Only the model's own table and column names go into the text; values are parameters.
+    template = (
+        "SELECT {columns} FROM {holds} WHERE {link} = %s AND {expires_at} > %s "
+        "ORDER BY {id} LIMIT 1"
+    )
+    return template.format(  # nosec B608
+        columns=", ".join(column.values()),
+        holds=quote(meta.db_table),
+        link=column["link"],
+        expires_at=column["expires_at"],
+        id=column["id"],
+    )
