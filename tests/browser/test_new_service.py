@@ -133,6 +133,7 @@ def test_an_operator_sets_up_a_service_and_its_superuser_adds_staff(
     expect(new.get_by_role("cell", name="sam.firstsuper", exact=True)).to_be_visible()
     assert_accessible(new)
     new.get_by_role("link", name="Add a member of staff").click()
+    expect(new.get_by_label("First name")).to_be_visible()
     assert_accessible(new)
     new.get_by_label("First name").fill("Tam")
     new.get_by_label("Last name").fill("Therapist")

@@ -50,8 +50,11 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def set_up(page: Page, section: str) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Set-up").click()
-    page.get_by_role("navigation", name="Set-up").get_by_role("link", name=section).click()
+    # Wait for each page to load: axe run mid-navigation finds no document.
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Set-up").click()
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Set-up").get_by_role("link", name=section).click()
 
 
 def add_shift(page: Page, day: str, starts: str, ends: str, *, online: bool = True) -> None:
