@@ -4,12 +4,14 @@ filters for each of dozens of times. Pure functions: no database."""
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from django.template import Context, Template
 from django.template.defaultfilters import slugify
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from slotlink.portal.presenters import FirstAvailable, TimeOption, group_days, with_therapists
+from slotlink.portal.templatetags.portal import time_radios
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -56,3 +58,33 @@ def test_the_first_available_time_is_on_the_services_clock() -> None:
     assert (
         FirstAvailable.of(start, ZoneInfo("America/New_York")).label == "Tuesday 30 June at 8:30pm"
     )
+
+
+# The loop day.html held before its radios were written by one tag (time_radios).
+RADIOS_LOOP = Template(
+    """{% for option in times %}
+            <div class="nhsuk-radios__item">
+              <input class="nhsuk-radios__input" id="{{ option.html_id }}" type="radio" name="start" value="{{ option.value }}">
+              <label class="nhsuk-label nhsuk-radios__label" for="{{ option.html_id }}">{{ option.label }}</label>
+            </div>
+          {% endfor %}"""  # noqa: E501 - the template's own lines
+)
+
+
+@given(st.lists(st.tuples(instants, st.integers(1, 10**9), st.text()), max_size=5))
+def test_the_day_pages_radios_are_what_its_template_loop_wrote_escaped_alike(
+    options: list[tuple[datetime, int, str]],
+) -> None:
+    # Labels hold therapists' names, which staff type: anything, markup included.
+    times = [
+        TimeOption(value=f"{start.isoformat()}@{therapist}", label=label, hour=0)
+        for start, therapist, label in options
+    ]
+    assert time_radios(times) == RADIOS_LOOP.render(Context({"times": times}))
+
+
+def test_the_day_pages_radios_escape_a_therapists_name() -> None:
+    option = TimeOption(
+        value="2026-12-02T09:30:00+00:00@7", label="9:30am with <b>O'Neil</b>", hour=9
+    )
+    assert "9:30am with &lt;b&gt;O&#x27;Neil&lt;/b&gt;</label>" in time_radios([option])
