@@ -1,15 +1,24 @@
-"""The session's link is read in written-out SQL (slotlink/booking/links/reads.py): what it
-gives must be exactly what the ORM gives, field by field, with nothing left to load later."""
+"""The session's link, and the appointments booked through it, are read in written-out SQL
+(slotlink/booking/links/reads.py): what it gives must be exactly what the ORM gives, field by
+field, with nothing left to load later."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db.models import Model
 
-from slotlink.booking.links.reads import session_link
+from slotlink.booking.links.reads import link_appointment_rows, session_link
+from slotlink.booking.links.selectors import link_appointment, link_appointments
 from slotlink.booking.links.services import booking_link_find, booking_link_send
 from slotlink.booking.models import BookingLink
-from tests.factories import BroadcastRuleFactory, PatientFactory, UserFactory
+from slotlink.clinic.models import Appointment, AppointmentStatus
+from tests.factories import (
+    AppointmentFactory,
+    BroadcastRuleFactory,
+    PatientFactory,
+    TherapistFactory,
+    UserFactory,
+)
 
 
 def fields(instance: Model) -> dict[str, object]:
@@ -72,3 +81,93 @@ def test_the_session_link_needs_no_more_queries(db: None, django_assert_num_quer
 def test_no_link_reads_as_none(db: None) -> None:
     assert session_link(987654) is None
     assert booking_link_find("no-such-token") is None
+
+
+def booked_through(
+    link: BookingLink, created_at: datetime | None = None, **fields: object
+) -> Appointment:
+    start = datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
+    appointment: Appointment = AppointmentFactory(
+        service=link.service,
+        patient=link.patient,
+        therapist=TherapistFactory(service=link.service),
+        appointment_type=link.rule.appointment_type,
+        start=start,
+        end=start + timedelta(hours=1),
+        booking_link=link,
+        location_cy="Ystafell 4",
+        **fields,
+    )
+    if created_at is not None:  # auto_now_add: set after the insert
+        Appointment.objects.filter(pk=appointment.pk).update(created_at=created_at)
+    return appointment
+
+
+def test_the_links_appointments_read_is_what_the_orm_reads(db: None) -> None:
+    link, _ = a_link(db)
+    # Made in the opposite order to their ids: oldest first is by created_at, then id.
+    later = booked_through(link, created_at=datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    earlier = booked_through(
+        link,
+        created_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        status=AppointmentStatus.CANCELLED,
+        cancellation_reason="Moved",
+    )
+    booked_through(a_link(db)[0])  # another link's
+    expected = list(
+        Appointment.objects.filter(booking_link=link)
+        .select_related("therapist", "appointment_type")
+        .order_by("created_at", "pk")
+    )
+
+    read = link_appointment_rows(link.pk)
+
+    assert [a.pk for a in read] == [earlier.pk, later.pk] == [a.pk for a in expected]
+    for got, want in zip(read, expected, strict=True):
+        for got_model, want_model in [
+            (got, want),
+            (got.therapist, want.therapist),
+            (got.appointment_type, want.appointment_type),
+        ]:
+            assert type(got_model) is type(want_model)
+            assert fields(got_model) == fields(want_model)
+            assert not got_model._state.adding
+    assert read[0].start == datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [
+        [AppointmentStatus.BOOKED],
+        [AppointmentStatus.CANCELLED, AppointmentStatus.BOOKED],
+        [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED],
+        [AppointmentStatus.CANCELLED, AppointmentStatus.CANCELLED],
+    ],
+)
+def test_a_links_appointment_is_the_one_link_appointments_chooses(
+    db: None, statuses: list[AppointmentStatus]
+) -> None:
+    link, _ = a_link(db)
+    for status in statuses:
+        booked_through(link, status=status)
+
+    chosen = link_appointment(link)
+
+    assert chosen is not None
+    assert chosen == link_appointments([link])[link.pk]
+
+
+def test_a_link_without_appointments_has_none(db: None) -> None:
+    link, _ = a_link(db)
+    assert link_appointment_rows(link.pk) == []
+    assert link_appointment(link) is None
+
+
+def test_the_links_appointment_needs_no_more_queries(db: None, django_assert_num_queries) -> None:
+    link, _ = a_link(db)
+    booked_through(link)
+    with django_assert_num_queries(1):
+        appointment = link_appointment(link)
+        assert appointment is not None
+        assert appointment.therapist.name
+        assert appointment.appointment_type.name

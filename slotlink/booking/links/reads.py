@@ -6,8 +6,9 @@ Built through the ORM (a five-table select_related, about 70 columns), compiling
 SQL cost more CPU than anything else on a patient page. Here the SQL is made once per process
 from the models' own fields, so it follows the models as they change, and each row becomes
 model instances as the ORM would make them (the same converters for each column). And the time
-a link's patient is holding (slot_hold_of), read on the review and confirm pages, so written
-out the same way."""
+a link's patient is holding (slot_hold_of), read on the review and confirm pages, and the
+appointments booked through a link (link_appointment_rows), read on the booked page, so
+written out the same way."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from django.db.models import Model
 from django.db.models.expressions import Col
 
 from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
-from slotlink.clinic.models import AppointmentType, Patient, Service
+from slotlink.clinic.models import Appointment, AppointmentType, Patient, Service, Therapist
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -62,28 +63,37 @@ def _table(model: type[Model], alias: str) -> tuple[_Table, list[str]]:
     return _Table(model, [field.attname for field in fields], converted), columns
 
 
+def _select(
+    model: type[Model], alias: str, joins: list[tuple[type[Model], str, str]], where: str
+) -> _Read:
+    """`model`'s rows (as `alias`) with those `joins` gives each, and how to read them.
+    `where` follows the joins as it is: only the models' own names go into it."""
+    quote = connection.ops.quote_name
+    first, columns = _table(model, alias)
+    tables = [first]
+    joined = []
+    for other, other_alias, on in joins:
+        table, more = _table(other, other_alias)
+        tables.append(table)
+        columns += more
+        joined.append(f"JOIN {quote(other._meta.db_table)} {other_alias} ON {on}")
+    # Only the models' own table and column names go into the text; values are parameters.
+    template = "SELECT {columns} FROM {table} {alias} {joins} {where}"
+    sql = template.format(  # nosec B608
+        columns=", ".join(columns),
+        table=quote(model._meta.db_table),
+        alias=alias,
+        joins=" ".join(joined),
+        where=where,
+    )
+    return _Read(sql, tables)
+
+
 @cache
 def _read(vendor: str, column: str) -> _Read:
     """The query finding the link by `column`, and how to read its rows, for this database
     (`vendor` keys the cache)."""
-    quote = connection.ops.quote_name
-    link, columns = _table(BookingLink, "l")
-    tables = [link]
-    joins = []
-    for model, alias, on in _JOINS:
-        table, more = _table(model, alias)
-        tables.append(table)
-        columns += more
-        joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {on}")
-    # Only the models' own table and column names go into the text; the value is a parameter.
-    template = "SELECT {columns} FROM {links} l {joins} WHERE l.{column} = %s"
-    sql = template.format(  # nosec B608
-        columns=", ".join(columns),
-        links=quote(BookingLink._meta.db_table),
-        joins=" ".join(joins),
-        column=quote(column),
-    )
-    return _Read(sql, tables)
+    return _select(BookingLink, "l", _JOINS, f"WHERE l.{connection.ops.quote_name(column)} = %s")
 
 
 def _instances(read: _Read, row: tuple[Any, ...]) -> list[Model]:
@@ -128,6 +138,42 @@ def _link(column: str, value: int | str) -> BookingLink | None:
     if rule.service_id == link.service_id:  # type: ignore[attr-defined]
         BroadcastRule.service.field.set_cached_value(rule, service)
     return link
+
+
+# The appointment's therapist and type: what the booked page shows.
+_APPOINTMENT_JOINS: list[tuple[type[Model], str, str]] = [
+    (Therapist, "th", "th.id = a.therapist_id"),
+    (AppointmentType, "t", "t.id = a.appointment_type_id"),
+]
+
+
+@cache
+def _appointments_read(vendor: str) -> _Read:
+    """The query of link_appointment_rows, made once from the models (`vendor` keys the
+    cache)."""
+    column = {f.name: connection.ops.quote_name(f.column) for f in Appointment._meta.fields}
+    where = "WHERE a.{link} = %s ORDER BY a.{created_at}, a.{id}".format(
+        link=column["booking_link"], created_at=column["created_at"], id=column["id"]
+    )
+    return _select(Appointment, "a", _APPOINTMENT_JOINS, where)
+
+
+def link_appointment_rows(link_id: int) -> list[Appointment]:
+    """Every appointment booked through the link, oldest first (created_at, then id), each
+    with its therapist and appointment type loaded: the booked page's read, which through the
+    ORM cost more to compile than everything else that page does."""
+    read = _appointments_read(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(read.sql, [link_id])
+        rows = cursor.fetchall()
+    appointments = []
+    for row in rows:
+        appointment, therapist, appointment_type = _instances(read, row)
+        assert isinstance(appointment, Appointment)  # noqa: S101 - the first table read
+        Appointment.therapist.field.set_cached_value(appointment, therapist)
+        Appointment.appointment_type.field.set_cached_value(appointment, appointment_type)
+        appointments.append(appointment)
+    return appointments
 
 
 def slot_hold_of(link: BookingLink, now: datetime) -> SlotHold | None:

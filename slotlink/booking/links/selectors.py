@@ -1,8 +1,11 @@
 """Reads about booking links: a service's links and rules, the appointment a link stands for,
 the text that carried it. Staff screens and the FHIR API both start from the service id."""
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
+from slotlink.booking.links.reads import link_appointment_rows
 from slotlink.booking.models import (
     LINK_ABOUT,
     BookingLink,
@@ -38,14 +41,19 @@ def links_for(service_id: int) -> QuerySet[BookingLink]:
 def link_appointments(links: list[BookingLink]) -> dict[int, Appointment]:
     """Link id -> the appointment the link stands for now: the latest that holds its time
     (after any reschedule), else the latest of all (e.g. the one cancelled). One query."""
-    chosen: dict[int, Appointment] = {}
     rows = (
         Appointment.objects.filter(booking_link__in=links)
         .select_related("therapist", "appointment_type")
         .order_by("created_at", "pk")
     )
-    for appointment in rows:
-        assert appointment.booking_link_id is not None  # noqa: S101 - filtered above
+    return _standing(rows)
+
+
+def _standing(appointments: Iterable[Appointment]) -> dict[int, Appointment]:
+    """link_appointments' choice among `appointments`, oldest first."""
+    chosen: dict[int, Appointment] = {}
+    for appointment in appointments:
+        assert appointment.booking_link_id is not None  # noqa: S101 - read by their link
         held = chosen.get(appointment.booking_link_id)
         if held is None or held.status not in TIME_HOLDING or appointment.status in TIME_HOLDING:
             chosen[appointment.booking_link_id] = appointment
@@ -53,8 +61,9 @@ def link_appointments(links: list[BookingLink]) -> dict[int, Appointment]:
 
 
 def link_appointment(link: BookingLink) -> Appointment | None:
-    """link_appointments, for one link."""
-    return link_appointments([link]).get(link.pk)
+    """link_appointments, for one link: read in written-out SQL (reads.py), as the booked
+    page reads it for every booking."""
+    return _standing(link_appointment_rows(link.pk)).get(link.pk)
 
 
 def link_texts(links: list[BookingLink]) -> dict[int, OutboundMessage]:
