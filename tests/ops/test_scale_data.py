@@ -85,9 +85,9 @@ def test_staff_of_the_service_find_its_patients_by_name(made: Service) -> None:
     admin = User.objects.get(service=made)
     someone = Patient.objects.filter(service=made).first()
     assert someone is not None
-    found = patient_search(admin, someone.last_name)
+    found = patient_search(admin, someone.last_name, limit=300)
     assert someone in found
-    assert found.count() < 300  # surnames vary: a search is not the whole caseload
+    assert len(found) < 300  # surnames vary: a search is not the whole caseload
 
 
 def test_a_second_run_renames_the_first_service_and_adds_another(made: Service) -> None:
