@@ -4,6 +4,7 @@ shortcuts that keep the available-times page fast give exactly the engine's answ
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
@@ -127,6 +128,18 @@ def test_confirming_makes_as_many_queries_for_20_therapists_over_4_weeks_as_for_
     confirm_large = confirm_after_choosing(large)
     with django_assert_num_queries(expected):
         confirm_large()
+
+
+def test_choosing_and_confirming_read_the_days_appointments_in_one_go(large: Size) -> None:
+    # Both need every therapist's diary for the day (who is free, who has the fewest online
+    # bookings), so a cursor fetched from a chunk at a time would only add round trips.
+    client = entered(large.tokens[0])
+    start = large.first_start.isoformat()
+    with patch.object(connection, "chunked_cursor", side_effect=AssertionError("a chunk")):
+        chosen = client.post("/book/choose/", {"start": start})
+        assert chosen["Location"] == "/book/review/"
+        confirmed = client.post("/book/confirm/")
+        assert confirmed["Location"] == "/book/booked/"
 
 
 def test_the_patient_pages_stay_within_a_small_fixed_number_of_queries(

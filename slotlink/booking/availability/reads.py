@@ -227,14 +227,9 @@ def rule_diary_rows(
     return read
 
 
-def appointment_rows(
-    therapist_ids: Sequence[int], since: datetime, until: datetime, *, rows_per_fetch: int
-) -> Generator[list[AppointmentRow], None, None]:
-    """The appointments holding the therapists' time in [since, until), one therapist's
-    after another's, in order of their end, fetched (and handed over) `rows_per_fetch` at a
-    time as they are consumed. On PostgreSQL only inside a transaction: outside one, a
-    server-side cursor works the whole result out before handing over the first row. Closing
-    the iterator (or dropping it) closes the cursor."""
+def _appointments_query(
+    therapist_ids: Sequence[int], since: datetime, until: datetime
+) -> tuple[str, list[Any]]:
     sql = _sql(
         """
         SELECT therapist_id, {start_instant}, {end_instant}, source
@@ -245,8 +240,28 @@ def appointment_rows(
         ids=therapist_ids,
         statuses=TIME_HOLDING,
     )
-    params = [*therapist_ids, *map(str, TIME_HOLDING), _moment(until), _moment(since)]
+    return sql, [*therapist_ids, *map(str, TIME_HOLDING), _moment(until), _moment(since)]
+
+
+def appointment_rows(
+    therapist_ids: Sequence[int], since: datetime, until: datetime, *, rows_per_fetch: int
+) -> Generator[list[AppointmentRow], None, None]:
+    """The appointments holding the therapists' time in [since, until), one therapist's
+    after another's, in order of their end, fetched (and handed over) `rows_per_fetch` at a
+    time as they are consumed. On PostgreSQL only inside a transaction: outside one, a
+    server-side cursor works the whole result out before handing over the first row. Closing
+    the iterator (or dropping it) closes the cursor."""
+    sql, params = _appointments_query(therapist_ids, since, until)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(rows_per_fetch):
             yield rows
+
+
+def all_appointment_rows(
+    therapist_ids: Sequence[int], since: datetime, until: datetime
+) -> list[AppointmentRow]:
+    """As appointment_rows, all at once: for a reader that needs every therapist's diary,
+    one round trip instead of a cursor opened, fetched from a chunk at a time, and closed."""
+    sql, params = _appointments_query(therapist_ids, since, until)
+    return _rows(sql, params)

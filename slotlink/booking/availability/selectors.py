@@ -3,7 +3,7 @@
 A fixed number of queries whatever the number of therapists or weeks."""
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -140,26 +140,35 @@ class _DiaryInputs:
         their diaries could offer at most, so that it can stop reading them early."""
         return [self.diary(therapist_id) for therapist_id in self.therapist_ids]
 
+    def every_diary(self) -> list[TherapistDiary]:
+        """Each therapist's diary, for a reader that needs them all: every appointment read
+        in one round trip, not fetched a chunk at a time."""
+        rows = reads.all_appointment_rows(self.therapist_ids, self.since, self.until)
+        return list(self._each_diary(rows))
+
     def diaries(self) -> Iterator[TherapistDiary]:
         """Each therapist's diary in turn, reading appointments only as they are consumed:
         an engine that stops early drops the iterator, which closes the query's cursor."""
-        instants: dict[Instant, datetime] = {}
         chunks = reads.appointment_rows(
             self.therapist_ids, self.since, self.until, rows_per_fetch=self.rows_per_fetch()
         )
         try:
-            # Each therapist's rows (they come one therapist's after another's), looking no
-            # further ahead than the first row of the next therapist who has any.
-            groups = groupby(chain.from_iterable(chunks), key=_THERAPIST)
-            group = next(groups, None)
-            for therapist_id in self.therapist_ids:
-                own: list[AppointmentRow] = []
-                if group is not None and group[0] == therapist_id:
-                    own = list(group[1])
-                    group = next(groups, None)
-                yield self.diary(therapist_id, own, instants)
+            yield from self._each_diary(chain.from_iterable(chunks))
         finally:
             chunks.close()
+
+    def _each_diary(self, rows: Iterable[AppointmentRow]) -> Iterator[TherapistDiary]:
+        """Each therapist's rows (they come one therapist's after another's), looking no
+        further ahead than the first row of the next therapist who has any."""
+        instants: dict[Instant, datetime] = {}
+        groups = groupby(rows, key=_THERAPIST)
+        group = next(groups, None)
+        for therapist_id in self.therapist_ids:
+            own: list[AppointmentRow] = []
+            if group is not None and group[0] == therapist_id:
+                own = list(group[1])
+                group = next(groups, None)
+            yield self.diary(therapist_id, own, instants)
 
 
 def _diary_inputs(
@@ -233,7 +242,7 @@ def rule_diaries(
     inputs = _diary_inputs(rule, start, end, now=now, for_link=for_link)
     if inputs is None:
         return []
-    return list(inputs.diaries())
+    return inputs.every_diary()
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -349,7 +358,7 @@ def rule_free_therapists_by_load(
     inputs = _diary_inputs(rule, start, end, now=now, for_link=for_link)
     if inputs is None:
         return []
-    diaries = list(replace(inputs, counts_online=True).diaries())
+    diaries = replace(inputs, counts_online=True).every_diary()
     day = start.astimezone(query.zone).date()
     free = set(free_therapists(diaries, query, start))
     return [
