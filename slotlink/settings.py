@@ -198,10 +198,17 @@ def _database() -> dict[str, object]:
         options["options"] = (
             f"-c lock_timeout={DATABASE_LOCK_WAIT_SECONDS}s {options.get('options', '')}".strip()
         )
-        # Client-side binding (Django's default), not prepared statements: with psycopg's
-        # server_side_binding and prepare_threshold 5, the booking walk's database CPU fell by
-        # 40%, but the patient search by name took 15 times as long (p95 330 against 16 ms at
-        # 300,000 patients; docs/benchmarks.md), with or without generic plans.
+        # Parameters travel apart from the SQL, and a statement a connection runs a few times
+        # is prepared: PostgreSQL parses and plans it once, not per request (the booking
+        # walk's database CPU -40%, docs/benchmarks.md). A statement whose best plan depends
+        # on its values runs inside lib.planning.planned_with_values. A pooler that cannot
+        # keep prepared statements (PgBouncer in transaction mode before 1.21, or without
+        # max_prepared_statements) needs DATABASE_PREPARED_STATEMENTS=false.
+        options.setdefault("server_side_binding", True)
+        options.setdefault(
+            "prepare_threshold",
+            5 if env_bool("DATABASE_PREPARED_STATEMENTS", default=True) else None,
+        )
         return {**parsed, "CONN_HEALTH_CHECKS": True, "OPTIONS": options}
     return {
         "ENGINE": "django.db.backends.sqlite3",

@@ -23,6 +23,7 @@ from slotlink.clinic.models import (
     WorkingPattern,
 )
 from slotlink.lib.formatting import mobile_text, nhs_number_text
+from slotlink.lib.planning import planned_with_values
 
 
 def patients_for(user: User) -> QuerySet[Patient]:
@@ -144,22 +145,26 @@ def _as_date(text: str) -> date | None:
     return None
 
 
-def patient_search(user: User, text: str) -> QuerySet[Patient]:
-    """By NHS number (spaces allowed), date of birth (dd/mm/yyyy) or name (any words)."""
+def patient_search(user: User, text: str, *, limit: int = 50) -> list[Patient]:
+    """By NHS number (spaces allowed), date of birth (dd/mm/yyyy) or name (any words): the
+    first `limit` by name."""
     # PostgreSQL text cannot hold NUL, and no name has one.
     text = text.replace("\x00", "").strip()[:100]
     patients = patients_for(user)
     if not text:
-        return patients.none()
+        return []
     digits = re.sub(r"[\s-]", "", text)
     if _NHS_NUMBER.fullmatch(digits):
-        return patients.filter(nhs_number=digits)
+        return list(patients.filter(nhs_number=digits)[:limit])
     born = _as_date(text) if text.isascii() else None
     if born is not None:
-        return patients.filter(date_of_birth=born)
+        return list(patients.filter(date_of_birth=born)[:limit])
     for word in text.split()[:4]:
         patients = patients.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
-    return patients
+    # Whether walking the patients in name order or reading the name indexes is quicker
+    # depends on how many have the name: only a plan made for the words knows.
+    with planned_with_values():
+        return list(patients[:limit])
 
 
 def is_valid_nhs_number(text: str) -> bool:

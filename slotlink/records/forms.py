@@ -95,7 +95,7 @@ class NewAppointmentForm(AppointmentForm):
     def __init__(self, *args: Any, user: User, patient_query: str = "", **kwargs: Any):
         super().__init__(*args, user=user, **kwargs)
         scope = patients_for(user)
-        found = list(patient_search(user, patient_query).values_list("pk", flat=True)[:50])
+        found = [patient.pk for patient in patient_search(user, patient_query)]
         if len(found) == 1 and not self.is_bound:
             self.initial["patient"] = found[0]  # one match: chosen already
         chosen = record_id(self.data.get("patient")) if self.is_bound else None

@@ -28,6 +28,7 @@ from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import Language, Patient
 from slotlink.clinic.selectors import is_valid_nhs_number
 from slotlink.clinic.services.setup import DuplicateNhsNumber, PatientIdentity, patient_create
+from slotlink.lib.planning import planned_with_values
 from slotlink.records.forms import PatientRecordForm
 from slotlink.records.services.patients import RecordChange, patient_details_update
 
@@ -76,7 +77,9 @@ def _patient_search(call: Call, found: dict[str, list[str]]) -> QuerySet[Patient
 
 def patient_search(call: Call) -> Answer:
     found = search.params(call.request, PATIENT_SEARCH)
-    return searchset(call, found, _patient_search(call, found), _patient_resources)
+    # By family name: only a plan made for the name knows how far the walk in id order goes.
+    with planned_with_values():
+        return searchset(call, found, _patient_search(call, found), _patient_resources)
 
 
 def _record_values(resource: Resource, language: str) -> tuple[PatientIdentity, RecordChange]:
@@ -146,7 +149,8 @@ def _if_none_exist(call: Call) -> Answer | None:
         raise invalid(
             f"If-None-Exist takes a Patient search by {', '.join(sorted(PATIENT_SEARCH))}."
         )
-    matches = list(_patient_search(call, found)[:2])
+    with planned_with_values():
+        matches = list(_patient_search(call, found)[:2])
     if len(matches) > 1:
         raise FhirError(412, "multiple-matches", "If-None-Exist matches more than one Patient.")
     if not matches:

@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def patient_search_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     user = staff_user(request)
-    results = list(patient_search(user, query)[:50]) if query.strip() else []
+    results = patient_search(user, query)
     return render(
         request,
         "clinic/patient_search.html",

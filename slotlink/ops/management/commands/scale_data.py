@@ -114,6 +114,15 @@ class Command(BaseCommand):
                 [tables],
             )
             indexes = cursor.fetchall()
+            # pg_get_indexdef leaves out a column's statistics target (clinic 0019's).
+            cursor.execute(
+                "SELECT c.relname, a.attnum, a.attstattarget FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_attribute a ON a.attrelid = i.indexrelid"
+                " WHERE i.indrelid::regclass::text = ANY(%s) AND a.attstattarget > 0",
+                [tables],
+            )
+            targets = cursor.fetchall()
             for table, name, _ in keys:
                 cursor.execute(
                     sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
@@ -128,6 +137,12 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 for _, definition in indexes:
                     cursor.execute(definition)
+                for name, column, target in targets:
+                    cursor.execute(
+                        sql.SQL("ALTER INDEX {} ALTER COLUMN {} SET STATISTICS {}").format(
+                            sql.Identifier(name), sql.Literal(column), sql.Literal(target)
+                        )
+                    )
                 for table, name, definition in keys:
                     cursor.execute(
                         sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
