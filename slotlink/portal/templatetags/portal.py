@@ -6,7 +6,7 @@ from django.utils.safestring import SafeString
 
 from slotlink.clinic.models import Service
 from slotlink.portal.language import LanguageSwitch, language_switch
-from slotlink.portal.presenters import DayChoice, TimeOption
+from slotlink.portal.presenters import TimeOption
 
 register = template.Library()
 
@@ -51,13 +51,3 @@ def time_radios(options: list[TimeOption]) -> SafeString:
     return format_html_join(
         "", _TIME_RADIO, ((o.html_id, o.value, o.html_id, o.label) for o in options)
     )
-
-
-# One day's link, written as times.html's loop over the days wrote it, whitespace and all.
-_DAY_LINK = '\n      <li><a class="day-link" href="{}">{}</a></li>\n    '
-
-
-@register.simple_tag
-def day_links(days: list[DayChoice]) -> SafeString:
-    """The times page's links to its days: in one tag, not a template loop, as time_radios."""
-    return format_html_join("", _DAY_LINK, ((day.url, day.label) for day in days))
