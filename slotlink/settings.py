@@ -209,7 +209,13 @@ def _database() -> dict[str, object]:
             "prepare_threshold",
             5 if env_bool("DATABASE_PREPARED_STATEMENTS", default=True) else None,
         )
-        return {**parsed, "CONN_HEALTH_CHECKS": True, "OPTIONS": options}
+        return {
+            **parsed,
+            # Django's backend with a health check that needs no round trip (lib/postgresql).
+            "ENGINE": "slotlink.lib.postgresql",
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
