@@ -3,6 +3,7 @@ module to gunicorn: `-c python:slotlink.gunicorn_config`). See docs/deploy.md fo
 
 import os
 
+from gunicorn import glogging  # type: ignore[import-untyped]
 from prometheus_client import multiprocess
 
 from slotlink.lib.env import env_int, env_str
@@ -28,6 +29,17 @@ preload_app = True
 # No access log: it would write raw paths, and /b/<token> carries a secret. Django's request
 # log (slotlink.lib.requestlog) names routes instead.
 accesslog = None
+
+
+class QuietLogger(glogging.Logger):
+    """gunicorn's logger, without the access log it would still build every request's fields
+    for (given a logconfig_dict, below), only to drop them."""
+
+    def access(self, resp: object, req: object, environ: object, request_time: object) -> None:
+        return None
+
+
+logger_class = QuietLogger
 errorlog = "-"
 loglevel = env_str("LOG_LEVEL", "INFO").lower()
 if env_str("LOG_FORMAT", "json" if env_str("SLOTLINK_ENV") == "production" else "plain") == "json":
