@@ -50,6 +50,7 @@ from slotlink.domain.link_lifecycle import (
     LinkStatus,
 )
 from slotlink.lib.formatting import when
+from slotlink.lib.inserts import row_insert
 from slotlink.lib.language import language_of
 from slotlink.lib.metrics import BOOKINGS
 from slotlink.messaging.models import MessageKind
@@ -207,7 +208,7 @@ def _book_held_time(
     kind = moving or link.rule  # a move keeps the appointment's kind; a booking takes the rule's
     # No savepoint of its own: SlotTaken leaves the caller's transaction, which rolls back.
     try:
-        appointment = Appointment.objects.create(
+        appointment = Appointment(
             service=link.service,
             therapist_id=hold.therapist_id,
             patient=link.patient,
@@ -221,6 +222,7 @@ def _book_held_time(
             booking_link=link,
             rescheduled_from=moving,
         )
+        row_insert(appointment)
     except IntegrityError:
         raise SlotTaken("Sorry, that time has just been taken.") from None
     if hold is not held:  # taken again: that hold is still in its row
@@ -230,7 +232,7 @@ def _book_held_time(
     link_event_record(
         link, before, actor=PATIENT, now=now, appointment=appointment, also_audit=made
     )
-    ClinicalContact.objects.create(appointment=appointment)
+    row_insert(ClinicalContact(appointment=appointment))
     _send_confirmation(link, appointment, now, changed=moving is not None)
     if moving is not None:
         appointment_reminders_refresh(appointment=moving, now=now)

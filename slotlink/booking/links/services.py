@@ -36,6 +36,7 @@ from slotlink.domain.link_lifecycle import (
     sources_of,
 )
 from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.lib.inserts import row_insert
 from slotlink.lib.language import language_of
 from slotlink.lib.sms import render_sms
 from slotlink.messaging.models import Channel, MessageKind
@@ -213,7 +214,7 @@ def link_event_record(
 ) -> None:
     """The link's move to its status, in its history and the audit log. `also_audit` (from
     link_audit_event) is written with the move's own audit row, in one statement."""
-    BookingLinkEvent.objects.create(
+    event = BookingLinkEvent(
         link=link,
         from_status=before or "",
         to_status=link.status,
@@ -223,6 +224,7 @@ def link_event_record(
         reason=actor.reason,
         appointment=appointment,
     )
+    row_insert(event)
     events = []
     action = _LINK_AUDIT.get(LinkStatus(link.status))
     if action is not None:
