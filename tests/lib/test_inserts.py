@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from slotlink.audit.models import AuditEvent
+from slotlink.audit.models import AuditAction, AuditEvent, Who
+from slotlink.audit.services import audit_event
 from slotlink.booking.links.services import booking_link_send
 from slotlink.booking.models import ActorKind, BookingLink, BookingLinkEvent, ManageLink
 from slotlink.clinic.models import Appointment, ClinicalContact, Source
-from slotlink.lib.inserts import row_insert
+from slotlink.lib.inserts import row_insert, rows_insert
 from slotlink.messaging.models import Channel, MessageKind, MessageStatus, OutboundMessage
 from tests.conftest import Clinic
 from tests.factories import PatientFactory
@@ -137,3 +138,42 @@ def test_rows_it_cannot_insert_as_save_would_are_refused(clinic: Clinic) -> None
         row_insert(existing)
     with pytest.raises(ValueError):  # an unsaved related row
         row_insert(ClinicalContact(appointment=Appointment()))
+
+
+def audit_events(clinic: Clinic) -> list[AuditEvent]:
+    return [
+        audit_event(
+            action=AuditAction.LINK_BOOKED,
+            by=by,
+            object_type="booking_link",
+            object_id=number,
+            patient_id=clinic.patient.pk,
+            service_id=clinic.service.pk,
+            details={"rule": clinic.rule.pk, "reason": "Booked", "nothing": None},
+            now=timezone.now(),
+        )
+        for number, by in enumerate([clinic.admin, Who.PATIENT, Who.SYSTEM])
+    ]
+
+
+def test_rows_inserted_together_are_the_rows_bulk_create_writes_in_their_order(
+    clinic: Clinic, frozen_now: Any
+) -> None:
+    by_orm = AuditEvent.objects.bulk_create(audit_events(clinic))
+    expected = [row(event) for event in by_orm]
+    inserted = audit_events(clinic)
+
+    rows_insert(inserted)
+
+    assert [row(event) for event in inserted] == expected
+    ids = [event.pk for event in inserted]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    in_order = AuditEvent.objects.filter(pk__in=ids).order_by("pk")
+    assert list(in_order.values_list("object_id", flat=True)) == ["0", "1", "2"]
+
+
+def test_rows_of_two_models_are_not_inserted_together(clinic: Clinic) -> None:
+    with pytest.raises(TypeError):
+        rows_insert([*audit_events(clinic)[:1], message(clinic)])
+    rows_insert([])
+    assert not AuditEvent.objects.exists()
