@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from slotlink.audit.models import AuditAction, AuditEvent, Who
+from slotlink.lib.inserts import rows_insert
 
 # Details are for the reader of the trail, not a copy of the record: a few short values.
 MAX_DETAIL_ITEMS = 12
@@ -96,7 +97,7 @@ def audit_event(
 
 def audit_record_all(events: Sequence[AuditEvent]) -> None:
     """Write events made by audit_event in one statement, in the order given."""
-    AuditEvent.objects.bulk_create(events)
+    rows_insert(events)
 
 
 def audit_record_each(

@@ -302,9 +302,9 @@ WALK_QUERIES = {
     "GET /book/": 2,
     "GET /book/times/": 4,
     "GET /book/times/<day>/": 6,
-    "POST /book/choose/": 12,
+    "POST /book/choose/": 9,
     "GET /book/review/": 3,
-    "POST /book/confirm/": 15,
+    "POST /book/confirm/": 14,
     "GET /book/booked/": 3,
 }
 # On PostgreSQL the times pages read appointments lazily, through savepoints of their own.

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from slotlink.audit.models import AuditAction
+from slotlink.booking.appointments.holds import hold_insert, hold_take, holds_clear
 from slotlink.booking.availability.selectors import rule_free_therapists_by_load
-from slotlink.booking.links.reads import slot_hold_of
 from slotlink.booking.links.selectors import link_appointment
 from slotlink.booking.links.services import (
     PATIENT,
@@ -50,6 +50,7 @@ from slotlink.domain.link_lifecycle import (
     LinkStatus,
 )
 from slotlink.lib.formatting import when
+from slotlink.lib.inserts import row_insert
 from slotlink.lib.language import language_of
 from slotlink.lib.metrics import BOOKINGS
 from slotlink.messaging.models import MessageKind
@@ -112,31 +113,28 @@ def _hold(
         # Only a rule that shows therapists offers a choice of one: the form was edited to
         # override the fairest pick.
         raise SlotTaken("That choice is not offered.")
-    SlotHold.objects.filter(link=link).delete()
+    # The link's own hold is left out of the diaries read here, so it can go with the lapsed
+    # holds in the way (which still occupy their rows), in one statement, before the insert.
     loads = rule_free_therapists_by_load(rule, now, start, for_link=link.pk)
     if therapist_id is not None:
         loads = [load for load in loads if load[0] == therapist_id]
     ordered = _fairest_order(loads)
     end = start + timedelta(minutes=rule.duration_minutes)
-    # Lapsed holds still occupy their rows; clear the ones in the way.
-    SlotHold.objects.filter(
-        therapist_id__in=ordered, start__lt=end, end__gt=start, expires_at__lte=now
-    ).delete()
+    holds_clear(link_id=link.pk, therapist_ids=ordered, start=start, end=end, now=now)
     if prefer in ordered:  # e.g. the patient's own therapist, when they move an appointment
         ordered.remove(prefer)
         ordered.insert(0, prefer)
     for therapist_id in ordered:
-        try:
-            with transaction.atomic():
-                return SlotHold.objects.create(
-                    link=link,
-                    therapist_id=therapist_id,
-                    start=start,
-                    end=end,
-                    expires_at=now + timedelta(minutes=rule.hold_minutes),
-                )
-        except IntegrityError:
-            continue  # another patient's hold got there first: the database said no
+        hold = SlotHold(
+            link=link,
+            therapist_id=therapist_id,
+            start=start,
+            end=end,
+            expires_at=now + timedelta(minutes=rule.hold_minutes),
+        )
+        if hold_insert(hold):
+            return hold
+        # Otherwise another patient's hold got there first: the database said no.
     raise SlotTaken("Sorry, that time has just been taken.")
 
 
@@ -201,14 +199,16 @@ def _book_held_time(
     SlotTaken when staff or another patient got there first (raising undoes the caller's
     claim and any change too); then its history, audit, clinical contact, confirmation and
     reminders. `moving` is the appointment it replaces, already cancelled by the caller."""
-    hold = slot_hold_of(link, now)
+    # The hold goes as its appointment comes, in this transaction.
+    held = hold_take(link_id=link.pk, now=now)
+    hold = held
     if hold is None or hold.start != start:
         prefer = moving.therapist_id if moving else None
         hold = _hold(link=link, start=start, therapist_id=therapist_id, prefer=prefer, now=now)
     kind = moving or link.rule  # a move keeps the appointment's kind; a booking takes the rule's
     # No savepoint of its own: SlotTaken leaves the caller's transaction, which rolls back.
     try:
-        appointment = Appointment.objects.create(
+        appointment = Appointment(
             service=link.service,
             therapist_id=hold.therapist_id,
             patient=link.patient,
@@ -222,15 +222,17 @@ def _book_held_time(
             booking_link=link,
             rescheduled_from=moving,
         )
+        row_insert(appointment)
     except IntegrityError:
         raise SlotTaken("Sorry, that time has just been taken.") from None
-    hold.delete()
+    if hold is not held:  # taken again: that hold is still in its row
+        slot_hold_release(link=link)
     action, details = audit
     made = link_audit_event(action, link, PATIENT, now, appointment, details)
     link_event_record(
         link, before, actor=PATIENT, now=now, appointment=appointment, also_audit=made
     )
-    ClinicalContact.objects.create(appointment=appointment)
+    row_insert(ClinicalContact(appointment=appointment))
     _send_confirmation(link, appointment, now, changed=moving is not None)
     if moving is not None:
         appointment_reminders_refresh(appointment=moving, now=now)

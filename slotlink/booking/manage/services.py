@@ -37,6 +37,7 @@ from slotlink.booking.models import (
 )
 from slotlink.clinic.models import Patient
 from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
+from slotlink.lib.inserts import row_insert
 from slotlink.lib.language import language_of
 from slotlink.lib.metrics import LOCKOUTS, PATIENT_VERIFICATION
 from slotlink.messaging.models import MessageKind
@@ -78,11 +79,13 @@ def manage_link_create(*, link: BookingLink, now: datetime) -> str:
     """A first booking's manage link, without looking for one: a link books only once (its
     later changes are moves), and the one-to-one constraint refuses a second."""
     token = new_token()
-    ManageLink.objects.create(
-        booking_link=link,
-        token_hash=token_hash(token),
-        token_encrypted=encrypt(token),
-        created_at=now,
+    row_insert(
+        ManageLink(
+            booking_link=link,
+            token_hash=token_hash(token),
+            token_encrypted=encrypt(token),
+            created_at=now,
+        )
     )
     return token
 

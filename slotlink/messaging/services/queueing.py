@@ -11,6 +11,7 @@ from slotlink.audit.models import AuditAction, Who
 from slotlink.audit.services import audit_record
 from slotlink.clinic.models import Appointment, Patient, Service, User
 from slotlink.lib.crypto import decrypt, encrypt
+from slotlink.lib.inserts import row_insert
 from slotlink.messaging.models import Channel, MessageKind, MessageStatus, OutboundMessage
 from slotlink.messaging.services.quiet_hours import quiet_hours_end
 from slotlink.messaging.services.scheduling import enqueue
@@ -48,7 +49,7 @@ def message_queue(
         refused = NOT_BY_SMS
     else:
         refused = ""
-    message = OutboundMessage.objects.create(
+    message = OutboundMessage(
         service=service,
         patient=patient,
         about_kind=about_kind,
@@ -67,6 +68,7 @@ def message_queue(
         status=MessageStatus.CANCELLED if refused else MessageStatus.QUEUED,
         error=refused,
     )
+    row_insert(message)
     if refused:
         audit_not_sent(
             message.pk,
