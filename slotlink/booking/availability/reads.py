@@ -9,6 +9,7 @@ distinct value. They only read; every write goes through the models."""
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -232,18 +233,14 @@ def rule_diary_rows(
     return read
 
 
-def appointment_rows(
-    therapist_ids: Sequence[int], since: datetime, until: datetime
-) -> list[AppointmentRow]:
-    """The appointments holding the therapists' time in [since, until), one therapist's
-    after another's (in ascending id), each therapist's in order of their end. On PostgreSQL
-    the ids travel as one array, so that any number of them is one statement, prepared once
-    per connection; the order comes straight from the index on (therapist, end)."""
-    ids: Sequence[int | list[int]] = therapist_ids
-    among = f"IN ({', '.join(['%s'] * len(ids))})"
-    if connection.vendor == "postgresql":
-        among, ids = "= ANY(%s)", [list(therapist_ids)]
-    sql = _sql(
+@lru_cache(maxsize=64)
+def _appointments_sql(vendor: str, ids: int) -> str:
+    """The query of appointment_rows with `ids` parameters for the therapists, made once
+    (`vendor` keys the cache). On PostgreSQL they travel as one array, so that any number of
+    them is one statement, prepared once per connection; the order comes straight from the
+    index on (therapist, end)."""
+    among = "= ANY(%s)" if vendor == "postgresql" else f"IN ({', '.join(['%s'] * ids)})"
+    return _sql(
         """
         SELECT therapist_id, {start_instant}, {end_instant}, source
         FROM {appointments}
@@ -253,4 +250,15 @@ def appointment_rows(
         {"among": among},
         statuses=TIME_HOLDING,
     )
+
+
+def appointment_rows(
+    therapist_ids: Sequence[int], since: datetime, until: datetime
+) -> list[AppointmentRow]:
+    """The appointments holding the therapists' time in [since, until), one therapist's
+    after another's (in ascending id), each therapist's in order of their end."""
+    ids: Sequence[int | list[int]] = therapist_ids
+    if connection.vendor == "postgresql":
+        ids = [list(therapist_ids)]
+    sql = _appointments_sql(connection.vendor, len(ids))
     return _rows(sql, [*ids, *map(str, TIME_HOLDING), _moment(until), _moment(since)])
