@@ -6,9 +6,11 @@ Written out here they cost nothing to build, and every column comes back in a fo
 database adapter hands over at C speed, turned into dates, times and datetimes once per
 distinct value. They only read; every write goes through the models."""
 
-from collections.abc import Generator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from django.db import connection
@@ -73,12 +75,15 @@ def _tables() -> dict[str, str]:
     return {name: quote(model._meta.db_table) for name, model in models.items()}
 
 
-def _sql(template: str, **lists: Sequence[object]) -> str:
+def _sql(
+    template: str, parts: Mapping[str, str] = MappingProxyType({}), **lists: Sequence[object]
+) -> str:
     """`template` with a placeholder for each value of each list named in it ({ids} for
     `ids`), tables by their models' names ({appointments}, see _tables), and columns read as
     this database needs them: {start_instant} and {end_instant} as instant_sql gives them,
-    pattern dates and times as _plain does, and typed empty columns (_NULLS). Only the number
-    of placeholders varies: values always travel as parameters."""
+    pattern dates and times as _plain does, and typed empty columns (_NULLS); then `parts`
+    (SQL of the caller's own, already filled in). Only the number of placeholders varies:
+    values always travel as parameters."""
     marks = {name: ", ".join(["%s"] * len(values)) for name, values in lists.items()}
     columns = {column: _plain(column) for column in _PATTERN_COLUMNS}
     return template.format(
@@ -88,6 +93,7 @@ def _sql(template: str, **lists: Sequence[object]) -> str:
         **columns,
         **_NULLS,
         **marks,
+        **parts,
     )
 
 
@@ -101,7 +107,7 @@ _NULLS = {
 }
 
 
-def _rows(sql: str, params: Sequence[int | str | None]) -> list[tuple[Any, ...]]:
+def _rows(sql: str, params: Sequence[int | str | list[int] | None]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -227,41 +233,32 @@ def rule_diary_rows(
     return read
 
 
-def _appointments_query(
-    therapist_ids: Sequence[int], since: datetime, until: datetime
-) -> tuple[str, list[Any]]:
-    sql = _sql(
+@lru_cache(maxsize=64)
+def _appointments_sql(vendor: str, ids: int) -> str:
+    """The query of appointment_rows with `ids` parameters for the therapists, made once
+    (`vendor` keys the cache). On PostgreSQL they travel as one array, so that any number of
+    them is one statement, prepared once per connection; the order comes straight from the
+    index on (therapist, end)."""
+    among = "= ANY(%s)" if vendor == "postgresql" else f"IN ({', '.join(['%s'] * ids)})"
+    return _sql(
         """
         SELECT therapist_id, {start_instant}, {end_instant}, source
         FROM {appointments}
-        WHERE therapist_id IN ({ids}) AND status IN ({statuses}) AND start < %s AND "end" > %s
+        WHERE therapist_id {among} AND status IN ({statuses}) AND start < %s AND "end" > %s
         ORDER BY therapist_id, "end"
         """,
-        ids=therapist_ids,
+        {"among": among},
         statuses=TIME_HOLDING,
     )
-    return sql, [*therapist_ids, *map(str, TIME_HOLDING), _moment(until), _moment(since)]
 
 
 def appointment_rows(
-    therapist_ids: Sequence[int], since: datetime, until: datetime, *, rows_per_fetch: int
-) -> Generator[list[AppointmentRow], None, None]:
-    """The appointments holding the therapists' time in [since, until), one therapist's
-    after another's, in order of their end, fetched (and handed over) `rows_per_fetch` at a
-    time as they are consumed. On PostgreSQL only inside a transaction: outside one, a
-    server-side cursor works the whole result out before handing over the first row. Closing
-    the iterator (or dropping it) closes the cursor."""
-    sql, params = _appointments_query(therapist_ids, since, until)
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(rows_per_fetch):
-            yield rows
-
-
-def all_appointment_rows(
     therapist_ids: Sequence[int], since: datetime, until: datetime
 ) -> list[AppointmentRow]:
-    """As appointment_rows, all at once: for a reader that needs every therapist's diary,
-    one round trip instead of a cursor opened, fetched from a chunk at a time, and closed."""
-    sql, params = _appointments_query(therapist_ids, since, until)
-    return _rows(sql, params)
+    """The appointments holding the therapists' time in [since, until), one therapist's
+    after another's (in ascending id), each therapist's in order of their end."""
+    ids: Sequence[int | list[int]] = therapist_ids
+    if connection.vendor == "postgresql":
+        ids = [list(therapist_ids)]
+    sql = _appointments_sql(connection.vendor, len(ids))
+    return _rows(sql, [*ids, *map(str, TIME_HOLDING), _moment(until), _moment(since)])
