@@ -12,15 +12,16 @@ key is spread over the whole key space as a real one is.
 import secrets
 import struct
 import threading
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from django.conf import settings
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
@@ -95,9 +96,9 @@ def _sql(template: str) -> str:
 
 
 class SessionStore(DatabaseSessionStore):
-    """Reads a session, and writes an existing one, in written-out SQL: every request with a
-    session does one or both, and building the ORM's queries cost more CPU than the database
-    spent answering them. Creating one (rarer) goes through the model, as Django does."""
+    """Reads, writes and creates a session in written-out SQL: every request with a session
+    reads or writes it, every booking creates one, and building the ORM's queries cost more
+    CPU than the database spent answering them."""
 
     def _get_new_session_key(self) -> str:
         # One random key in 65,536 opens as a seal: handed to a real session, its row would be
@@ -143,6 +144,25 @@ class SessionStore(DatabaseSessionStore):
             if cursor.rowcount != 1:
                 raise UpdateError
 
+    def _insert(self) -> None:
+        """As the model's forced insert: CreateError when the key is in use. Inside a
+        transaction it has a savepoint of its own, as Django's has, so that a refused insert
+        leaves the transaction usable; outside one, the statement is a transaction by itself."""
+        data = self.encode(self._get_session(no_load=True))  # type: ignore[attr-defined]
+        expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
+        alone = not connection.in_atomic_block and connection.get_autocommit()
+        try:
+            with nullcontext() if alone else transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    _sql(
+                        "INSERT INTO {table} (session_key, session_data, expire_date) "
+                        "VALUES (%s, %s, %s)"
+                    ),
+                    [self.session_key, data, expires],
+                )
+        except IntegrityError as error:
+            raise CreateError from error
+
     def load(self) -> dict[str, Any]:
         made_up = _opened_made_up(self.session_key)
         if made_up is None:
@@ -159,8 +179,10 @@ class SessionStore(DatabaseSessionStore):
 
     def save(self, must_create: bool = False) -> None:
         if _opened_made_up(self.session_key) is None:
-            if self.session_key is None or must_create:
-                super().save(must_create)
+            if self.session_key is None:
+                self.create()  # a new key, then back here to insert it
+            elif must_create:
+                self._insert()
             else:
                 self._update()
             return
