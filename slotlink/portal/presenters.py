@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from django.utils.functional import Promise
@@ -68,6 +69,10 @@ class RuleSummary:
     welcome: Localised
     confirmation: Localised
     information: Localised
+    # A rule names no therapist. Said here, as booking/rules/_appointment_rows.html asks any
+    # summary it shows (a rule's or an appointment's), and an attribute a template finds
+    # missing costs it a dir() of the object, more than the rest of those rows together.
+    therapist: ClassVar[str] = ""
 
     @classmethod
     def of(cls, rule: BroadcastRule) -> "RuleSummary":

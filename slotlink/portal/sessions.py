@@ -11,15 +11,17 @@ key is spread over the whole key space as a real one is.
 
 import secrets
 import struct
+import threading
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from django.conf import settings
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
@@ -35,16 +37,28 @@ _ID_HEX = 16  # the made-up link's id: the first 8 bytes of its hash
 _MARK = b"\x5a\x17"  # a random key opens to this by chance once in 65,536 tries
 
 
-def _cipher() -> Cipher[Any]:
-    # Every request with a session key opens it: the key is derived once per SECRET_KEY.
-    return _cipher_for(settings.SECRET_KEY)
-
-
 @lru_cache(maxsize=2)
 def _cipher_for(secret: str) -> Cipher[Any]:
     key = salted_hmac("slotlink.portal.sessions", "made-up manage link", secret).digest()[:16]
     # One block, one key, a nonce inside: a keyed permutation is all that is wanted here.
     return Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305  # nosec B305
+
+
+_contexts = threading.local()
+
+
+def _permute(block: bytes, *, inverse: bool = False) -> bytes:
+    """One block sealed (or, inverse, opened) under the key derived from SECRET_KEY. Every
+    request with a session key opens it, and making a cipher context costs far more than using
+    one: ECB on whole blocks carries nothing from one block to the next, so each thread keeps
+    its own pair, made again when SECRET_KEY changes."""
+    secret = settings.SECRET_KEY
+    held: tuple[str, CipherContext, CipherContext] | None = getattr(_contexts, "held", None)
+    if held is None or held[0] != secret:
+        cipher = _cipher_for(secret)
+        held = (secret, cipher.encryptor(), cipher.decryptor())
+        _contexts.held = held
+    return (held[2] if inverse else held[1]).update(block)
 
 
 def _made_up_key(made_up: str, opened: int) -> str:
@@ -54,8 +68,7 @@ def _made_up_key(made_up: str, opened: int) -> str:
         + struct.pack(">I", opened)
         + secrets.token_bytes(2)
     )
-    encryptor = _cipher().encryptor()
-    sealed = int.from_bytes(encryptor.update(block) + encryptor.finalize(), "big")
+    sealed = int.from_bytes(_permute(block), "big")
     number = secrets.randbelow(_SPREAD) * _BLOCK + sealed
     digits = []
     for _ in range(_KEY_LENGTH):
@@ -71,8 +84,7 @@ def _opened_made_up(key: str | None) -> tuple[str, int] | None:
     number = int(key, len(_ALPHABET))
     if number >= _SPREAD * _BLOCK:
         return None
-    decryptor = _cipher().decryptor()
-    block = decryptor.update((number % _BLOCK).to_bytes(16, "big")) + decryptor.finalize()
+    block = _permute((number % _BLOCK).to_bytes(16, "big"), inverse=True)
     if block[8:10] != _MARK:
         return None
     return block[:8].hex(), struct.unpack(">I", block[10:14])[0]
@@ -84,9 +96,9 @@ def _sql(template: str) -> str:
 
 
 class SessionStore(DatabaseSessionStore):
-    """Reads a session, and writes an existing one, in written-out SQL: every request with a
-    session does one or both, and building the ORM's queries cost more CPU than the database
-    spent answering them. Creating one (rarer) goes through the model, as Django does."""
+    """Reads, writes and creates a session in written-out SQL: every request with a session
+    reads or writes it, every booking creates one, and building the ORM's queries cost more
+    CPU than the database spent answering them."""
 
     def _get_new_session_key(self) -> str:
         # One random key in 65,536 opens as a seal: handed to a real session, its row would be
@@ -98,7 +110,8 @@ class SessionStore(DatabaseSessionStore):
             if _opened_made_up(key) is None:
                 return key
 
-    def _get_session_from_db(self) -> Session | None:
+    def _session_data(self) -> str | None:
+        """The session's encoded data, or None (and no key) when it has ended or never was."""
         key = self.session_key
         if key is None:  # nothing to read (Django loads only a session with a key)
             return None
@@ -114,7 +127,8 @@ class SessionStore(DatabaseSessionStore):
         if row is None:
             self._session_key = None
             return None
-        return Session(session_key=key, session_data=row[0])
+        data: str = row[0]
+        return data
 
     def _update(self) -> None:
         """As the model's forced update: UpdateError when the row has gone (ended elsewhere)."""
@@ -130,10 +144,31 @@ class SessionStore(DatabaseSessionStore):
             if cursor.rowcount != 1:
                 raise UpdateError
 
+    def _insert(self) -> None:
+        """As the model's forced insert: CreateError when the key is in use. Inside a
+        transaction it has a savepoint of its own, as Django's has, so that a refused insert
+        leaves the transaction usable; outside one, the statement is a transaction by itself."""
+        data = self.encode(self._get_session(no_load=True))  # type: ignore[attr-defined]
+        expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
+        alone = not connection.in_atomic_block and connection.get_autocommit()
+        try:
+            with nullcontext() if alone else transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    _sql(
+                        "INSERT INTO {table} (session_key, session_data, expire_date) "
+                        "VALUES (%s, %s, %s)"
+                    ),
+                    [self.session_key, data, expires],
+                )
+        except IntegrityError as error:
+            raise CreateError from error
+
     def load(self) -> dict[str, Any]:
         made_up = _opened_made_up(self.session_key)
         if made_up is None:
-            return super().load()
+            # As Django's load, without a Session instance made only to hold the data.
+            data = self._session_data()
+            return {} if data is None else self.decode(data)
         link, opened = made_up
         # Lapses as an idle real session does: its row, saved on opening, expires then.
         if timezone.now().timestamp() - opened > settings.SESSION_COOKIE_AGE:
@@ -144,8 +179,10 @@ class SessionStore(DatabaseSessionStore):
 
     def save(self, must_create: bool = False) -> None:
         if _opened_made_up(self.session_key) is None:
-            if self.session_key is None or must_create:
-                super().save(must_create)
+            if self.session_key is None:
+                self.create()  # a new key, then back here to insert it
+            elif must_create:
+                self._insert()
             else:
                 self._update()
             return

@@ -6,12 +6,19 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db.models import Model
+from django.db.models.signals import post_init
 
 from slotlink.booking.links.reads import link_appointment_rows, session_link
 from slotlink.booking.links.selectors import link_appointment, link_appointments
 from slotlink.booking.links.services import booking_link_find, booking_link_send
-from slotlink.booking.models import BookingLink
-from slotlink.clinic.models import Appointment, AppointmentStatus
+from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Patient,
+    Service,
+)
 from tests.factories import (
     AppointmentFactory,
     BroadcastRuleFactory,
@@ -76,6 +83,35 @@ def test_the_session_link_needs_no_more_queries(db: None, django_assert_num_quer
         assert read.rule.service is read.service
         assert read.service.name
         assert read.patient.first_name
+
+
+def test_the_link_read_makes_instances_the_orm_can_save_and_compare(db: None) -> None:
+    link, _ = a_link(db)
+    read = session_link(link.pk)
+    assert read is not None
+    assert read == link and read.patient == link.patient
+    assert read._state.db == "default"
+    read.patient.first_name = "Changed"
+    read.patient.save(update_fields=["first_name"])
+    link.patient.refresh_from_db()
+    assert link.patient.first_name == "Changed"
+
+
+def test_a_post_init_receiver_hears_of_every_instance_the_link_read_makes(db: None) -> None:
+    link, _ = a_link(db)
+    heard: list[type[Model]] = []
+
+    def receiver(sender: type[Model], **kwargs: object) -> None:
+        heard.append(sender)
+
+    post_init.connect(receiver)
+    try:
+        read = session_link(link.pk)
+    finally:
+        post_init.disconnect(receiver)
+
+    assert read is not None
+    assert heard == [BookingLink, BroadcastRule, AppointmentType, Service, Patient]
 
 
 def test_no_link_reads_as_none(db: None) -> None:

@@ -89,3 +89,24 @@ def test_a_made_up_links_key_opens_only_under_the_secret_key_that_sealed_it() ->
             opened,
         )
     assert sessions._opened_made_up(key) == ("ab" * 8, opened)
+
+
+def test_a_new_session_is_stored_as_the_model_stores_it(db: None) -> None:
+    store = saved(link=7)
+    row = Session.objects.get(pk=store.session_key)
+    assert row.get_decoded() == {"link": 7}
+    assert abs(row.expire_date - store.get_expiry_date()) < timedelta(seconds=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_key_in_use_is_replaced_and_the_connection_stays_usable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Autocommit: the refused insert is a statement by itself, with no savepoint around it.
+    taken = saved(link=7)
+    keys = iter([taken.session_key, "k" * 32])
+    monkeypatch.setattr(sessions, "get_random_string", lambda *args: next(keys))
+    store = saved(link=8)
+    assert store.session_key == "k" * 32
+    assert Session.objects.count() == 2
+    assert SessionStore(session_key=taken.session_key)["link"] == 7
