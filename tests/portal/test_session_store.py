@@ -66,13 +66,19 @@ def test_a_new_key_already_in_use_is_replaced_by_another(
     db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # New keys are not looked up first: the insert of one in use fails, and another is tried.
+    taken = saved_over_a_taken_key(monkeypatch)
+    assert SessionStore(session_key=taken)["link"] == 7
+    assert SessionStore(session_key="k" * 32)["link"] == 8
+
+
+def saved_over_a_taken_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Saves a session (link 7), then another (link 8) whose first new key is the first's;
+    the first's key."""
     taken = saved(link=7)
     keys = iter([taken.session_key, "k" * 32])
     monkeypatch.setattr(sessions, "get_random_string", lambda *args: next(keys))
-    store = saved(link=8)
-    assert store.session_key == "k" * 32
-    assert SessionStore(session_key=taken.session_key)["link"] == 7
-    assert SessionStore(session_key="k" * 32)["link"] == 8
+    assert saved(link=8).session_key == "k" * 32
+    return str(taken.session_key)
 
 
 def test_a_made_up_links_key_opens_only_under_the_secret_key_that_sealed_it() -> None:
@@ -103,10 +109,6 @@ def test_outside_a_transaction_a_key_in_use_is_replaced_and_the_connection_stays
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Autocommit: the refused insert is a statement by itself, with no savepoint around it.
-    taken = saved(link=7)
-    keys = iter([taken.session_key, "k" * 32])
-    monkeypatch.setattr(sessions, "get_random_string", lambda *args: next(keys))
-    store = saved(link=8)
-    assert store.session_key == "k" * 32
+    taken = saved_over_a_taken_key(monkeypatch)
     assert Session.objects.count() == 2
-    assert SessionStore(session_key=taken.session_key)["link"] == 7
+    assert SessionStore(session_key=taken)["link"] == 7
