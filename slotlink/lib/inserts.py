@@ -17,12 +17,15 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Field, Model, signals
 
+from slotlink.lib.sqlnames import quoted_names
+
 
 @cache
 def _statement(
-    model: type[Model], vendor: str, rows: int
+    model: type[Model], vendor: str, rows: int, or_nothing: bool
 ) -> tuple[str, list[Field[Any, Any]], Any]:
-    """The INSERT of that many new rows of `model`, the fields whose values each row takes
+    """The INSERT of that many new rows of `model` (`or_nothing`: inserting nothing where a
+    row would break a unique or exclusion constraint), the fields whose values each row takes
     (every concrete field but the generated id, as the ORM inserts them) and the id field it
     returns (`vendor` keys the cache)."""
     meta = model._meta
@@ -30,15 +33,15 @@ def _statement(
     fields = [field for field in meta.local_concrete_fields if field is not pk]
     if pk is None or meta.parents or any(hasattr(field, "get_placeholder") for field in fields):
         raise TypeError(f"{meta.label} is not a plain model: insert it through the ORM")
-    quote = connection.ops.quote_name
+    names = quoted_names(model)
     row = "({})".format(", ".join(["%s"] * len(fields)))
-    # Only the model's own table and column names go into the text; values are parameters.
-    template = "INSERT INTO {table} ({columns}) VALUES {rows} RETURNING {pk}"
+    template = "INSERT INTO {table} ({columns}) VALUES {rows}{or_nothing} RETURNING {pk}"
     sql = template.format(  # nosec B608
-        table=quote(meta.db_table),
-        columns=", ".join(quote(field.column) for field in fields),
+        table=names.table,
+        columns=", ".join(names.columns[field.name] for field in fields),
         rows=", ".join([row] * rows),
-        pk=quote(pk.column),
+        or_nothing=" ON CONFLICT DO NOTHING" if or_nothing else "",
+        pk=names.columns[pk.name],
     )
     return sql, fields, pk
 
@@ -52,25 +55,30 @@ def _saves_plainly(model: type[Model]) -> bool:
     )
 
 
-def row_insert(obj: Model) -> None:
-    """Insert the new `obj` (its id unset) and set its id, as obj.save() would."""
+def row_insert(obj: Model, *, or_nothing: bool = False) -> bool:
+    """Insert the new `obj` (its id unset) and set its id, as obj.save() would: whether it was
+    inserted. With `or_nothing`, a row that would break a unique or exclusion constraint is
+    not inserted, rather than failing the transaction (so it needs no savepoint)."""
     if not _saves_plainly(type(obj)):
         raise TypeError(f"{obj._meta.label} saves with more than a row: use save()")
-    rows_insert([obj])
+    return _insert([obj], or_nothing=or_nothing)
 
 
 def rows_insert(objs: Sequence[Model]) -> None:
     """Insert the new `objs` (all of one model, their ids unset) in one statement, in their
     order, and set their ids, as bulk_create() would (neither calls save() nor sends a
     signal)."""
-    if not objs:
-        return
+    if objs:
+        _insert(objs, or_nothing=False)
+
+
+def _insert(objs: Sequence[Model], *, or_nothing: bool) -> bool:
     model = type(objs[0])
     if any(obj.pk is not None for obj in objs):
         raise ValueError("rows_insert inserts new rows only")
     if any(type(obj) is not model for obj in objs):
         raise TypeError("rows_insert inserts rows of one model at a time")
-    sql, fields, pk = _statement(model, connection.vendor, len(objs))
+    sql, fields, pk = _statement(model, connection.vendor, len(objs), or_nothing)
     values = []
     for obj in objs:
         # As the ORM: refuses an unsaved related row rather than write a null for it.
@@ -83,8 +91,11 @@ def rows_insert(objs: Sequence[Model]) -> None:
     with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
         cursor.execute(sql, values)
         ids = [row[0] for row in cursor.fetchall()]
+    if not ids:  # or_nothing, and a constraint said no
+        return False
     # Ids come from one sequence in the order the rows were given.
     for obj, made in zip(objs, sorted(ids), strict=True):
         setattr(obj, pk.attname, made)
         obj._state.adding = False
         obj._state.db = connection.alias
+    return True

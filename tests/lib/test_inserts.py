@@ -129,6 +129,20 @@ def test_a_refused_insert_raises_and_marks_the_transaction_for_rollback(
         assert transaction.get_connection().needs_rollback
 
 
+def test_or_nothing_leaves_out_a_refused_row_and_the_transaction_carries_on(
+    clinic: Clinic,
+) -> None:
+    first = appointment(clinic)
+    assert row_insert(first, or_nothing=True) is True
+    clash = appointment(clinic)
+    clash.booking_link = first.booking_link  # one appointment a link: a unique constraint
+    with transaction.atomic():
+        assert row_insert(clash, or_nothing=True) is False
+        assert clash.pk is None and clash._state.adding
+        assert not transaction.get_connection().needs_rollback
+        assert Appointment.objects.filter(booking_link=first.booking_link).count() == 1
+
+
 def test_rows_it_cannot_insert_as_save_would_are_refused(clinic: Clinic) -> None:
     with pytest.raises(TypeError):  # a save() of its own
         row_insert(AuditEvent(action="x", actor_kind="system"))

@@ -14,13 +14,13 @@ from typing import Any
 from django.db import connection
 
 from slotlink.booking.models import SlotHold
+from slotlink.lib.inserts import row_insert
+from slotlink.lib.sqlnames import quoted_names
 
 
 def _quoted() -> dict[str, str]:
-    quote = connection.ops.quote_name
-    return {"holds": quote(SlotHold._meta.db_table)} | {
-        field.name: quote(field.column) for field in SlotHold._meta.concrete_fields
-    }
+    names = quoted_names(SlotHold)
+    return {"holds": names.table, **names.columns}
 
 
 def _moment(value: datetime) -> Any:
@@ -53,42 +53,11 @@ def holds_clear(
         cursor.execute(_clear_sql(connection.vendor, len(therapist_ids)), params)
 
 
-@cache
-def _insert_sql(vendor: str) -> tuple[str, list[Any]]:
-    """hold_insert's statement and the fields whose values it takes, in order (`vendor` keys
-    the cache): every concrete field but the id, as the ORM inserts a new row."""
-    meta = SlotHold._meta
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
-    quote = connection.ops.quote_name
-    # A conflict with another hold (PostgreSQL's exclusion constraint, or either database's
-    # unique ones) inserts nothing and returns no row, rather than failing the transaction:
-    # so no savepoint is needed around it.
-    template = (
-        "INSERT INTO {holds} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {id}"
-    )
-    sql = template.format(  # nosec B608
-        holds=quote(meta.db_table),
-        columns=", ".join(quote(field.column) for field in fields),
-        values=", ".join(["%s"] * len(fields)),
-        id=quote(meta.pk.column),
-    )
-    return sql, fields
-
-
 def hold_insert(hold: SlotHold) -> bool:
-    """Insert the new `hold` (setting its id), or nothing when another hold has the time or
-    the link already holds one: whether it was inserted."""
-    sql, fields = _insert_sql(connection.vendor)
-    values = [field.get_db_prep_save(field.pre_save(hold, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    hold.pk = row[0]
-    hold._state.adding = False
-    hold._state.db = connection.alias
-    return True
+    """Insert the new `hold` (setting its id), or nothing when another hold has the time
+    (PostgreSQL's exclusion constraint, or either database's unique ones) or the link already
+    holds one: whether it was inserted."""
+    return row_insert(hold, or_nothing=True)
 
 
 @cache

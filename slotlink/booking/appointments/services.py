@@ -200,11 +200,18 @@ def _book_held_time(
     claim and any change too); then its history, audit, clinical contact, confirmation and
     reminders. `moving` is the appointment it replaces, already cancelled by the caller."""
     # The hold goes as its appointment comes, in this transaction.
-    held = hold_take(link_id=link.pk, now=now)
-    hold = held
-    if hold is None or hold.start != start:
-        prefer = moving.therapist_id if moving else None
-        hold = _hold(link=link, start=start, therapist_id=therapist_id, prefer=prefer, now=now)
+    taken = hold_take(link_id=link.pk, now=now)
+    hold = (
+        taken
+        if taken is not None and taken.start == start
+        else _hold(
+            link=link,
+            start=start,
+            therapist_id=therapist_id,
+            prefer=moving.therapist_id if moving else None,
+            now=now,
+        )
+    )
     kind = moving or link.rule  # a move keeps the appointment's kind; a booking takes the rule's
     # No savepoint of its own: SlotTaken leaves the caller's transaction, which rolls back.
     try:
@@ -225,7 +232,7 @@ def _book_held_time(
         row_insert(appointment)
     except IntegrityError:
         raise SlotTaken("Sorry, that time has just been taken.") from None
-    if hold is not held:  # taken again: that hold is still in its row
+    if hold is not taken:  # held again: that new hold is still in its row
         slot_hold_release(link=link)
     action, details = audit
     made = link_audit_event(action, link, PATIENT, now, appointment, details)

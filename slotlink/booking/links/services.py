@@ -39,6 +39,7 @@ from slotlink.lib.crypto import decrypt, encrypt, new_token, token_hash
 from slotlink.lib.inserts import row_insert
 from slotlink.lib.language import language_of
 from slotlink.lib.sms import render_sms
+from slotlink.lib.sqlnames import quoted_names
 from slotlink.messaging.models import Channel, MessageKind
 from slotlink.messaging.services import (
     message_queue,
@@ -185,19 +186,16 @@ def _claim_sql(
     if any, and that field (`vendor` keys the cache). Made once from the model's own names:
     every booking claims its link twice (opened, booked), and building the ORM's update each
     time cost more CPU than the database spent running it."""
-    quote = connection.ops.quote_name
-    meta = BookingLink._meta
-    fields = {field.name: field for field in meta.concrete_fields}
-    status = quote(fields["status"].column)
+    names = quoted_names(BookingLink)
+    fields = {field.name: field for field in BookingLink._meta.concrete_fields}
     stamp_field = fields[stamp] if stamp else None
-    stamped = f", {quote(stamp_field.column)} = %s" if stamp_field else ""
-    # Only the model's own table and column names go into the text; values are parameters.
+    stamped = f", {names.columns[stamp]} = %s" if stamp else ""
     template = "UPDATE {links} SET {status} = %s{stamped} WHERE {id} = %s AND {status} IN ({some})"
     sql = template.format(  # nosec B608
-        links=quote(meta.db_table),
-        status=status,
+        links=names.table,
+        status=names.columns["status"],
         stamped=stamped,
-        id=quote(meta.pk.column),
+        id=names.columns["id"],
         some=", ".join(["%s"] * sources),
     )
     return sql, stamp_field

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from slotlink.lib.sqlnames import quoted_names
 from slotlink.messaging.models import OutboundMessage
 
 
@@ -64,17 +65,15 @@ def _run_after() -> "models.Field[Any, Any]":
 def _waiting_sql(vendor: str, at: bool) -> str:
     """sender_waiting's query, for a task due at a given time or now (`vendor` keys the
     cache): made once from the model's own names, in the order workers claim tasks in."""
-    quote = connection.ops.quote_name
-    meta = DBTaskResult._meta
-    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    names = quoted_names(DBTaskResult)
+    column = names.columns
     due = "{run_after} = %s" if at else "({run_after} = %s OR {run_after} <= %s)"
     lock = connection.ops.for_update_sql(skip_locked=True)
-    # Only the model's own table and column names go into the text; values are parameters.
     template = (
         "SELECT {id} FROM {tasks} WHERE {task_path} = %s AND {status} = %s AND {due} "
         "ORDER BY {priority} DESC, {run_after} ASC, {enqueued_at} ASC LIMIT 1"
     )
     sql = template.format(  # nosec B608
-        **column, tasks=quote(meta.db_table), due=due.format(**column)
+        **column, tasks=names.table, due=due.format(**column)
     )
     return f"{sql} {lock}" if connection.features.has_select_for_update_skip_locked else sql
