@@ -8,6 +8,8 @@ import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
+from slotlink.lib.postgresql.base import _has_pending_input
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_postgres")]
 
 
@@ -45,3 +47,16 @@ def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it() 
     replacement = _new_request_and_query()
 
     assert replacement != ended
+
+
+def test_the_socket_is_looked_at_once_a_request_not_once_a_query() -> None:
+    _new_request_and_query()
+    with mock.patch(
+        "slotlink.lib.postgresql.base._has_pending_input", wraps=_has_pending_input
+    ) as looked:
+        _new_request_and_query()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 2")
+    assert looked.call_count == 1

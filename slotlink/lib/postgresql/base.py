@@ -20,7 +20,15 @@ def _has_pending_input(fileno: int) -> bool:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Django's, set in its __init__ (django-stubs does not declare them).
+    health_check_enabled: bool
+    health_check_done: bool
+
     def close_if_health_check_failed(self) -> None:
+        # Once a request, as Django checks: every cursor asks, and after the first the answer
+        # would change nothing (Django's own check then returns at once).
+        if not self.health_check_enabled or self.health_check_done:
+            return
         connection = self.connection
         if connection is None or connection.closed or _has_pending_input(connection.fileno()):
             super().close_if_health_check_failed()
