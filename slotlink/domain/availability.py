@@ -27,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from itertools import chain, compress, islice
 from zoneinfo import ZoneInfo
 
@@ -107,10 +108,15 @@ class TherapistDiary:
 
     def __post_init__(self) -> None:
         # A naive datetime would silently be read as the server's local time.
-        for name in ("extra", "absences"):
-            if None in map(_tzinfo_of, chain.from_iterable(getattr(self, name))):
-                raise self._naive(name)
+        if self.extra and None in map(_tzinfo_of, chain.from_iterable(self.extra)):
+            raise self._naive("extra")
+        if self.absences and None in map(_tzinfo_of, chain.from_iterable(self.absences)):
+            raise self._naive("absences")
         busy = tuple(self.busy)
+        if not busy:  # as most of the diaries an outline is made of
+            object.__setattr__(self, "busy", busy)
+            object.__setattr__(self, "busy_in_order", True)
+            return
         starts = list(map(_first, busy))
         ends = list(map(_second, busy))
         zones = set(map(_tzinfo_of, chain(starts, ends)))
@@ -738,7 +744,10 @@ def _ascending(items: list[datetime]) -> bool:
     return all(map(operator.le, items, islice(items, 1, None)))
 
 
-def _offset_pieces(zone: tzinfo, lo: int, hi: int) -> list[_Piece]:
+# Every page asks for one of a few windows (they move on a day at a time), and working one out
+# probes the zone over a hundred times: so each is worked out once.
+@lru_cache(maxsize=64)
+def _offset_pieces(zone: tzinfo, lo: int, hi: int) -> tuple[_Piece, ...]:
     """(utc start, utc end, offset in minutes) for each stretch of constant offset in [lo, hi)."""
     pieces: list[_Piece] = []
     piece_start = lo
@@ -759,7 +768,7 @@ def _offset_pieces(zone: tzinfo, lo: int, hi: int) -> list[_Piece]:
             piece_start, offset = after, next_offset
         probe = next_probe
     pieces.append((piece_start, hi, offset))
-    return pieces
+    return tuple(pieces)
 
 
 def _offset_at(zone: tzinfo, minute: int) -> int:

@@ -431,6 +431,15 @@ def test_naive_busy_datetimes_are_rejected_wherever_they_are(
         TherapistDiary(1, (), busy=busy)
 
 
+@pytest.mark.parametrize("name", ["extra", "absences"])
+def test_naive_extra_sessions_and_absences_are_rejected(name: str) -> None:
+    naive = ((datetime(2026, 6, 3, 9), datetime(2026, 6, 3, 10)),)
+    with pytest.raises(ValueError, match=f"{name} of therapist 1 needs timezone-aware"):
+        diary(**{name: naive})
+    with pytest.raises(ValueError, match=f"{name} of therapist 1 needs timezone-aware"):
+        diary(**{name: naive}, busy=((utc(2026, 6, 3, 9), utc(2026, 6, 3, 10)),))
+
+
 def test_diary_notes_whether_busy_time_is_in_order_of_start_and_end() -> None:
     first, second = (
         (utc(2026, 6, 3, 9), utc(2026, 6, 3, 10)),
@@ -441,6 +450,8 @@ def test_diary_notes_whether_busy_time_is_in_order_of_start_and_end() -> None:
     assert diary(busy=[first, second]).busy == (first, second)  # a list becomes a tuple
     assert not diary(busy=(second, first)).busy_in_order
     assert not diary(busy=(first, nested)).busy_in_order
+    assert diary(busy=[]).busy_in_order  # nothing to be out of order
+    assert diary(busy=[]).busy == ()
 
 
 def test_busy_time_in_the_repeated_autumn_hour_is_ordered_by_instant_not_wall_clock() -> None:
