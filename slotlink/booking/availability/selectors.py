@@ -108,7 +108,7 @@ class _DiaryInputs:
         goes through hundreds."""
         known = {} if instants is None else instants
         busy = list(self.holds.get(therapist_id, ()))
-        online: Counter[date] = Counter()
+        online: Counter[date] | None = Counter() if self.counts_online else None
         if appointments:
             starts = list(map(_START, appointments))
             ends = list(map(_END, appointments))
@@ -116,7 +116,7 @@ class _DiaryInputs:
                 known[value] = instant(value)
             begins = list(map(known.__getitem__, starts))
             busy.extend(zip(begins, map(known.__getitem__, ends), strict=True))
-            if self.counts_online:
+            if online is not None:
                 zone = self.zone
                 online.update(
                     begins.astimezone(zone).date()
@@ -129,7 +129,7 @@ class _DiaryInputs:
             extra=self.extra.get(therapist_id, ()),
             absences=self.absences.get(therapist_id, ()),
             busy=tuple(busy),
-            online_bookings_by_day=dict(online) if self.counts_online else None,
+            online_bookings_by_day=None if online is None else dict(online),
         )
 
     def outline(self) -> list[TherapistDiary]:
