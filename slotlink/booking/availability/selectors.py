@@ -181,11 +181,20 @@ class _DiaryInputs:
 
 
 def _diary_inputs(
-    rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
+    rule: BroadcastRule,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    for_link: int | None,
+    last_day: date | None = None,
 ) -> _DiaryInputs | None:
+    """What the engine needs of the diaries on the local dates from `start`'s to `end`'s (or
+    to `last_day`)."""
     zone = rule.service.zone
     first_day: date = start.astimezone(zone).date()
-    last_day: date = end.astimezone(zone).date()
+    if last_day is None:
+        last_day = end.astimezone(zone).date()
     since, until = _reading_window(rule, first_day, last_day)
     read = reads.rule_diary_rows(
         rule.pk,
@@ -307,7 +316,11 @@ def rule_available_times(
         query = _day_query(query, day)
     if query.latest <= query.earliest:
         return []
-    inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
+    # A day's query also lets in a start at the next midnight, which is dropped below: so the
+    # diaries of the next day need not be read (the reading reaches past midnight by a slot).
+    inputs = _diary_inputs(
+        rule, query.earliest, query.latest, now=now, for_link=for_link, last_day=day
+    )
     if inputs is None:
         return []
     starts = available_times(inputs.diaries(), query, outline=inputs.outline())
