@@ -45,6 +45,9 @@ def instant_sql(column: str) -> str:
     return f'CAST("{column}" AS TEXT)'
 
 
+# Appointments start and end on the same few hundred instants page after page, and building a
+# datetime costs more than finding one (they are immutable, so one serves every page).
+@lru_cache(maxsize=4096)
 def instant(value: Instant) -> datetime:
     if isinstance(value, int):  # PostgreSQL: microseconds since the epoch
         return _EPOCH + timedelta(microseconds=value)
