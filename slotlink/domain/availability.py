@@ -27,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from itertools import chain, compress, islice
 from zoneinfo import ZoneInfo
 
@@ -107,10 +108,15 @@ class TherapistDiary:
 
     def __post_init__(self) -> None:
         # A naive datetime would silently be read as the server's local time.
-        for name in ("extra", "absences"):
-            if None in map(_tzinfo_of, chain.from_iterable(getattr(self, name))):
-                raise self._naive(name)
+        if self.extra and None in map(_tzinfo_of, chain.from_iterable(self.extra)):
+            raise self._naive("extra")
+        if self.absences and None in map(_tzinfo_of, chain.from_iterable(self.absences)):
+            raise self._naive("absences")
         busy = tuple(self.busy)
+        if not busy:  # as most of the diaries an outline is made of
+            object.__setattr__(self, "busy", busy)
+            object.__setattr__(self, "busy_in_order", True)
+            return
         starts = list(map(_first, busy))
         ends = list(map(_second, busy))
         zones = set(map(_tzinfo_of, chain(starts, ends)))
@@ -307,6 +313,79 @@ class _Pattern:
         return cls(runs, _count(runs, step), runs)
 
 
+@dataclass(frozen=True, slots=True)
+class _LocalDays:
+    """A zone's local days from first to last, as a query's calendar reads them."""
+
+    offsets: tuple[_Piece, ...]
+    # Per local day: wall-clock minutes at its midnight, its UTC offset (None if the clocks
+    # change that day) and the UTC spans whose local date it is.
+    midnight: tuple[int, ...]
+    day_offset: tuple[int | None, ...]
+    day_spans: tuple[tuple[Interval, ...], ...]
+    segments: tuple[_Piece, ...]  # (utc start, utc end, alignment anchor), in order
+    closed_spans: tuple[Interval, ...]  # the UTC spans of the closed days, normalised
+
+
+# Every page asks about one of a few stretches of days (they move on a day at a time), and
+# working one out probes the zone over a hundred times: so each is worked out once.
+@lru_cache(maxsize=64)
+def _local_days(
+    zone: tzinfo, first_day: int, last_day: int, step: int, closed_days: frozenset[date]
+) -> _LocalDays:
+    offsets = _offset_pieces(
+        zone, (first_day - 2 - _EPOCH_ORDINAL) * _DAY, (last_day + 3 - _EPOCH_ORDINAL) * _DAY
+    )
+    closed = {day.toordinal() for day in closed_days}
+    midnights: list[int] = []
+    day_offset: list[int | None] = []
+    day_spans: list[tuple[Interval, ...]] = []
+    segments: list[_Piece] = []
+    closed_spans: list[Interval] = []
+    for ordinal in range(first_day, last_day + 1):
+        midnight = (ordinal - _EPOCH_ORDINAL) * _DAY
+        pieces = _wall_to_utc(offsets, midnight, midnight + _DAY)
+        simple = len(pieces) == 1 and pieces[0][1] - pieces[0][0] == _DAY
+        spans = tuple((u0, u1) for u0, u1, _ in pieces)
+        midnights.append(midnight)
+        day_offset.append(pieces[0][2] if simple else None)
+        day_spans.append(spans)
+        # Starts align on local wall-clock minutes since midnight, so each stretch of
+        # constant offset has its own anchor: the UTC minute that reads as local midnight.
+        segments.extend((u0, u1, midnight - offset) for u0, u1, offset in pieces)
+        if ordinal in closed:
+            closed_spans.extend(spans)
+    segments.sort()
+    # Days whose grids line up (the usual case: same offset, step divides a day) become one
+    # segment, so a run of starts rarely needs splitting.
+    merged: list[_Piece] = []
+    for piece in segments:
+        if merged and merged[-1][1] == piece[0] and (merged[-1][2] - piece[2]) % step == 0:
+            merged[-1] = (merged[-1][0], piece[1], merged[-1][2])
+        else:
+            merged.append(piece)
+    return _LocalDays(
+        offsets,
+        tuple(midnights),
+        tuple(day_offset),
+        tuple(day_spans),
+        tuple(merged),
+        tuple(normalise(closed_spans)),
+    )
+
+
+def _wall_to_utc(offsets: Sequence[_Piece], wall_start: int, wall_end: int) -> list[_Piece]:
+    """(utc start, utc end, offset) of the instants whose wall clock reads within
+    [wall_start, wall_end)."""
+    out: list[_Piece] = []
+    for t0, t1, offset in offsets:
+        u0 = max(t0, wall_start - offset)
+        u1 = min(t1, wall_end - offset)
+        if u0 < u1:
+            out.append((u0, u1, offset))
+    return out
+
+
 class _Calendar:
     """Per-query tables: the zone's offsets, each local day's UTC extent and the slot grid."""
 
@@ -331,44 +410,14 @@ class _Calendar:
         # A day of slack either side covers zones whose clocks jump back across midnight.
         self.first_day = _local_ordinal(zone, first_start) - 1
         self.last_day = _local_ordinal(zone, last_start + duration - 1) + 1
-        self.offsets = _offset_pieces(
-            zone,
-            (self.first_day - 2 - _EPOCH_ORDINAL) * _DAY,
-            (self.last_day + 3 - _EPOCH_ORDINAL) * _DAY,
-        )
         self.closed = {day.toordinal() for day in query.closed_days}
-
-        # Per local day: wall-clock minutes at its midnight, its UTC offset (None if the clocks
-        # change that day) and the UTC spans whose local date it is.
-        self.midnight: list[int] = []
-        self.day_offset: list[int | None] = []
-        self.day_spans: list[list[Interval]] = []
-        segments: list[_Piece] = []
-        closed_spans: list[Interval] = []
-        for ordinal in range(self.first_day, self.last_day + 1):
-            midnight = (ordinal - _EPOCH_ORDINAL) * _DAY
-            pieces = self.wall_to_utc(midnight, midnight + _DAY)
-            simple = len(pieces) == 1 and pieces[0][1] - pieces[0][0] == _DAY
-            spans = [(u0, u1) for u0, u1, _ in pieces]
-            self.midnight.append(midnight)
-            self.day_offset.append(pieces[0][2] if simple else None)
-            self.day_spans.append(spans)
-            # Starts align on local wall-clock minutes since midnight, so each stretch of
-            # constant offset has its own anchor: the UTC minute that reads as local midnight.
-            segments.extend((u0, u1, midnight - offset) for u0, u1, offset in pieces)
-            if ordinal in self.closed:
-                closed_spans.extend(spans)
-        segments.sort()
-        # Days whose grids line up (the usual case: same offset, step divides a day) become one
-        # segment, so a run of starts rarely needs splitting.
-        merged: list[_Piece] = []
-        for piece in segments:
-            if merged and merged[-1][1] == piece[0] and (merged[-1][2] - piece[2]) % self.step == 0:
-                merged[-1] = (merged[-1][0], piece[1], merged[-1][2])
-            else:
-                merged.append(piece)
-        self.segments = merged
-        self.closed_spans = normalise(closed_spans)
+        days = _local_days(zone, self.first_day, self.last_day, self.step, query.closed_days)
+        self.offsets = days.offsets
+        self.midnight = days.midnight
+        self.day_offset = days.day_offset
+        self.day_spans = days.day_spans
+        self.segments = days.segments
+        self.closed_spans = days.closed_spans
         self._expansions: dict[_ShiftKey, list[Interval]] = {}
         self._patterns: dict[tuple[_ShiftKey, ...], _Pattern] = {}
         # By the id of a diary's shifts, kept with them (so the id is not reused): callers
@@ -376,15 +425,7 @@ class _Calendar:
         self._keys: dict[int, tuple[tuple[WeeklyShift, ...], tuple[_ShiftKey, ...]]] = {}
 
     def wall_to_utc(self, wall_start: int, wall_end: int) -> list[_Piece]:
-        """(utc start, utc end, offset) of the instants whose wall clock reads within
-        [wall_start, wall_end)."""
-        out: list[_Piece] = []
-        for t0, t1, offset in self.offsets:
-            u0 = max(t0, wall_start - offset)
-            u1 = min(t1, wall_end - offset)
-            if u0 < u1:
-                out.append((u0, u1, offset))
-        return out
+        return _wall_to_utc(self.offsets, wall_start, wall_end)
 
     def shift_key(self, shift: WeeklyShift) -> _ShiftKey | None:
         """(first date, last date, days apart, start minute, end minute) of its dates in range.
@@ -738,7 +779,7 @@ def _ascending(items: list[datetime]) -> bool:
     return all(map(operator.le, items, islice(items, 1, None)))
 
 
-def _offset_pieces(zone: tzinfo, lo: int, hi: int) -> list[_Piece]:
+def _offset_pieces(zone: tzinfo, lo: int, hi: int) -> tuple[_Piece, ...]:
     """(utc start, utc end, offset in minutes) for each stretch of constant offset in [lo, hi)."""
     pieces: list[_Piece] = []
     piece_start = lo
@@ -759,7 +800,7 @@ def _offset_pieces(zone: tzinfo, lo: int, hi: int) -> list[_Piece]:
             piece_start, offset = after, next_offset
         probe = next_probe
     pieces.append((piece_start, hi, offset))
-    return pieces
+    return tuple(pieces)
 
 
 def _offset_at(zone: tzinfo, minute: int) -> int:

@@ -192,3 +192,12 @@ def test_the_reads_name_every_table_by_its_model() -> None:
         if model._meta.db_table in source
     ]
     assert written_out == []
+
+
+def test_an_instant_is_the_same_utc_datetime_from_either_database_and_built_once() -> None:
+    moment = datetime(2026, 10, 25, 1, 30, 15, 250, tzinfo=UTC)
+    microseconds = 1_792_891_815_000_250
+    assert reads.instant(microseconds) == moment
+    assert reads.instant("2026-10-25 01:30:15.000250") == moment
+    assert reads.instant(microseconds).tzinfo is UTC
+    assert reads.instant(microseconds) is reads.instant(microseconds)

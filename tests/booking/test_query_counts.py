@@ -290,6 +290,27 @@ def test_a_days_times_are_the_whole_windows_times_on_that_local_day(db: None) ->
         assert rule_available_times(size.rule, now, day=day) == on_day
 
 
+def test_a_days_times_come_from_that_days_appointments_alone(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = seeded(4, 1)
+    now = timezone.now()
+    day = size.first_start.astimezone(size.service.zone).date()
+    windows: list[tuple[datetime, datetime]] = []
+    rows = reads.appointment_rows
+
+    def recording(therapist_ids: Sequence[int], since: datetime, until: datetime) -> list:
+        windows.append((since, until))
+        return rows(therapist_ids, since, until)
+
+    monkeypatch.setattr(reads, "appointment_rows", recording)
+    rule_available_times(size.rule, now, day=day)
+    # To the next midnight and a slot past it, not through the next day.
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=size.service.zone)
+    slot = timedelta(minutes=size.rule.duration_minutes)
+    assert windows and all(until == next_midnight + slot for _, until in windows)
+
+
 def engine_days(rule: BroadcastRule, now: datetime, exclude: datetime | None = None) -> list:
     zone = rule.service.zone
     offered = engine_over_full_diaries(rule, now)

@@ -184,6 +184,25 @@ def test_closed_days_offer_nothing_even_in_extra_sessions() -> None:
     assert times == [local(monday + timedelta(days=1), 9)]
 
 
+def test_queries_over_the_same_days_differing_in_closed_days_or_step_each_get_their_own() -> None:
+    # The calendar's tables of local days are worked out once for the same days: what a
+    # query's closed days and step change in them must not carry over to the next query.
+    monday = date(2026, 5, 4)
+    extra = ((local(monday, 13), local(monday, 15)),)
+    worker = diary(weekly(monday, time(9), time(11)), extra=extra)
+    closed = day_query(monday, days=2, closed_days=frozenset({monday}))
+    assert available_times([worker], closed) == []
+    assert london_wall(available_times([worker], replace(closed, closed_days=frozenset()))) == [
+        "04 09:00 BST",
+        "04 10:00 BST",
+        "04 13:00 BST",
+        "04 14:00 BST",
+    ]
+    assert available_times([worker], closed) == []
+    halves = available_times([worker], replace(closed, closed_days=frozenset(), step_minutes=30))
+    assert len(halves) == 6
+
+
 def test_extra_session_adds_time_and_joins_onto_a_shift() -> None:
     day = date(2026, 6, 3)
     extra = ((local(day, 10), local(day, 12)),)
@@ -431,6 +450,15 @@ def test_naive_busy_datetimes_are_rejected_wherever_they_are(
         TherapistDiary(1, (), busy=busy)
 
 
+@pytest.mark.parametrize("name", ["extra", "absences"])
+def test_naive_extra_sessions_and_absences_are_rejected(name: str) -> None:
+    naive = ((datetime(2026, 6, 3, 9), datetime(2026, 6, 3, 10)),)
+    with pytest.raises(ValueError, match=f"{name} of therapist 1 needs timezone-aware"):
+        diary(**{name: naive})
+    with pytest.raises(ValueError, match=f"{name} of therapist 1 needs timezone-aware"):
+        diary(**{name: naive}, busy=((utc(2026, 6, 3, 9), utc(2026, 6, 3, 10)),))
+
+
 def test_diary_notes_whether_busy_time_is_in_order_of_start_and_end() -> None:
     first, second = (
         (utc(2026, 6, 3, 9), utc(2026, 6, 3, 10)),
@@ -441,6 +469,8 @@ def test_diary_notes_whether_busy_time_is_in_order_of_start_and_end() -> None:
     assert diary(busy=[first, second]).busy == (first, second)  # a list becomes a tuple
     assert not diary(busy=(second, first)).busy_in_order
     assert not diary(busy=(first, nested)).busy_in_order
+    assert diary(busy=[]).busy_in_order  # nothing to be out of order
+    assert diary(busy=[]).busy == ()
 
 
 def test_busy_time_in_the_repeated_autumn_hour_is_ordered_by_instant_not_wall_clock() -> None:

@@ -108,7 +108,7 @@ class _DiaryInputs:
         goes through hundreds."""
         known = {} if instants is None else instants
         busy = list(self.holds.get(therapist_id, ()))
-        online: Counter[date] = Counter()
+        online: Counter[date] | None = Counter() if self.counts_online else None
         if appointments:
             starts = list(map(_START, appointments))
             ends = list(map(_END, appointments))
@@ -116,7 +116,7 @@ class _DiaryInputs:
                 known[value] = instant(value)
             begins = list(map(known.__getitem__, starts))
             busy.extend(zip(begins, map(known.__getitem__, ends), strict=True))
-            if self.counts_online:
+            if online is not None:
                 zone = self.zone
                 online.update(
                     begins.astimezone(zone).date()
@@ -129,7 +129,7 @@ class _DiaryInputs:
             extra=self.extra.get(therapist_id, ()),
             absences=self.absences.get(therapist_id, ()),
             busy=tuple(busy),
-            online_bookings_by_day=dict(online) if self.counts_online else None,
+            online_bookings_by_day=None if online is None else dict(online),
         )
 
     def outline(self) -> list[TherapistDiary]:
@@ -181,11 +181,20 @@ class _DiaryInputs:
 
 
 def _diary_inputs(
-    rule: BroadcastRule, start: datetime, end: datetime, *, now: datetime, for_link: int | None
+    rule: BroadcastRule,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    for_link: int | None,
+    last_day: date | None = None,
 ) -> _DiaryInputs | None:
+    """What the engine needs of the diaries on the local dates from `start`'s to `end`'s (or
+    to `last_day`)."""
     zone = rule.service.zone
     first_day: date = start.astimezone(zone).date()
-    last_day: date = end.astimezone(zone).date()
+    if last_day is None:
+        last_day = end.astimezone(zone).date()
     since, until = _reading_window(rule, first_day, last_day)
     read = reads.rule_diary_rows(
         rule.pk,
@@ -307,7 +316,11 @@ def rule_available_times(
         query = _day_query(query, day)
     if query.latest <= query.earliest:
         return []
-    inputs = _diary_inputs(rule, query.earliest, query.latest, now=now, for_link=for_link)
+    # A day's query also lets in a start at the next midnight, which is dropped below: so the
+    # diaries of the next day need not be read (the reading reaches past midnight by a slot).
+    inputs = _diary_inputs(
+        rule, query.earliest, query.latest, now=now, for_link=for_link, last_day=day
+    )
     if inputs is None:
         return []
     starts = available_times(inputs.diaries(), query, outline=inputs.outline())
