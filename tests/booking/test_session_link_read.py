@@ -8,10 +8,10 @@ import pytest
 from django.db.models import Model
 from django.db.models.signals import post_init
 
-from slotlink.booking.links.reads import link_appointment_rows, session_link
+from slotlink.booking.links.reads import link_appointment_rows, session_link, slot_hold_of
 from slotlink.booking.links.selectors import link_appointment, link_appointments
 from slotlink.booking.links.services import booking_link_find, booking_link_send
-from slotlink.booking.models import BookingLink, BroadcastRule
+from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
 from slotlink.clinic.models import (
     Appointment,
     AppointmentStatus,
@@ -207,3 +207,48 @@ def test_the_links_appointment_needs_no_more_queries(db: None, django_assert_num
         assert appointment is not None
         assert appointment.therapist.name
         assert appointment.appointment_type.name
+
+
+def held(link: BookingLink, expires_at: datetime, hour: int = 11) -> SlotHold:
+    start = datetime(2026, 12, 8, hour, 0, tzinfo=UTC)
+    hold: SlotHold = SlotHold.objects.create(
+        link=link,
+        therapist=TherapistFactory(service=link.service),
+        start=start,
+        end=start + timedelta(hours=1),
+        expires_at=expires_at,
+    )
+    return hold
+
+
+NOW = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def test_the_links_hold_read_is_what_the_orm_reads(db: None, django_assert_num_queries) -> None:
+    link, _ = a_link(db)
+    hold = held(link, NOW + timedelta(minutes=10))
+    held(a_link(db)[0], NOW + timedelta(minutes=10), hour=12)  # another link's
+
+    with django_assert_num_queries(1):
+        read = slot_hold_of(link, NOW)
+
+    assert read is not None
+    assert type(read) is SlotHold
+    assert fields(read) == fields(SlotHold.objects.get(pk=hold.pk))
+    assert not read._state.adding and read._state.db == "default"
+    assert read.start == datetime(2026, 12, 8, 11, 0, tzinfo=UTC)
+
+
+def test_a_hold_is_read_until_it_lapses(db: None) -> None:
+    link, _ = a_link(db)
+    held(link, NOW)
+    tick = timedelta(microseconds=1)
+    assert slot_hold_of(link, NOW - tick) is not None
+    assert slot_hold_of(link, NOW) is None
+    assert slot_hold_of(link, NOW + tick) is None
+
+
+def test_a_link_without_a_hold_has_none(db: None) -> None:
+    link, _ = a_link(db)
+    held(a_link(db)[0], NOW + timedelta(minutes=10))
+    assert slot_hold_of(link, NOW) is None

@@ -1,17 +1,18 @@
 """What every patient page shares around its content: the file links and header above it, the
-footer and script below. Both are made once per service and language and kept in the cache
-(base_patient.html, portal/_footer.html), so no patient may ever see another service's, an
-old one, or the other language's, and nothing about a patient may ever be kept."""
+footer and script below. Both are made once per service and language and kept in the process
+(base_patient.html, portal/_footer.html, the fragment_cache tag), so no patient may ever see
+another service's, an old one, or the other language's, and nothing about a patient may ever be
+kept."""
 
-import pickle
 import re
+from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
-from django.core.cache import cache
+from django.template import Context, Template
 from django.test import Client
 
 from slotlink.booking.links.services import booking_link_send
+from slotlink.portal.templatetags import portal
 from tests.conftest import Clinic
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
@@ -96,26 +97,55 @@ def test_nothing_about_the_patient_is_kept_in_the_cache(clinic: Clinic, client: 
     clinic.patient.first_name = "Zebedee"
     clinic.patient.save()
     _, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
-    cache.clear()
+    portal._fragments.clear()
     client.get(f"/b/{token}")
     welcome = client.get("/book/").content.decode()
     times = client.get("/book/times/").content.decode()
     assert "Zebedee" in welcome
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', times).group(1)
 
-    kept = [
-        pickle.loads(value)  # noqa: S301  # nosec B301 - what the test itself just cached
-        for value in cache._cache.values()  # type: ignore[attr-defined]
-    ]
+    kept = list(portal._fragments.values())
 
-    assert kept, "nothing was cached: the test tests nothing"
+    assert len(kept) == 2, "the header and the footer, once each"
     for fragment in kept:
         assert "Zebedee" not in fragment
         assert token not in fragment and csrf not in fragment
         assert "csrfmiddlewaretoken" not in fragment and "nonce" not in fragment
 
 
-def test_the_cache_is_each_process_own() -> None:
-    """The cached parts hold this release's static file names (with their hashes): a cache
-    shared between processes would show them to the next release, whose files differ."""
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+@pytest.fixture
+def no_fragments() -> Iterator[None]:
+    saved = dict(portal._fragments)
+    portal._fragments.clear()
+    yield
+    portal._fragments.clear()
+    portal._fragments.update(saved)
+
+
+FRAGMENT = Template(
+    "{% load portal %}{% fragment_cache test_fragment key %}{{ shown }}{% endfragment_cache %}"
+)
+
+
+def fragment(key: object, shown: str) -> str:
+    return FRAGMENT.render(Context({"key": key, "shown": shown}))
+
+
+@pytest.mark.usefixtures("no_fragments")
+def test_a_fragment_is_made_once_for_each_value_it_varies_on() -> None:
+    assert fragment(1, "first") == "first"
+    assert fragment(1, "second") == "first"  # kept
+    assert fragment(2, "second") == "second"
+    assert fragment("1", "third") == "first"  # by the value's text, as {% cache %} keys it
+
+
+@pytest.mark.usefixtures("no_fragments")
+def test_only_so_many_fragments_are_kept_the_oldest_dropped_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(portal, "FRAGMENTS_KEPT", 3)
+    for key in range(4):
+        fragment(key, f"made {key}")
+    assert len(portal._fragments) == 3
+    assert fragment(0, "again") == "again"  # dropped, so made again
+    assert fragment(3, "again") == "made 3"
