@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotlink.clinic.models import WorkingPattern
@@ -27,6 +27,9 @@ def _engine_days(shift: WeeklyShift, first: date) -> set[date]:
     return {moment.date() for moment in times}
 
 
+# No deadline: an example works out eight weeks of the engine's tables afresh, which a busy
+# machine (the suite's other worker, CI) can slow past Hypothesis's 200 ms.
+@settings(deadline=None)
 @given(
     anchor=DAYS,
     first=DAYS,
