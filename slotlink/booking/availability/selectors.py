@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from slotlink.booking.availability import reads
-from slotlink.booking.availability.reads import AppointmentRow, Instant, instant
+from slotlink.booking.availability.reads import AppointmentRow, instant
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import (
     DiaryChangeKind,
@@ -100,22 +100,14 @@ class _DiaryInputs:
         self,
         therapist_id: int,
         appointments: Sequence[AppointmentRow] = (),
-        instants: dict[Instant, datetime] | None = None,
     ) -> TherapistDiary:
-        """`instants` shares datetimes between rows: appointments mostly start and end on
-        the same few hundred instants, and building a datetime costs more than finding one.
-        Rows are turned into busy time by map and zip, not row by row in a loop: a times page
-        goes through hundreds."""
-        known = {} if instants is None else instants
+        """Rows are turned into busy time by map and zip, not row by row in a loop: a times
+        page goes through hundreds (reads.instant keeps the datetimes they share)."""
         busy = list(self.holds.get(therapist_id, ()))
         online: Counter[date] | None = Counter() if self.counts_online else None
         if appointments:
-            starts = list(map(_START, appointments))
-            ends = list(map(_END, appointments))
-            for value in set(starts).union(ends).difference(known):
-                known[value] = instant(value)
-            begins = list(map(known.__getitem__, starts))
-            busy.extend(zip(begins, map(known.__getitem__, ends), strict=True))
+            begins = list(map(instant, map(_START, appointments)))
+            busy.extend(zip(begins, map(instant, map(_END, appointments)), strict=True))
             if online is not None:
                 zone = self.zone
                 online.update(
@@ -140,7 +132,7 @@ class _DiaryInputs:
     def every_diary(self) -> list[TherapistDiary]:
         """Each therapist's diary, for a reader that needs them all: every appointment read
         in one round trip."""
-        return list(self._each_diary(self.therapist_ids, {}))
+        return list(self._each_diary(self.therapist_ids))
 
     def diaries(self) -> Iterator[TherapistDiary]:
         """Each therapist's diary in turn, reading appointments only as they are consumed, a
@@ -149,11 +141,10 @@ class _DiaryInputs:
         that reading them all takes a few round trips, not one per therapist. Each batch is
         a plain query, seeing the diaries as they are then: a page that only shows times needs
         no one snapshot across them (holding a time and confirming it check it is free)."""
-        instants: dict[Instant, datetime] = {}
         ids = self.therapist_ids
         done, size = 0, self.first_batch()
         while done < len(ids):
-            yield from self._each_diary(ids[done : done + size], instants)
+            yield from self._each_diary(ids[done : done + size])
             done += size
             size *= _GROWTH
 
@@ -165,9 +156,7 @@ class _DiaryInputs:
         days = (self.until - self.since) // timedelta(days=1) + 1
         return max(_ROUND_TRIP_ROWS // (_BUSY_DAY * days), 1)
 
-    def _each_diary(
-        self, therapist_ids: list[int], instants: dict[Instant, datetime]
-    ) -> Iterator[TherapistDiary]:
+    def _each_diary(self, therapist_ids: list[int]) -> Iterator[TherapistDiary]:
         """The diaries of `therapist_ids` (ascending), their appointments read in one query."""
         rows = reads.appointment_rows(therapist_ids, self.since, self.until)
         groups = groupby(rows, key=_THERAPIST)
@@ -177,7 +166,7 @@ class _DiaryInputs:
             if group is not None and group[0] == therapist_id:
                 own = list(group[1])
                 group = next(groups, None)
-            yield self.diary(therapist_id, own, instants)
+            yield self.diary(therapist_id, own)
 
 
 def _diary_inputs(
