@@ -28,6 +28,7 @@ from django.db.models.signals import post_init, pre_init
 
 from slotlink.booking.models import BookingLink, BroadcastRule, SlotHold
 from slotlink.clinic.models import Appointment, AppointmentType, Patient, Service, Therapist
+from slotlink.lib.sqlnames import quoted_names
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -236,7 +237,7 @@ def slot_hold_of(link: BookingLink, now: datetime) -> SlotHold | None:
 @cache
 def _hold_read(vendor: str) -> _Read:
     """The query of slot_hold_of, made once from the model (`vendor` keys the cache)."""
-    column = {f.name: connection.ops.quote_name(f.column) for f in SlotHold._meta.fields}
+    column = quoted_names(SlotHold).columns
     where = "WHERE h.{link} = %s AND h.{expires_at} > %s ORDER BY h.{id} LIMIT 1".format(
         link=column["link"], expires_at=column["expires_at"], id=column["id"]
     )
