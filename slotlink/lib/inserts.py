@@ -75,9 +75,9 @@ def rows_insert(objs: Sequence[Model]) -> None:
 def _insert(objs: Sequence[Model], *, or_nothing: bool) -> bool:
     model = type(objs[0])
     if any(obj.pk is not None for obj in objs):
-        raise ValueError("rows_insert inserts new rows only")
+        raise ValueError(f"{model._meta.label}: only new rows (no id yet) are inserted here")
     if any(type(obj) is not model for obj in objs):
-        raise TypeError("rows_insert inserts rows of one model at a time")
+        raise TypeError(f"{model._meta.label}: rows of one model at a time are inserted here")
     sql, fields, pk = _statement(model, connection.vendor, len(objs), or_nothing)
     values = []
     for obj in objs:
