@@ -184,6 +184,26 @@ def test_three_workers_running_the_chain_for_a_while_never_multiply_it(settings)
     assert job().next_run_id == runs().get().pk
 
 
+def test_a_round_opens_no_server_side_cursor(
+    clinic: Clinic, frozen_now: time_machine.Traveller
+) -> None:
+    """Behind a pooler in transaction mode (docs/deploy.md) a cursor held open across
+    transactions would be looked for on another server connection: none is ever opened."""
+    link, _ = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    frozen_now.shift(timedelta(days=clinic.rule.link_valid_days, minutes=1))
+    connection = connections["default"]
+
+    with mock.patch.object(
+        connection, "chunked_cursor", wraps=connection.chunked_cursor
+    ) as chunked_cursor:
+        report = housekeeping_round()
+
+    assert report.expired_links == 1
+    link.refresh_from_db()
+    assert link.status == LinkStatus.EXPIRED
+    assert chunked_cursor.call_count == 0
+
+
 def test_retention_runs_at_most_once_an_hour(db: None, frozen_now: time_machine.Traveller) -> None:
     assert housekeeping_round().retention_removed is not None
     frozen_now.shift(timedelta(minutes=59))

@@ -443,7 +443,9 @@ def booking_links_expire_overdue(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     expired = 0
     overdue = BookingLink.objects.filter(status__in=LIVE, expires_at__lte=now)
-    for link in overdue.order_by("expires_at")[:EXPIRE_BATCH].iterator():
+    # Read whole, not through iterator(): a batch is small, and a server-side cursor held
+    # across each expiry's transaction breaks behind a pooler in transaction mode.
+    for link in overdue.order_by("expires_at")[:EXPIRE_BATCH]:
         if booking_link_expire(
             link=link, actor=Actor(ActorKind.SYSTEM, reason="Validity ended"), now=now
         ):
