@@ -64,6 +64,10 @@ _keeping = threading.Lock()
 
 
 class _FragmentNode(template.Node):
+    # Not searched for blocks: {% extends %} walks its parent's nodes on every page for them,
+    # and a fragment (the header's) holds none (a block kept per process would be wrong anyway).
+    child_nodelists = ()
+
     def __init__(self, nodelist: NodeList, name: str, vary_on: list[FilterExpression]) -> None:
         self.nodelist = nodelist
         self.name = name
