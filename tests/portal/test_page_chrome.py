@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from django.template import Context, Template
+from django.template import Context, Template, loader
+from django.template.loader_tags import BlockNode
 from django.test import Client
 
 from slotlink.booking.links.services import booking_link_send
@@ -149,3 +150,13 @@ def test_only_so_many_fragments_are_kept_the_oldest_dropped_first(
     assert len(portal._fragments) == 3
     assert fragment(0, "again") == "again"  # dropped, so made again
     assert fragment(3, "again") == "made 3"
+
+
+def test_no_block_is_inside_a_kept_fragment() -> None:
+    # {% extends %} does not look inside a fragment for blocks (portal._FragmentNode), and a
+    # block there would be kept from the first page that filled it.
+    base = loader.get_template("base_patient.html").template
+    fragments = base.nodelist.get_nodes_by_type(portal._FragmentNode)
+    assert [f.name for f in fragments] == ["patient_header", "patient_footer"]
+    for f in fragments:
+        assert f.nodelist.get_nodes_by_type(BlockNode) == []

@@ -10,8 +10,14 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slotlink.portal.presenters import FirstAvailable, TimeOption, group_days, with_therapists
-from slotlink.portal.templatetags.portal import time_radios
+from slotlink.portal.presenters import (
+    DayChoice,
+    FirstAvailable,
+    TimeOption,
+    group_days,
+    with_therapists,
+)
+from slotlink.portal.templatetags.portal import day_links, time_radios
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -91,3 +97,20 @@ def test_the_day_pages_radios_escape_a_therapists_name() -> None:
         value="2026-12-02T09:30:00+00:00@7", label="9:30am with <b>O'Neil</b>", hour=9
     )
     assert "9:30am with &lt;b&gt;O&#x27;Neil&lt;/b&gt;</label>" in time_radios([option])
+
+
+# The loop times.html held before its days were written by one tag (day_links).
+DAYS_LOOP = Template(
+    """{% for day in days %}
+      <li><a class="day-link" href="{{ day.url }}">{{ day.label }}</a></li>
+    {% endfor %}"""
+)
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.text(), st.text()), max_size=5))
+def test_the_times_pages_day_links_are_what_its_template_loop_wrote_escaped_alike(
+    days: list[tuple[str, str]],
+) -> None:
+    choices = [DayChoice(label=label, url=url) for label, url in days]
+    assert day_links(choices) == DAYS_LOOP.render(Context({"days": choices}))
