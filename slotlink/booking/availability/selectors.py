@@ -125,9 +125,24 @@ class _DiaryInputs:
         )
 
     def outline(self) -> list[TherapistDiary]:
-        """Each therapist's diary without appointments: all the engine needs to know what
-        their diaries could offer at most, so that it can stop reading them early."""
-        return [self.diary(therapist_id) for therapist_id in self.therapist_ids]
+        """Diaries without appointments offering every start the therapists' diaries could
+        at most: all the engine needs to know that, so that it can stop reading them early.
+        Only their union counts, so one therapist on a tuple of shifts with nothing of their
+        own stands for all on it without extra sessions (absences and holds only take away):
+        a large service's outline is then a diary or two, not one per therapist."""
+        personal = self.extra.keys() | self.absences.keys() | self.holds.keys()
+        no_shifts: tuple[WeeklyShift, ...] = ()
+        plain = {
+            id(self.shifts.get(therapist_id, no_shifts)): therapist_id
+            for therapist_id in self.therapist_ids
+            if therapist_id not in personal
+        }
+        outline: list[TherapistDiary] = []
+        for therapist_id in self.therapist_ids:
+            stand_in = plain.get(id(self.shifts.get(therapist_id, no_shifts)))
+            if stand_in in (therapist_id, None) or therapist_id in self.extra:
+                outline.append(self.diary(therapist_id))
+        return outline
 
     def every_diary(self) -> list[TherapistDiary]:
         """Each therapist's diary, for a reader that needs them all: every appointment read
