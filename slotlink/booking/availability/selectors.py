@@ -214,15 +214,6 @@ def _diary_inputs(
     therapist_ids = read.therapist_ids
     if not therapist_ids:
         return None
-    own_shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    for therapist_id, shift in read.shifts:
-        own_shifts[therapist_id].append(shift)
-    # reads.rule_diary_rows makes equal shifts one object, so their ids tell equal lists.
-    shared: dict[tuple[int, ...], tuple[WeeklyShift, ...]] = {}
-    shifts = {
-        therapist_id: shared.setdefault(tuple(map(id, own)), tuple(own))
-        for therapist_id, own in own_shifts.items()
-    }
     extra: dict[int, list[Span]] = defaultdict(list)
     absences: dict[int, list[Span]] = defaultdict(list)
     for therapist_id, kind, change_start, change_end in read.changes:
@@ -237,7 +228,7 @@ def _diary_inputs(
         since=since,
         until=until,
         counts_online=rule.daily_cap is not None,
-        shifts=shifts,
+        shifts=read.shifts,
         extra={therapist_id: tuple(spans) for therapist_id, spans in extra.items()},
         absences={therapist_id: tuple(spans) for therapist_id, spans in absences.items()},
         holds=holds,
