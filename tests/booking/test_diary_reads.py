@@ -201,3 +201,24 @@ def test_an_instant_is_the_same_utc_datetime_from_either_database_and_built_once
     assert reads.instant("2026-10-25 01:30:15.000250") == moment
     assert reads.instant(microseconds).tzinfo is UTC
     assert reads.instant(microseconds) is reads.instant(microseconds)
+
+
+def test_therapists_on_the_same_shifts_share_one_tuple_of_them_read_after_read(clinic, frozen_now):
+    # The engine reads shared shifts once, and the outline keeps one diary for them.
+    first, second = clinic.therapists
+    other = TherapistFactory(service=clinic.service)
+    WorkingPatternFactory(therapist=other, weekday=0, start_time=time(9), end_time=time(12))
+    clinic.rule.therapists.add(other)
+    now = timezone.now()
+    query = rule_slot_query(clinic.rule, now)
+
+    def shifts():
+        inputs = _diary_inputs(clinic.rule, query.earliest, query.latest, now=now, for_link=None)
+        assert inputs is not None
+        return inputs.shifts
+
+    read, again = shifts(), shifts()
+
+    assert read[first.pk] is read[second.pk] is again[first.pk]
+    assert len(read[first.pk]) == 5
+    assert read[other.pk] != read[first.pk] and len(read[other.pk]) == 1

@@ -27,7 +27,7 @@ from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import DiaryChange, DiaryChangeKind, Role, Service
 from slotlink.domain.availability import TherapistDiary, available_times
 from slotlink.ops.demo import seed_large_service
-from tests.factories import UserFactory
+from tests.factories import UserFactory, WorkingPatternFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -278,6 +278,48 @@ def test_available_times_leave_out_a_time_another_patient_holds(db: None) -> Non
     assert held not in offered
     assert held in rule_available_times(size.rule, now, for_link=link.pk)
     assert offered == engine_over_full_diaries(size.rule, now)
+
+
+def test_the_outline_offers_what_each_therapists_diary_without_appointments_would(
+    db: None,
+) -> None:
+    size = seeded(6, 1, links=2)
+    zone = size.service.zone
+    _, extra, on_leave, alone = list(size.rule.therapists.order_by("pk"))[:4]
+    query = rule_slot_query(size.rule, timezone.now())
+    day = query.earliest.astimezone(zone).date() + timedelta(days=1)
+    sunday = day + timedelta(days=6 - day.weekday())
+    # An extra session adds time; leave takes it away, as another patient's hold does; and
+    # one therapist also works Saturday mornings, then is on leave all of the first day.
+    DiaryChange.objects.create(
+        therapist=extra,
+        kind=DiaryChangeKind.EXTRA,
+        start=datetime.combine(sunday, time(10), tzinfo=zone),
+        end=datetime.combine(sunday, time(13), tzinfo=zone),
+    )
+    for therapist in (on_leave, alone):
+        DiaryChange.objects.create(
+            therapist=therapist,
+            kind=DiaryChangeKind.LEAVE,
+            start=datetime.combine(day, time(0), tzinfo=zone),
+            end=datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone),
+        )
+    WorkingPatternFactory(
+        therapist=alone, weekday=5, start_time=time(9), end_time=time(12), effective_from=day
+    )
+    link = size.rule.links.order_by("pk").first()
+    assert link is not None
+    slot_hold_acquire(link=link, start=size.first_start)
+    inputs = window_inputs(size)
+    assert inputs.holds
+
+    outline = inputs.outline()
+
+    each = [inputs.diary(therapist_id) for therapist_id in inputs.therapist_ids]
+    assert available_times(outline, query) == available_times(each, query)
+    # One diary stands for all on the usual shifts, the rest add what only they could offer.
+    assert len(outline) == 3
+    assert {extra.pk, alone.pk} < {diary.therapist_id for diary in outline}
 
 
 def test_a_days_times_are_the_whole_windows_times_on_that_local_day(db: None) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -134,13 +136,17 @@ class DiaryRows:
     """What rule_diary_rows reads of a rule's therapists, apart from their appointments."""
 
     therapist_ids: list[int]  # ascending
-    shifts: list[tuple[int, WeeklyShift]]  # by therapist, in order of weekday and start
+    # Each therapist's shifts in order of weekday and start; therapists on the same shifts
+    # share one tuple of them (the engine then reads it once).
+    shifts: dict[int, tuple[WeeklyShift, ...]]
     changes: list[tuple[int, str, datetime, datetime]]  # therapist, kind, start, end
     holds: list[tuple[int, datetime, datetime]]
 
 
 # Each part of the one query below, by the number it starts its rows with.
 _THERAPIST, _SHIFT, _CHANGE, _HOLD = range(4)
+_PART, _THERAPIST_ID = itemgetter(0), itemgetter(1)
+_SHIFT_COLUMNS = itemgetter(2, 3, 4, 5, 6, 7)  # weekday, start, end, from, to, every weeks
 
 
 @lru_cache(maxsize=4)
@@ -201,46 +207,52 @@ def rule_diary_rows(
     Every part has the same columns, those it has no use for empty (typed, so that the
     parts agree on each column's type)."""
     sql = _diary_sql(connection.vendor)
+    until_param, since_param = _moment(until), _moment(since)  # each twice, made once
     params: list[int | str | None] = [
         service_id,
         rule_id,
         team_id,
         last.isoformat(),
         first.isoformat(),
-        _moment(until),
-        _moment(since),
+        until_param,
+        since_param,
         _moment(now),
-        _moment(until),
-        _moment(since),
+        until_param,
+        since_param,
         # No link has the id 0 (ids count from 1), so without a link every hold counts.
         other_than_link or 0,
     ]
-    read = DiaryRows([], [], [], [])
-    # Most therapists work the same few shifts: each is made (and checked) once.
-    shifts: dict[tuple[object, ...], WeeklyShift] = {}
-    for row in _rows(sql, params):
-        part = row[0]
+    read = DiaryRows([], {}, [], [])
+    # The rows come part by part, a therapist's shifts together: grouping them is a pass in C,
+    # not a step of Python a row.
+    for part, rows in groupby(_rows(sql, params), key=_PART):
         if part == _SHIFT:  # the most rows, by far
-            key = row[2:8]
-            shift = shifts.get(key)
-            if shift is None:
-                weekday, begins, ends, valid_from, valid_to, every_weeks = key
-                shift = shifts[key] = WeeklyShift(
-                    weekday,
-                    _time(begins),
-                    _time(ends),
-                    _date(valid_from),
-                    None if valid_to is None else _date(valid_to),
-                    every_weeks,
-                )
-            read.shifts.append((row[1], shift))
+            for therapist_id, own in groupby(rows, key=_THERAPIST_ID):
+                read.shifts[therapist_id] = _shifts(tuple(map(_SHIFT_COLUMNS, own)))
         elif part == _THERAPIST:
-            read.therapist_ids.append(row[1])
+            read.therapist_ids.extend(map(_THERAPIST_ID, rows))
         elif part == _CHANGE:
-            read.changes.append((row[1], row[8], instant(row[9]), instant(row[10])))
+            read.changes.extend((row[1], row[8], instant(row[9]), instant(row[10])) for row in rows)
         else:
-            read.holds.append((row[1], instant(row[9]), instant(row[10])))
+            read.holds.extend((row[1], instant(row[9]), instant(row[10])) for row in rows)
     return read
+
+
+# Most therapists work the same few shifts, page after page: each list of them is made (and
+# checked) once, and therapists on the same shifts share it.
+@lru_cache(maxsize=256)
+def _shifts(rows: tuple[tuple[Any, ...], ...]) -> tuple[WeeklyShift, ...]:
+    return tuple(
+        WeeklyShift(
+            weekday,
+            _time(begins),
+            _time(ends),
+            _date(valid_from),
+            None if valid_to is None else _date(valid_to),
+            every_weeks,
+        )
+        for weekday, begins, ends, valid_from, valid_to, every_weeks in rows
+    )
 
 
 @lru_cache(maxsize=64)

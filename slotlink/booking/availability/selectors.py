@@ -125,9 +125,24 @@ class _DiaryInputs:
         )
 
     def outline(self) -> list[TherapistDiary]:
-        """Each therapist's diary without appointments: all the engine needs to know what
-        their diaries could offer at most, so that it can stop reading them early."""
-        return [self.diary(therapist_id) for therapist_id in self.therapist_ids]
+        """Diaries without appointments offering every start the therapists' diaries could
+        at most: all the engine needs to know that, so that it can stop reading them early.
+        Only their union counts, so one therapist on a tuple of shifts with nothing of their
+        own stands for all on it without extra sessions (absences and holds only take away):
+        a large service's outline is then a diary or two, not one per therapist."""
+        personal = self.extra.keys() | self.absences.keys() | self.holds.keys()
+        no_shifts: tuple[WeeklyShift, ...] = ()
+        plain = {
+            id(self.shifts.get(therapist_id, no_shifts)): therapist_id
+            for therapist_id in self.therapist_ids
+            if therapist_id not in personal
+        }
+        outline: list[TherapistDiary] = []
+        for therapist_id in self.therapist_ids:
+            stand_in = plain.get(id(self.shifts.get(therapist_id, no_shifts)))
+            if stand_in in (therapist_id, None) or therapist_id in self.extra:
+                outline.append(self.diary(therapist_id))
+        return outline
 
     def every_diary(self) -> list[TherapistDiary]:
         """Each therapist's diary, for a reader that needs them all: every appointment read
@@ -199,15 +214,6 @@ def _diary_inputs(
     therapist_ids = read.therapist_ids
     if not therapist_ids:
         return None
-    own_shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    for therapist_id, shift in read.shifts:
-        own_shifts[therapist_id].append(shift)
-    # reads.rule_diary_rows makes equal shifts one object, so their ids tell equal lists.
-    shared: dict[tuple[int, ...], tuple[WeeklyShift, ...]] = {}
-    shifts = {
-        therapist_id: shared.setdefault(tuple(map(id, own)), tuple(own))
-        for therapist_id, own in own_shifts.items()
-    }
     extra: dict[int, list[Span]] = defaultdict(list)
     absences: dict[int, list[Span]] = defaultdict(list)
     for therapist_id, kind, change_start, change_end in read.changes:
@@ -222,7 +228,7 @@ def _diary_inputs(
         since=since,
         until=until,
         counts_online=rule.daily_cap is not None,
-        shifts=shifts,
+        shifts=read.shifts,
         extra={therapist_id: tuple(spans) for therapist_id, spans in extra.items()},
         absences={therapist_id: tuple(spans) for therapist_id, spans in absences.items()},
         holds=holds,
