@@ -18,20 +18,17 @@ import io
 import json
 import os
 import pstats
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from benchmarks.common import PYTHON, ROOT, emit, load, postgres_throwaway
-from benchmarks.walk_profile import DEFAULT_POSTGRES, ORIGIN, production_env
+from benchmarks.common import emit, load
+from benchmarks.walk_profile import ORIGIN, RESULT, child_results
 
 PATH = os.environ.get("PAGE_PATH", "/book/")
 REQUESTS = int(os.environ.get("PAGE_REQUESTS", "1500"))
 WARM_UP = 200
-RESULT = "page_cpu:"
 
 
 def _patient_cookie() -> str:
@@ -119,27 +116,8 @@ def main() -> None:
     if sys.argv[1:] == ["--child"]:
         requests()
         return
-    url = os.environ.get("DATABASE_URL", "")
-    base = url if url.startswith(("postgres://", "postgresql://")) else DEFAULT_POSTGRES
-    with postgres_throwaway(base, "page") as database, tempfile.TemporaryDirectory() as scratch:
-        finished = subprocess.run(
-            [PYTHON, "-m", "benchmarks.page_cpu", "--child"],
-            env=production_env(database["DATABASE_URL"], scratch),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-    # Everything but the app's own request log lines (JSON, one per request).
-    sys.stderr.writelines(
-        line for line in finished.stderr.splitlines(keepends=True) if '"logger": ' not in line
-    )
-    if finished.returncode != 0:
-        raise SystemExit("the page benchmark failed")
-    for line in finished.stdout.splitlines():
-        if line.startswith(RESULT):
-            emit({"name": "page_cpu", **json.loads(line.removeprefix(RESULT)), **load()})
+    for result in child_results("benchmarks.page_cpu", "page"):
+        emit({"name": "page_cpu", **result, **load()})
 
 
 if __name__ == "__main__":

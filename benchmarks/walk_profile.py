@@ -44,7 +44,7 @@ DAY_LINK = re.compile(r'href="(/book/times/\d{4}-\d{2}-\d{2}/)"')
 START_OPTION = re.compile(r'name="start" value="([^"]+)"')
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ORIGIN = "https://127.0.0.1"
-RESULT = "walk_cpu:"  # marks the child's result lines among whatever else it prints
+RESULT = "result:"  # marks the child's result lines among whatever else it prints
 
 
 def production_env(database_url: str, scratch: str) -> dict[str, str]:
@@ -229,15 +229,15 @@ def walks() -> None:
         sys.stderr.write(out.getvalue())
 
 
-def main() -> None:
-    if sys.argv[1:] == ["--walk"]:
-        walks()
-        return
+def child_results(module: str, label: str) -> list[dict[str, Any]]:
+    """Run `python -m <module> --child` with production settings on a throwaway PostgreSQL
+    database (on DATABASE_URL's server, else the local one): what it printed after RESULT,
+    one object a line. Its stderr passes on, less the app's request log lines."""
     url = os.environ.get("DATABASE_URL", "")
     base = url if url.startswith(("postgres://", "postgresql://")) else DEFAULT_POSTGRES
-    with postgres_throwaway(base, "walk") as database, tempfile.TemporaryDirectory() as scratch:
+    with postgres_throwaway(base, label) as database, tempfile.TemporaryDirectory() as scratch:
         finished = subprocess.run(
-            [PYTHON, "-m", "benchmarks.walk_profile", "--walk"],
+            [PYTHON, "-m", module, "--child"],
             env=production_env(database["DATABASE_URL"], scratch),
             cwd=ROOT,
             capture_output=True,
@@ -250,10 +250,20 @@ def main() -> None:
         line for line in finished.stderr.splitlines(keepends=True) if '"logger": ' not in line
     )
     if finished.returncode != 0:
-        raise SystemExit("the walk failed")
-    for line in finished.stdout.splitlines():
-        if line.startswith(RESULT):
-            emit({"name": "walk_cpu", **json.loads(line.removeprefix(RESULT)), **load()})
+        raise SystemExit(f"{module} failed")
+    return [
+        json.loads(line.removeprefix(RESULT))
+        for line in finished.stdout.splitlines()
+        if line.startswith(RESULT)
+    ]
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--child"]:
+        walks()
+        return
+    for result in child_results("benchmarks.walk_profile", "walk"):
+        emit({"name": "walk_cpu", **result, **load()})
     log("cpu_median_ms: this process only; booking_db: its PostgreSQL backend's")
 
 
