@@ -1,5 +1,11 @@
 # Slotlink: `make run` to try it, `make test` to check it. Everything lives in .venv.
-PYTHON ?= python3.11
+# The interpreter .venv is made from: the system's python3.11 where it can make a virtualenv,
+# since Debian and Ubuntu build theirs with PGO and LTO, as the image's python:3.11-slim is
+# built; else the first python3.11 on PATH. pyenv's default build has neither and costs about a
+# sixth more CPU a booking (docs/benchmarks.md, "The interpreter"). `make PYTHON=...` overrides.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell /usr/bin/python3.11 -c "import ensurepip, venv" 2>/dev/null && echo /usr/bin/python3.11 || echo python3.11)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python

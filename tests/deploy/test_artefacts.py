@@ -3,8 +3,11 @@ file cannot be built or run in CI: these tests check what can be checked without
 image's entry point is scripts/serve, which the other tests run for real), and that every
 setting is in .env.example and explained in docs/deploy.md."""
 
+import os
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -137,3 +140,39 @@ def test_prod_local_names_the_trial_rule_the_trial_service_makes() -> None:
     from slotlink.ops import trial
 
     assert prod_local.TRIAL_RULE == trial.TRIAL_RULE
+
+
+def _venv_step(folder: Path, *arguments: str) -> str:
+    """The command `make setup` would make .venv with, run in a folder holding only the
+    Makefile and the files its rule depends on."""
+    shutil.copy(ROOT / "Makefile", folder)
+    for name in ("requirements-dev.lock", "pyproject.toml"):
+        (folder / name).touch()
+    environment = {k: v for k, v in os.environ.items() if k not in {"PYTHON", "MAKEFLAGS"}}
+    dry_run = subprocess.run(  # noqa: S603 - our own Makefile, dry run
+        ["make", "--no-print-directory", "-n", ".venv/.installed", *arguments],  # noqa: S607
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dry_run.stdout.splitlines()[0]
+
+
+def _makes_virtualenvs(python: Path) -> bool:
+    if not python.exists():
+        return False
+    probe = subprocess.run([python, "-c", "import ensurepip, venv"], check=False)  # noqa: S603
+    return probe.returncode == 0
+
+
+def test_the_virtualenv_is_made_from_the_systems_optimised_python_where_it_can_be(
+    tmp_path: Path,
+) -> None:
+    system = Path("/usr/bin/python3.11")
+    chosen = str(system) if _makes_virtualenvs(system) else "python3.11"
+    assert _venv_step(tmp_path) == f"test -x .venv/bin/python || {chosen} -m venv .venv"
+    assert _venv_step(tmp_path, "PYTHON=/opt/python") == (
+        "test -x .venv/bin/python || /opt/python -m venv .venv"
+    )
