@@ -132,7 +132,9 @@ MIDDLEWARE = [
     "slotlink.lib.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but contention when saving the session never turns the view's answer into an
+    # error (see lib.contention).
+    "slotlink.lib.contention.SessionMiddleware",
     "slotlink.lib.middleware.SessionKeepAliveMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

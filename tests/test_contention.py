@@ -5,7 +5,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import psycopg
 import pytest
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from slotlink.booking.availability.selectors import rule_available_times
 from slotlink.booking.links.services import booking_link_send
+from slotlink.booking.models import BookingLink
 from slotlink.clinic.models import Appointment
 from slotlink.lib.contention import (
     WAIT_BUDGET_SECONDS,
@@ -23,6 +24,7 @@ from slotlink.lib.contention import (
     is_contention,
     retry_on_contention,
 )
+from slotlink.portal.views import book
 from tests.booking.test_races import patient_client
 from tests.concurrency import concurrently
 from tests.conftest import logged_in, make_clinic
@@ -157,6 +159,42 @@ def test_a_confirm_behind_a_held_write_lock_gets_the_busy_page_within_seconds():
     assert not Appointment.objects.exists()
     # Nothing was lost: once the lock is gone the same session books.
     assert client.post("/book/confirm/")["Location"] == "/book/booked/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_made_is_answered_booked_though_saving_the_session_then_meets_a_lock(
+    monkeypatch,
+):
+    """The session is saved after the view, outside its retries: a lock met there once made
+    the patient whose booking was committed see a server error."""
+    clinic = make_clinic()
+    start = rule_available_times(clinic.rule, timezone.now())[0]
+    _, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
+    client = patient_client(clinic, token, start.isoformat())
+    session_key = client.session.session_key
+    booking_link_book = book.booking_link_book
+
+    with ExitStack() as held:
+
+        def book_then_lock_the_session(**kwargs):
+            appointment = booking_link_book(**kwargs)
+            # Committed: now another transaction holds the lock the session's save needs.
+            held.enter_context(
+                lock_held_elsewhere(
+                    "SELECT 1 FROM django_session WHERE session_key = %s FOR UPDATE", session_key
+                )
+            )
+            return appointment
+
+        monkeypatch.setattr(book, "booking_link_book", book_then_lock_the_session)
+        response = client.post("/book/confirm/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/book/booked/"
+    assert Appointment.objects.get().patient == clinic.patient
+    assert BookingLink.objects.get().status == "booked"
+    # The session kept the choice the save would have forgotten; the link says it is booked.
+    assert client.get("/book/booked/").status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,6 +1,7 @@
 """Writes about API clients: making them, rotating and revoking their secrets, counting their
 calls against their rate limit, throttling wrong secrets, and auditing each call."""
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -157,6 +158,12 @@ def _audit(
 RATE_WINDOW = timedelta(minutes=1)
 
 
+def _retry_after(window_ends: datetime, now: datetime) -> int:
+    """Whole seconds (Retry-After has no fractions) until the window ends, rounded up: a client
+    that waits them comes back in the next window, never a moment before it."""
+    return max(1, math.ceil((window_ends - now).total_seconds()))
+
+
 def rate_limit_take(*, client: ApiClient, now: datetime | None = None) -> int | None:
     """Count one call in the client's current minute. Returns None when the call may go
     ahead, or the seconds until the next minute when the client has used up this one's."""
@@ -171,7 +178,7 @@ def rate_limit_take(*, client: ApiClient, now: datetime | None = None) -> int | 
                 RateWindow.objects.create(client=client, starts_at=starts_at, calls=1)
         except IntegrityError:
             # This minute's row exists, so the update above found it full.
-            return max(1, int((starts_at + RATE_WINDOW - now).total_seconds() + 0.999))
+            return _retry_after(starts_at + RATE_WINDOW, now)
     return None
 
 
@@ -195,7 +202,7 @@ def token_wait(*, address: str, now: datetime | None = None) -> int | None:
         address_hash=address_hash, starts_at=starts_at, failures__gte=TOKEN_FAILURES_ALLOWED
     ).exists():
         return None
-    return max(1, int((starts_at + TOKEN_FAILURE_WINDOW - now).total_seconds() + 0.999))
+    return _retry_after(starts_at + TOKEN_FAILURE_WINDOW, now)
 
 
 def token_failure_count(*, address: str, now: datetime | None = None) -> None:

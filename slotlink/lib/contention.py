@@ -2,15 +2,20 @@
 out on PostgreSQL) is retried, and if it persists the person sees a calm "try again" page,
 never an error, and within a few seconds."""
 
+import logging
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions import middleware as sessions
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+logger = logging.getLogger(__name__)
 
 # serialization failure, deadlock detected, lock_timeout reached
 _CONTENTION_PGCODES = {"40001", "40P01", "55P03"}
@@ -72,3 +77,22 @@ class ContentionMiddleware:
         response = render(request, "busy.html", {"service": None}, status=503)
         response["Retry-After"] = "5"
         return response
+
+
+class SessionMiddleware(sessions.SessionMiddleware):
+    """Django's, except that a session save that loses to contention leaves the response as the
+    view made it. The save comes after the view, whose change is committed by then (a booking
+    made): an error page would hide that, and the "busy" page would say nothing changed. Only
+    the session's own change is lost, the browser's progress through the pages (a choice to
+    forget, when it was last kept alive), which at worst is asked for again."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        try:
+            return super().process_response(request, response)
+        except OperationalError as error:
+            if not is_contention(error):
+                raise
+            # No path: a patient's may carry a link's token. The request id ties it to its line.
+            logger.warning("Session not saved: the database stayed busy")
+            patch_vary_headers(response, ("Cookie",))
+            return response

@@ -22,6 +22,8 @@ from slotlink.api.services import (
     Credentials,
     api_client_revoke,
     api_client_rotate,
+    token_failure_count,
+    token_wait,
 )
 from slotlink.audit.models import AuditAction, AuditEvent
 from slotlink.clinic.models import Appointment, AppointmentStatus, Patient
@@ -375,10 +377,16 @@ def test_a_read_only_client_cannot_write(clinic: Clinic) -> None:
     assert reader.call("GET", "/fhir/R4/Appointment").status_code == 403
 
 
-def test_rate_limit_answers_429_with_retry_after(api: Api, clinic: Clinic) -> None:
+# Held at 10 s into a minute, and at its last microsecond: Retry-After is whole seconds, and a
+# client told 49 at 10.999999 s would come back while the full minute still ran.
+@pytest.mark.parametrize("microsecond", [0, 999_999])
+def test_rate_limit_answers_429_with_retry_after(
+    api: Api, clinic: Clinic, microsecond: int
+) -> None:
     ApiClient.objects.update(requests_per_minute=3)
-    # Ten seconds into a minute, held there: the calls all fall in one minute however slow.
-    with time_machine.travel(timezone.now().replace(second=10), tick=False):
+    # Held there (tick=False): the calls all fall in one minute however slow.
+    ten_seconds_in = timezone.now().replace(second=10, microsecond=microsecond)
+    with time_machine.travel(ten_seconds_in, tick=False):
         answers = [api.call("GET", "/fhir/R4/Practitioner").status_code for _ in range(4)]
         refused = api.call("GET", "/fhir/R4/Practitioner")
     assert answers == [200, 200, 200, 429]
@@ -537,6 +545,17 @@ def test_wrong_secrets_from_one_address_are_throttled_before_any_hash_is_checked
         assert (
             _token_with(http, credentials.client_id, credentials.client_secret).status_code == 200
         )
+
+
+def test_the_wait_after_too_many_wrong_secrets_is_rounded_up_to_the_windows_end() -> None:
+    address = "203.0.113.7"
+    epoch = int(timezone.now().timestamp())
+    size = int(TOKEN_FAILURE_WINDOW.total_seconds())
+    window = datetime.fromtimestamp(epoch - epoch % size, tz=UTC)
+    at = window + timedelta(seconds=10, microseconds=999_999)  # 889.000001 s before its end
+    for _ in range(TOKEN_FAILURES_ALLOWED):
+        token_failure_count(address=address, now=at)
+    assert token_wait(address=address, now=at) == size - 10
 
 
 def test_the_failure_count_keeps_no_address_and_housekeeping_forgets_it(clinic: Clinic) -> None:

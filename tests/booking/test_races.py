@@ -47,10 +47,17 @@ def run_together(jobs: list[Callable[[], object]]) -> list[object]:
     return results
 
 
+def browser() -> Client:
+    """A patient's browser whose answers are what it is sent, errors included. Django's test
+    client learns of a failed request through a signal that every client in a request at that
+    moment hears: raised, one thread's error would be raised in other threads' clients too."""
+    return Client(raise_request_exception=False)
+
+
 def patient_client(clinic: Clinic, token: str, start_iso: str) -> Client:
     """A patient's browser that has opened its link and chosen `start` (without holding it,
     so that the race happens at the confirm itself)."""
-    client = Client()
+    client = browser()
     assert client.get(f"/b/{token}").status_code == 302
     session = client.session
     session[SESSION_START] = start_iso
@@ -75,6 +82,26 @@ def outcome(response: object) -> str:
     return f"{status} {response.get('Location', '')}"  # type: ignore[attr-defined]
 
 
+BUSY = "503 "
+
+
+def racing(jobs: list[Callable[[], object]]) -> Counter[str]:
+    """The outcomes of `jobs` run together, where a patient shown the "busy" page tries again
+    once the rush is over, as the page asks, and that second answer is the one counted. A
+    request that waits out its whole lock wait gets that page by design (lib/contention.py):
+    on SQLite, one writer at a time, a loaded machine makes some of fifty confirms wait that
+    long. Its second answer also proves the page true: had the busy request booked after
+    all, trying again would say "booked", not "taken"."""
+    outcomes = Counter[str]()
+    for job, result in zip(jobs, run_together(jobs), strict=True):
+        if outcome(result) == BUSY:
+            page = result.content.decode()  # type: ignore[attr-defined]
+            assert "Nothing has been booked or changed" in page
+            result = job()
+        outcomes[outcome(result)] += 1
+    return outcomes
+
+
 def test_fifty_links_confirming_one_slot_book_exactly_one_appointment():
     clinic = one_therapist_clinic()
     start = rule_available_times(clinic.rule, timezone.now())[0]
@@ -84,7 +111,7 @@ def test_fifty_links_confirming_one_slot_book_exactly_one_appointment():
         _, token = booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
         clients.append(patient_client(clinic, token, start.isoformat()))
 
-    outcomes = Counter(outcome(r) for r in run_together([confirm(c) for c in clients]))
+    outcomes = racing([confirm(c) for c in clients])
 
     assert outcomes == {"302 /book/booked/": 1, "302 /book/times/": 49}, outcomes
     held = Appointment.objects.filter(start=start, status__in=TIME_HOLDING)
@@ -99,7 +126,7 @@ def test_twenty_confirms_from_one_link_for_twenty_slots_book_exactly_once():
     _, token = booking_link_send(patient=clinic.patient, rule=clinic.rule, sent_by=clinic.admin)
     clients = [patient_client(clinic, token, start.isoformat()) for start in starts]
 
-    outcomes = Counter(outcome(r) for r in run_together([confirm(c) for c in clients]))
+    outcomes = racing([confirm(c) for c in clients])
 
     assert outcomes == {"302 /book/booked/": 20}, outcomes
     assert Appointment.objects.filter(patient=clinic.patient).count() == 1
@@ -115,14 +142,14 @@ def test_patients_choosing_one_slot_get_one_hold_each_and_the_rest_are_told_it_w
     for _ in range(10):
         patient = PatientFactory(service=clinic.service)
         _, token = booking_link_send(patient=patient, rule=clinic.rule, sent_by=clinic.admin)
-        client = Client()
+        client = browser()
         client.get(f"/b/{token}")
         clients.append(client)
 
     def choose(client: Client) -> Callable[[], object]:
         return lambda: client.post("/book/choose/", {"start": start.isoformat()})
 
-    outcomes = Counter(outcome(r) for r in run_together([choose(c) for c in clients]))
+    outcomes = racing([choose(c) for c in clients])
 
     assert outcomes == {"302 /book/review/": 1, "302 /book/times/": 9}, outcomes
     assert SlotHold.objects.count() == 1
