@@ -28,6 +28,7 @@ from slotlink.clinic.models import (
     WorkingPattern,
 )
 from slotlink.domain.availability import WeeklyShift
+from slotlink.lib.sqlnames import quoted_names
 
 # (therapist id, start, end, as instant_sql gives them)
 Instant = str | int
@@ -67,7 +68,6 @@ def _plain(column: str) -> str:
 
 def _tables() -> dict[str, str]:
     """Each table by the name its model gives it, quoted, so the reads follow the models."""
-    quote = connection.ops.quote_name
     models: dict[str, type[Model]] = {
         "therapists": Therapist,
         "rule_therapists": BroadcastRule.therapists.through,
@@ -77,7 +77,7 @@ def _tables() -> dict[str, str]:
         "holds": SlotHold,
         "appointments": Appointment,
     }
-    return {name: quote(model._meta.db_table) for name, model in models.items()}
+    return {name: quoted_names(model).table for name, model in models.items()}
 
 
 def _sql(

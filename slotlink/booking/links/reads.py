@@ -117,7 +117,9 @@ def _select(
 def _read(vendor: str, column: str) -> _Read:
     """The query finding the link by `column`, and how to read its rows, for this database
     (`vendor` keys the cache)."""
-    return _select(BookingLink, "l", _JOINS, f"WHERE l.{connection.ops.quote_name(column)} = %s")
+    return _select(
+        BookingLink, "l", _JOINS, f"WHERE l.{quoted_names(BookingLink).columns[column]} = %s"
+    )
 
 
 def _instances(read: _Read, row: tuple[Any, ...]) -> list[Model]:
@@ -194,7 +196,7 @@ _APPOINTMENT_JOINS: list[tuple[type[Model], str, str]] = [
 def _appointments_read(vendor: str) -> _Read:
     """The query of link_appointment_rows, made once from the models (`vendor` keys the
     cache)."""
-    column = {f.name: connection.ops.quote_name(f.column) for f in Appointment._meta.fields}
+    column = quoted_names(Appointment).columns
     where = "WHERE a.{link} = %s ORDER BY a.{created_at}, a.{id}".format(
         link=column["booking_link"], created_at=column["created_at"], id=column["id"]
     )
