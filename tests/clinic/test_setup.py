@@ -25,6 +25,16 @@ from slotlink.clinic.models import (
     Therapist,
     WorkingPattern,
 )
+from slotlink.clinic.services.setup import (
+    appointment_type_save,
+    diary_change_add,
+    diary_change_remove,
+    team_save,
+    therapist_save,
+    working_pattern_add,
+    working_pattern_change,
+    working_pattern_end,
+)
 from tests.conftest import Clinic, logged_in
 from tests.factories import (
     AppointmentFactory,
@@ -510,6 +520,129 @@ def test_the_patients_times_page_follows_leave_at_once(clinic: Clinic) -> None:
     add_change(logged_in(clinic.admin), clinic.therapists[0])
     assert wednesday_11 not in text(patient.get(f"/book/times/{WEDNESDAY.isoformat()}/"))
     assert f"/book/times/{WEDNESDAY.isoformat()}/" not in text(patient.get("/book/times/"))
+
+
+def test_shift_and_diary_change_writes_are_audited_to_the_letter(clinic: Clinic) -> None:
+    """Each row names the record, what was done and the therapist's service, not the actor's:
+    the operator here belongs to none. A removal is recorded before the row goes."""
+    therapist = clinic.therapists[0]
+    operator = UserFactory(service=None, role=Role.OPERATOR)
+
+    def shift(start_hour: int, first_day: date) -> WorkingPattern:
+        return WorkingPattern(
+            therapist=therapist,
+            weekday=5,
+            start_time=time(start_hour),
+            end_time=time(13),
+            effective_from=first_day,
+        )
+
+    def details(hours: str, first_day: str, last_day: str = "") -> dict[str, object]:
+        return {
+            "weekday": "Saturday",
+            "hours": hours,
+            "every_weeks": 1,
+            "from": first_day,
+            "to": last_day,
+            "online": True,
+        }
+
+    saturday = working_pattern_add(pattern=shift(10, date(2026, 12, 7)), user=operator)
+    working_pattern_change(pattern=saturday, to=shift(11, date(2026, 12, 7)), user=operator)
+    working_pattern_end(pattern=saturday, last_day=date(2026, 12, 31), user=operator)
+    future = working_pattern_add(pattern=shift(10, date(2027, 1, 2)), user=operator)
+    future_pk = future.pk
+    working_pattern_end(pattern=future, last_day=date(2026, 12, 31), user=operator)
+    leave = DiaryChange(
+        therapist=therapist, kind="leave", start=at(WEDNESDAY, 9), end=at(WEDNESDAY, 17)
+    )
+    leave_pk = diary_change_add(change=leave, user=operator).pk
+    diary_change_remove(change=leave, user=operator)
+
+    leave_details = {
+        "kind": "leave",
+        "start": "2026-12-09T09:00:00+00:00",
+        "end": "2026-12-09T17:00:00+00:00",
+    }
+    events = AuditEvent.objects.order_by("pk")
+    assert list(events.values_list("action", "object_type", "object_id", "details")) == [
+        (
+            AuditAction.PATTERN_ADDED,
+            "working_pattern",
+            str(saturday.pk),
+            details("10:00-13:00", "2026-12-07"),
+        ),
+        (
+            AuditAction.PATTERN_CHANGED,
+            "working_pattern",
+            str(saturday.pk),
+            {**details("11:00-13:00", "2026-12-07"), "was_hours": "10:00-13:00"},
+        ),
+        (
+            AuditAction.PATTERN_ENDED,
+            "working_pattern",
+            str(saturday.pk),
+            details("11:00-13:00", "2026-12-07", "2026-12-31"),
+        ),
+        (
+            AuditAction.PATTERN_ADDED,
+            "working_pattern",
+            str(future_pk),
+            details("10:00-13:00", "2027-01-02"),
+        ),
+        (
+            AuditAction.PATTERN_REMOVED,
+            "working_pattern",
+            str(future_pk),
+            details("10:00-13:00", "2027-01-02"),
+        ),
+        (AuditAction.DIARY_CHANGE_ADDED, "diary_change", str(leave_pk), leave_details),
+        (AuditAction.DIARY_CHANGE_REMOVED, "diary_change", str(leave_pk), leave_details),
+    ]
+    assert set(events.values_list("actor_id", "patient_id", "service_id")) == {
+        (operator.pk, None, clinic.service.pk)
+    }
+
+
+def test_therapist_team_and_appointment_type_writes_are_audited_to_the_letter(
+    clinic: Clinic,
+) -> None:
+    """Each row names the record, what was done and the record's service, not the actor's:
+    the operator here belongs to none."""
+    operator = UserFactory(service=None, role=Role.OPERATOR)
+    therapist = therapist_save(
+        therapist=Therapist(service=clinic.service, name="Robin Fictional", active=False),
+        teams=[],
+        user=operator,
+    )
+    team = team_save(
+        team=Team(service=clinic.service, name="North"), members=clinic.therapists, user=operator
+    )
+    video = appointment_type_save(
+        appointment_type=AppointmentType(
+            service=clinic.service, name="Review", duration_minutes=30, medium=Medium.VIDEO
+        ),
+        user=operator,
+    )
+    events = AuditEvent.objects.order_by("pk")
+    assert list(events.values_list("action", "object_type", "object_id", "details")) == [
+        (
+            AuditAction.THERAPIST_SAVED,
+            "therapist",
+            str(therapist.pk),
+            {"active": False, "has_account": False},
+        ),
+        (AuditAction.TEAM_SAVED, "team", str(team.pk), {"members": 2}),
+        (
+            AuditAction.APPOINTMENT_TYPE_SAVED,
+            "appointment_type",
+            str(video.pk),
+            {"duration_minutes": 30, "medium": "video"},
+        ),
+    ]
+    assert set(events.values_list("actor_id", "patient_id", "service_id")) == {
+        (operator.pk, None, clinic.service.pk)
+    }
 
 
 # Appointment types

@@ -22,18 +22,32 @@ from slotlink.clinic.models import (
 )
 
 
+def _audit(
+    action: AuditAction,
+    record: Therapist | Team | WorkingPattern | DiaryChange | AppointmentType,
+    user: User,
+    details: dict[str, object],
+) -> None:
+    """Audit a set-up write under the record's service (a shift's or a diary change's is its
+    therapist's). A removal calls this before deleting, while the record still has its id."""
+    if isinstance(record, WorkingPattern | DiaryChange):
+        service_id = record.therapist.service_id
+    else:
+        service_id = record.service_id
+    audit_record(action=action, by=user, subject=record, service_id=service_id, details=details)
+
+
 @transaction.atomic
 def therapist_save(*, therapist: Therapist, teams: Iterable[Team], user: User) -> Therapist:
     """Add or change a therapist and the teams they belong to. Never deleted: an inactive
     therapist keeps their diary's history and is offered to no patient."""
     therapist.save()
     therapist.teams.set(list(teams))
-    audit_record(
-        action=AuditAction.THERAPIST_SAVED,
-        by=user,
-        subject=therapist,
-        service_id=therapist.service_id,
-        details={"active": therapist.active, "has_account": therapist.user_id is not None},
+    _audit(
+        AuditAction.THERAPIST_SAVED,
+        therapist,
+        user,
+        {"active": therapist.active, "has_account": therapist.user_id is not None},
     )
     return therapist
 
@@ -42,13 +56,7 @@ def therapist_save(*, therapist: Therapist, teams: Iterable[Team], user: User) -
 def team_save(*, team: Team, members: Iterable[Therapist], user: User) -> Team:
     team.save()
     team.therapists.set(list(members))
-    audit_record(
-        action=AuditAction.TEAM_SAVED,
-        by=user,
-        subject=team,
-        service_id=team.service_id,
-        details={"members": team.therapists.count()},
-    )
+    _audit(AuditAction.TEAM_SAVED, team, user, {"members": team.therapists.count()})
     return team
 
 
@@ -66,13 +74,7 @@ def _pattern_details(pattern: WorkingPattern) -> dict[str, object]:
 @transaction.atomic
 def working_pattern_add(*, pattern: WorkingPattern, user: User) -> WorkingPattern:
     pattern.save()
-    audit_record(
-        action=AuditAction.PATTERN_ADDED,
-        by=user,
-        subject=pattern,
-        service_id=pattern.therapist.service_id,
-        details=_pattern_details(pattern),
-    )
+    _audit(AuditAction.PATTERN_ADDED, pattern, user, _pattern_details(pattern))
     return pattern
 
 
@@ -87,13 +89,8 @@ def working_pattern_change(
         setattr(pattern, name, getattr(to, name))
     pattern.save(update_fields=WorkingPattern.SHIFT_FIELDS)
     after = _pattern_details(pattern)
-    audit_record(
-        action=AuditAction.PATTERN_CHANGED,
-        by=user,
-        subject=pattern,
-        service_id=pattern.therapist.service_id,
-        details={**after, **{f"was_{k}": v for k, v in before.items() if after[k] != v}},
-    )
+    changed = {f"was_{k}": v for k, v in before.items() if after[k] != v}
+    _audit(AuditAction.PATTERN_CHANGED, pattern, user, {**after, **changed})
     return pattern
 
 
@@ -102,24 +99,12 @@ def working_pattern_end(*, pattern: WorkingPattern, last_day: date, user: User) 
     """The shift stops after `last_day`; a shift that would then never have happened is
     removed instead (it is no part of the diary's history)."""
     if last_day < pattern.effective_from:
-        audit_record(
-            action=AuditAction.PATTERN_REMOVED,
-            by=user,
-            subject=pattern,
-            service_id=pattern.therapist.service_id,
-            details=_pattern_details(pattern),
-        )
+        _audit(AuditAction.PATTERN_REMOVED, pattern, user, _pattern_details(pattern))
         pattern.delete()
         return
     pattern.effective_to = last_day
     pattern.save(update_fields=["effective_to"])
-    audit_record(
-        action=AuditAction.PATTERN_ENDED,
-        by=user,
-        subject=pattern,
-        service_id=pattern.therapist.service_id,
-        details=_pattern_details(pattern),
-    )
+    _audit(AuditAction.PATTERN_ENDED, pattern, user, _pattern_details(pattern))
 
 
 def _change_details(change: DiaryChange) -> dict[str, object]:
@@ -135,40 +120,24 @@ def diary_change_add(*, change: DiaryChange, user: User) -> DiaryChange:
     """Record leave or an extra session. Appointments already in the time stay exactly as
     they are: staff move them (see selectors.appointments_in_change)."""
     change.save()
-    audit_record(
-        action=AuditAction.DIARY_CHANGE_ADDED,
-        by=user,
-        subject=change,
-        service_id=change.therapist.service_id,
-        details=_change_details(change),
-    )
+    _audit(AuditAction.DIARY_CHANGE_ADDED, change, user, _change_details(change))
     return change
 
 
 @transaction.atomic
 def diary_change_remove(*, change: DiaryChange, user: User) -> None:
-    audit_record(
-        action=AuditAction.DIARY_CHANGE_REMOVED,
-        by=user,
-        subject=change,
-        service_id=change.therapist.service_id,
-        details=_change_details(change),
-    )
+    _audit(AuditAction.DIARY_CHANGE_REMOVED, change, user, _change_details(change))
     change.delete()
 
 
 @transaction.atomic
 def appointment_type_save(*, appointment_type: AppointmentType, user: User) -> AppointmentType:
     appointment_type.save()
-    audit_record(
-        action=AuditAction.APPOINTMENT_TYPE_SAVED,
-        by=user,
-        subject=appointment_type,
-        service_id=appointment_type.service_id,
-        details={
-            "duration_minutes": appointment_type.duration_minutes,
-            "medium": appointment_type.medium,
-        },
+    _audit(
+        AuditAction.APPOINTMENT_TYPE_SAVED,
+        appointment_type,
+        user,
+        {"duration_minutes": appointment_type.duration_minutes, "medium": appointment_type.medium},
     )
     return appointment_type
 
