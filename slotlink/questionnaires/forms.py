@@ -40,14 +40,27 @@ WELSH_HINT = (
 _BAND = re.compile(r"^(?P<low>-?\d{1,5})\s*(?:-|to)\s*(?P<high>-?\d{1,5})\s+(?P<label>.+)$")
 
 
+def _in_welsh(english: forms.CharField, label: str, *, help_text: str = "") -> forms.CharField:
+    """The English field's Welsh twin: as long, in the same size of box, marked lang="cy", and
+    optional, since a patient gets the English where the Welsh is left empty."""
+    if isinstance(english.widget, forms.Textarea):
+        widget: forms.Widget = forms.Textarea(
+            attrs={"rows": english.widget.attrs["rows"], "lang": "cy"}
+        )
+    else:
+        widget = forms.TextInput(attrs={"lang": "cy"})
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=english.max_length,
+        widget=widget,
+        help_text=help_text,
+    )
+
+
 class QuestionForm(forms.Form):
     text = forms.CharField(label="Question", max_length=500, required=False)
-    text_cy = forms.CharField(
-        label="Question in Welsh",
-        max_length=500,
-        required=False,
-        widget=forms.TextInput(attrs={"lang": "cy"}),
-    )
+    text_cy = _in_welsh(text, "Question in Welsh")
     kind = forms.ChoiceField(label="Kind", choices=KIND_CHOICES)
     required = forms.BooleanField(label="Must be answered", required=False, initial=True)
     options = forms.CharField(
@@ -57,11 +70,9 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text='One a line. To score them, add "= score" to every line, e.g. "Often = 2".',
     )
-    options_cy = forms.CharField(
-        label="Answers in Welsh",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4, "lang": "cy"}),
+    options_cy = _in_welsh(
+        options,
+        "Answers in Welsh",
         help_text="One a line, in the same order as the English. No scores: they are the same.",
     )
     minimum = forms.IntegerField(label="Lowest (number)", required=False)
@@ -117,13 +128,7 @@ QuestionFormSet = forms.formset_factory(
 
 class FormContentForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100)
-    name_cy = forms.CharField(
-        label="Name in Welsh",
-        max_length=100,
-        required=False,
-        help_text=WELSH_HINT,
-        widget=forms.TextInput(attrs={"lang": "cy"}),
-    )
+    name_cy = _in_welsh(name, "Name in Welsh", help_text=WELSH_HINT)
     intro = forms.CharField(
         label="Introduction",
         required=False,
@@ -131,24 +136,14 @@ class FormContentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Shown before the first question. Markdown; links allowed.",
     )
-    intro_cy = forms.CharField(
-        label="Introduction in Welsh",
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4, "lang": "cy"}),
-    )
+    intro_cy = _in_welsh(intro, "Introduction in Welsh")
     stem = forms.CharField(
         label="Shown with every question",
         required=False,
         max_length=300,
         help_text='For example "Over the last 2 weeks, how often…". Optional.',
     )
-    stem_cy = forms.CharField(
-        label="Shown with every question, in Welsh",
-        required=False,
-        max_length=300,
-        widget=forms.TextInput(attrs={"lang": "cy"}),
-    )
+    stem_cy = _in_welsh(stem, "Shown with every question, in Welsh")
     bands = forms.CharField(
         label="Severity bands",
         required=False,
@@ -292,11 +287,9 @@ class CrisisForm(forms.Form):
             "e.g. your crisis line and opening hours. Markdown; links allowed."
         ),
     )
-    crisis_information_cy = forms.CharField(
-        label="Crisis information in Welsh",
-        required=False,
-        max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 5, "lang": "cy"}),
+    crisis_information_cy = _in_welsh(
+        crisis_information,
+        "Crisis information in Welsh",
         help_text="For patients who prefer Welsh. Left empty, they get the English.",
     )
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -13,6 +14,7 @@ from django.utils import translation
 from slotlink.clinic.models import User
 from slotlink.domain.questionnaires.answers import Problem, Refusal, clean_answer
 from slotlink.portal.form_pages import error_text, refusal_text
+from slotlink.questionnaires.forms import CrisisForm, FormContentForm, QuestionForm
 from slotlink.questionnaires.models import Form, FormAssignment, FormLink, FormRequest
 from slotlink.questionnaires.services import questionnaires_sweep
 from tests.conftest import MONDAY, logged_in
@@ -96,6 +98,22 @@ def test_an_english_speakers_forms_carry_no_lang_marks(forms_clinic: FormsClinic
     client.get(f"/q/{token_of(FormLink.objects.get())}")
     question = client.get("/forms/0/q/1/").content.decode()
     assert '<html lang="en-GB"' in question and 'lang="en-GB"' not in question.split("<body")[1]
+
+
+@pytest.mark.parametrize("form_class", [QuestionForm, FormContentForm, CrisisForm])
+def test_each_welsh_box_is_its_english_box_marked_welsh_and_optional(
+    form_class: type[forms.Form],
+) -> None:
+    fields = form_class.base_fields
+    welsh_boxes = [name for name in fields if name.endswith("_cy")]
+    assert welsh_boxes
+    for name in welsh_boxes:
+        welsh, english = fields[name], fields[name.removesuffix("_cy")]
+        assert isinstance(welsh, forms.CharField) and isinstance(english, forms.CharField)
+        assert welsh.max_length == english.max_length
+        assert type(welsh.widget) is type(english.widget)
+        assert welsh.widget.attrs.get("rows") == english.widget.attrs.get("rows")
+        assert welsh.widget.attrs["lang"] == "cy" and not welsh.required, name
 
 
 WELSH_FORM = {
