@@ -32,11 +32,11 @@ KIND_CHOICES = [
 MAX_QUESTIONS = 60
 # "Not at all = 0": a label, then optionally "=" and a whole-number score.
 _OPTION = re.compile(r"^(?P<label>.*?)(?:\s*=\s*(?P<score>-?\d{1,4}))?$")
-# "0-4 Minimal": the lowest and highest totals, then the band's name.
 WELSH_HINT = (
     "For patients who prefer Welsh. Write the whole form in Welsh, or leave every Welsh box "
     "empty: they then get the English."
 )
+# "0-4 Minimal": the lowest and highest totals, then the band's name.
 _BAND = re.compile(r"^(?P<low>-?\d{1,5})\s*(?:-|to)\s*(?P<high>-?\d{1,5})\s+(?P<label>.+)$")
 
 
