@@ -13,7 +13,9 @@ bind = [env_str("SERVE_BIND", "127.0.0.1:8000")]
 workers = env_int("WEB_WORKERS", 2)
 threads = env_int("WEB_THREADS", 4)
 worker_class = "gthread"
-# A request still running after this long is stuck: its worker is killed and replaced.
+# A worker process silent this long (its loop no longer beats) is killed and replaced. With
+# gthread this does not bound one slow request: its thread runs on while the others serve, nginx
+# answers 504 after proxy_read_timeout, and a database wait ends at lock_timeout.
 timeout = env_int("WEB_TIMEOUT", 30)
 graceful_timeout = env_int("WEB_GRACEFUL_TIMEOUT", 30)
 # Longer than the proxy keeps idle connections to us (deploy/nginx.conf: 4 s), so the proxy
