@@ -94,5 +94,6 @@ class SessionMiddleware(sessions.SessionMiddleware):
                 raise
             # No path: a patient's may carry a link's token. The request id ties it to its line.
             logger.warning("Session not saved: the database stayed busy")
+            # Django marks the answer as varying by cookie after its save, which never returned.
             patch_vary_headers(response, ("Cookie",))
             return response
