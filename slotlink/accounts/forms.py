@@ -1,5 +1,7 @@
 """Forms of the staff member's own account: logging in, choosing a password, the code."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
@@ -17,6 +19,11 @@ class StaffLoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "Your username and password did not match. Try again.",
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username."
+        self.fields["password"].error_messages["required"] = "Enter your password."
 
     def confirm_login_allowed(self, user: User) -> None:
         # Only someone who gave the right password learns that the service is switched off.

@@ -7,7 +7,8 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from slotlink.accounts.staff_services import TAKEN, StaffDetails
 from slotlink.clinic.models import SERVICE_ROLES, Nation, Role, User
-from slotlink.clinic.settings_forms import service_phone
+from slotlink.clinic.settings_forms import NATION_MESSAGE, service_phone
+from slotlink.lib.forms import one_message
 
 EMAIL_HINT = "Enter an email address, like name@nhs.net."
 
@@ -31,14 +32,12 @@ class StaffForm(forms.Form):
     first_name = _name("First name")
     last_name = _name("Last name")
     email = _email()
-    role = _required(
-        forms.ChoiceField(
-            label="Role",
-            choices=[(role.value, role.label) for role in SERVICE_ROLES],
-            help_text="Therapists and admins send links; superusers also manage rules, "
-            "settings and staff.",
-        ),
-        "Choose a role.",
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[(role.value, role.label) for role in SERVICE_ROLES],
+        help_text="Therapists and admins send links; superusers also manage rules, "
+        "settings and staff.",
+        error_messages=one_message("Choose a role."),
     )
 
     def details(self) -> StaffDetails:
@@ -84,12 +83,16 @@ class ServiceForm(forms.Form):
         forms.CharField(label="Service name", max_length=200), "Enter the service's name."
     )
     nation = forms.ChoiceField(
-        label="Bank holidays of", choices=Nation.choices, initial=Nation.ENGLAND
+        label="Bank holidays of",
+        choices=Nation.choices,
+        initial=Nation.ENGLAND,
+        error_messages=one_message(NATION_MESSAGE),
     )
     time_zone = forms.ChoiceField(
         label="Time zone",
         choices=[(zone, zone) for zone in TIME_ZONES],
         initial="Europe/London",
+        error_messages=one_message("Choose the service's time zone, for example Europe/London."),
     )
     phone = _required(
         forms.CharField(

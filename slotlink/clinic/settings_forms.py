@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from slotlink.clinic.images import CheckedImage, looks_like_svg, sniff_image
 from slotlink.clinic.models import Service, SmsProvider
 from slotlink.lib.fields import ClockField
+from slotlink.lib.forms import one_message
 from slotlink.lib.inputs import MAX_ID, whole_number
 from slotlink.lib.richtext import clean_markdown_source, insecure_links
 
@@ -20,6 +21,7 @@ MAX_REMINDER_HOURS = 14 * 24
 # Alphanumeric sender IDs: up to 11 letters, digits or spaces, and at least one letter
 # (networks treat all-digit senders as phone numbers).
 _SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{3,11}$")
+NATION_MESSAGE = "Choose the nation whose bank holidays the service keeps."
 
 
 # The notices every patient page links to, English beside Welsh (portal/notices.py).
@@ -56,10 +58,21 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
         assume_scheme="https",
         label="Feedback and complaints page",
         help_text="Linked from the patients' contact page; left empty, they are told to call.",
+        error_messages=one_message("Enter the feedback page's address, starting with https://"),
     )
-    website = forms.URLField(required=False, assume_scheme="https", label="Website")
+    website = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Website",
+        error_messages=one_message("Enter the website's address, starting with https://"),
+    )
     cancellation_policy_url = forms.URLField(
-        required=False, assume_scheme="https", label="Cancellation policy link"
+        required=False,
+        assume_scheme="https",
+        label="Cancellation policy link",
+        error_messages=one_message(
+            "Enter the cancellation policy's address, starting with https://"
+        ),
     )
     logo = forms.FileField(
         required=False,
@@ -126,6 +139,12 @@ class ServiceSettingsForm(forms.ModelForm[Service]):
             **{notice: NOTICE_HINT for notice in NOTICES},
         }
         field_classes = {"quiet_from": ClockField, "quiet_until": ClockField}
+        error_messages = {
+            "nation": one_message(NATION_MESSAGE),
+            "quiet_from": one_message("Enter the time texts stop, for example 21:00."),
+            "quiet_until": one_message("Enter the time texts start again, for example 08:00."),
+            "sms_provider": one_message("Choose a provider, or none for Slotlink's own."),
+        }
         widgets = {
             "quiet_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -18,6 +18,8 @@ from slotlink.domain.questionnaires.forms import (
     QuestionKind,
     Scoring,
 )
+from slotlink.lib.fields import WholeNumberField
+from slotlink.lib.forms import one_message
 from slotlink.lib.richtext import clean_markdown_source
 from slotlink.questionnaires.models import FormAssignment
 
@@ -61,7 +63,11 @@ def _in_welsh(english: forms.CharField, label: str, *, help_text: str = "") -> f
 class QuestionForm(forms.Form):
     text = forms.CharField(label="Question", max_length=500, required=False)
     text_cy = _in_welsh(text, "Question in Welsh")
-    kind = forms.ChoiceField(label="Kind", choices=KIND_CHOICES)
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=KIND_CHOICES,
+        error_messages=one_message("Choose the kind of question."),
+    )
     required = forms.BooleanField(label="Must be answered", required=False, initial=True)
     options = forms.CharField(
         label="Answers (single choice)",
@@ -75,8 +81,20 @@ class QuestionForm(forms.Form):
         "Answers in Welsh",
         help_text="One a line, in the same order as the English. No scores: they are the same.",
     )
-    minimum = forms.IntegerField(label="Lowest (number)", required=False)
-    maximum = forms.IntegerField(label="Highest (number)", required=False)
+    minimum = forms.IntegerField(
+        label="Lowest (number)",
+        required=False,
+        error_messages={
+            "invalid": "Enter the lowest answer allowed as a whole number, or nothing."
+        },
+    )
+    maximum = forms.IntegerField(
+        label="Highest (number)",
+        required=False,
+        error_messages={
+            "invalid": "Enter the highest answer allowed as a whole number, or nothing."
+        },
+    )
 
     def is_blank(self) -> bool:
         return not (self.cleaned_data.get("text") or "").strip()
@@ -127,7 +145,9 @@ QuestionFormSet = forms.formset_factory(
 
 
 class FormContentForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=100)
+    name = forms.CharField(
+        label="Name", max_length=100, error_messages={"required": "Enter the form's name."}
+    )
     name_cy = _in_welsh(name, "Name in Welsh", help_text=WELSH_HINT)
     intro = forms.CharField(
         label="Introduction",
@@ -152,7 +172,13 @@ class FormContentForm(forms.Form):
         help_text='Scored forms only, one a line from the lowest total: "0-4 Minimal".',
     )
     caseness_from = forms.IntegerField(
-        label="A clinical case from a total of", required=False, min_value=0
+        label="A clinical case from a total of",
+        required=False,
+        min_value=0,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value"),
+            "Enter the lowest total that is a clinical case, from 0, or nothing.",
+        ),
     )
 
     def clean_intro(self) -> str:
@@ -244,8 +270,12 @@ WHEN_CHOICES = [
 class AssignmentForm(forms.Form):
     """When one form goes with one appointment type."""
 
-    when = forms.ChoiceField(choices=WHEN_CHOICES, required=False)
-    hours = forms.IntegerField(required=False, min_value=1, max_value=24 * 28)
+    when = forms.ChoiceField(
+        choices=WHEN_CHOICES,
+        required=False,
+        error_messages=one_message("Choose when the form is sent, or not sent."),
+    )
+    hours = WholeNumberField(required=False, min_value=1, max_value=24 * 28)
 
     def __init__(self, *args: Any, type_name: str, form_name: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from slotlink.clinic.models import AppointmentType, Language, Medium, Patient, U
 from slotlink.clinic.selectors import patient_search, patients_alike, patients_for
 from slotlink.clinic.services.setup import PatientIdentity
 from slotlink.lib.fields import DayField
+from slotlink.lib.forms import one_message
 from slotlink.lib.inputs import nhs_number_of, record_id, uk_mobile
 from slotlink.records.services.patients import RecordChange
 
@@ -23,7 +24,11 @@ class PatientRecordForm(forms.Form):
         label="Mobile",
         help_text="A UK mobile number, for example 07700 900123.",
     )
-    email = forms.EmailField(required=False, label="Email")
+    email = forms.EmailField(
+        required=False,
+        label="Email",
+        error_messages={"invalid": "Enter an email address, like name@example.com."},
+    )
     discharged = forms.BooleanField(
         required=False,
         label="Discharged",
@@ -134,12 +139,20 @@ class PatientForm(PatientRecordForm):
     """Who the patient is, as well as how to reach them: for admins and superusers, who add
     patients and correct their details."""
 
-    first_name = forms.CharField(max_length=100, label="First name")
-    last_name = forms.CharField(max_length=100, label="Last name")
+    first_name = forms.CharField(
+        max_length=100,
+        label="First name",
+        error_messages={"required": "Enter the patient's first name."},
+    )
+    last_name = forms.CharField(
+        max_length=100,
+        label="Last name",
+        error_messages={"required": "Enter the patient's last name."},
+    )
     date_of_birth = DayField(
         label="Date of birth",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the date of birth, for example 12/04/1990."},
+        error_messages=one_message("Enter the date of birth, for example 12/04/1990."),
     )
     nhs_number = forms.CharField(
         required=False,
@@ -148,7 +161,10 @@ class PatientForm(PatientRecordForm):
         help_text="Optional. 10 digits, for example 999 001 8022.",
     )
     preferred_language = forms.ChoiceField(
-        label="Preferred language", choices=Language.choices, initial=Language.ENGLISH
+        label="Preferred language",
+        choices=Language.choices,
+        initial=Language.ENGLISH,
+        error_messages=one_message("Choose English or Welsh."),
     )
     confirm_alike = forms.BooleanField(
         required=False,

@@ -92,8 +92,8 @@ def test_an_operator_creates_a_service_and_its_first_superuser(operator: User) -
     [
         ("name", "  ", "Enter the service's name."),
         ("phone", "call us", "Enter a UK phone number"),
-        ("time_zone", "Mars/Olympus", "Select a valid choice"),
-        ("nation", "FR", "Select a valid choice"),
+        ("time_zone", "Mars/Olympus", "Choose the service's time zone"),
+        ("nation", "FR", "Choose the nation whose bank holidays the service keeps."),
         ("username", "", "Enter a username."),
         ("email", "nope", "Enter an email address"),
     ],

@@ -112,7 +112,7 @@ def test_when_the_email_fails_the_link_is_shown_instead(
         ("username", "", "Enter a username."),
         ("username", "has spaces in it", "letters, digits"),
         ("email", "not-an-email", "Enter an email address"),
-        ("role", "operator", "Select a valid choice"),
+        ("role", "operator", "Choose a role."),
         ("role", "", "Choose a role."),
         ("first_name", "", "Enter a first name."),
     ],

@@ -513,7 +513,7 @@ def test_a_stranger_cannot_upload_for_this_services_rule(
 ) -> None:
     response = upload(logged_in(other_clinic.admin), clinic, csv_file(caseload.lines()))
     assert response.status_code == 400
-    assert "Select a valid choice" in text(response)
+    assert "Choose the type of appointment link to send." in text(response)
     assert not BulkInvitation.objects.exists()
 
 

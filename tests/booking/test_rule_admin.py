@@ -192,7 +192,8 @@ def test_the_form_offers_only_this_services_therapists_types_and_teams(
         ),
     )
     page = errors_for(response)
-    assert "Select a valid choice" in page
+    assert "Choose therapists from the list." in page
+    assert "Choose an appointment type." in page
     assert not BroadcastRule.objects.filter(title="Follow-up – video").exists()
 
 

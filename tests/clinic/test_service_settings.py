@@ -182,7 +182,7 @@ def test_switching_online_booking_off_hides_the_section_and_stops_links(
         ({"phone": "not a phone"}, "Enter a UK phone number, for example 0113 496 0123."),
         ({"website": "http://www.example.com/"}, "Enter an address starting with https://"),
         ({"cancellation_policy_url": "ftp://x.example/"}, "Enter an address starting with https"),
-        ({"website": "not a web address"}, "Enter a valid URL."),
+        ({"website": "not a web address"}, "Enter the website's address, starting with https://"),
         ({"sms_sender_name": "A"}, "Use 3 to 11 letters, digits or spaces"),
         ({"sms_sender_name": "0113496050"}, "including at least one letter"),
         ({"sms_sender_name": "Far-too-long-name"}, "Ensure this value has at most 11"),

@@ -138,7 +138,7 @@ def test_a_therapist_cannot_be_tied_to_another_services_account(
         {"name": "Robin Fictional", "user": other_clinic.therapist_user.pk, "active": "on"},
     )
     assert response.status_code == 400
-    assert "Select a valid choice" in text(response)
+    assert "Choose a staff account from the list, or none." in text(response)
     assert not Therapist.objects.filter(name="Robin Fictional").exists()
 
 
@@ -255,10 +255,10 @@ def test_the_htmx_preview_answers_with_the_weeks_alone(clinic: Clinic) -> None:
     [
         ({"end_time": "09:00"}, "The shift must end after it starts"),
         ({"effective_to": "2026-12-01"}, "The last day must be on or after the first"),
-        ({"start_time": "25:00"}, "Enter a valid time"),
+        ({"start_time": "25:00"}, "Enter the time the shift starts, for example 09:00."),
         ({"effective_from": "9999-12-31"}, "Enter a date from"),
-        ({"every_weeks": "9"}, "Select a valid choice"),
-        ({"weekday": "8"}, "Select a valid choice"),
+        ({"every_weeks": "9"}, "Choose how often the shift repeats."),
+        ({"weekday": "8"}, "Choose the day of the week."),
     ],
 )
 @pytest.mark.parametrize("changing", [False, True], ids=["added", "changed"])
@@ -498,7 +498,7 @@ def test_removing_leave_gives_the_times_back(clinic: Clinic) -> None:
         ({"start_time": "13:00"}, "Give both times"),
         ({"kind": "extra"}, "Give the times of the extra session"),
         ({"last_day": "2026-12-01"}, "The end must be after the start"),
-        ({"first_day": "not a day"}, "Enter a valid date"),
+        ({"first_day": "not a day"}, "Enter the first day, for example 14/12/2026."),
     ],
 )
 def test_a_bad_change_is_explained_and_not_saved(

@@ -325,7 +325,7 @@ def test_appointment_edit_refuses_another_services_therapist(
         edit_form(appointment, therapist=other_clinic.therapists[0].pk),
     )
     assert response.status_code == 200
-    assert "Select a valid choice" in text(response)
+    assert "Choose a therapist." in text(response)
     appointment.refresh_from_db()
     assert appointment.therapist == clinic.therapists[0]
 

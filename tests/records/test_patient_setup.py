@@ -60,10 +60,10 @@ def test_an_admin_adds_a_patient_with_checked_details(clinic: Clinic) -> None:
         ),
         ({"nhs_number": "12345"}, "Enter a valid NHS number"),
         ({"mobile": "0113 496 0000"}, "Enter a UK mobile number"),
-        ({"email": "not an address"}, "Enter a valid email address"),
+        ({"email": "not an address"}, "Enter an email address, like name@example.com."),
         ({"date_of_birth": "2099-01-01"}, "Enter a date from"),
-        ({"first_name": ""}, "This field is required"),
-        ({"preferred_language": "fr"}, "Select a valid choice"),
+        ({"first_name": ""}, "Enter the patient's first name."),
+        ({"preferred_language": "fr"}, "Choose English or Welsh."),
     ],
 )
 def test_bad_details_are_explained_and_nothing_is_added(

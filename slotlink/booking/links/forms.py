@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from slotlink.booking.models import BroadcastRule
+from slotlink.lib.forms import one_message
 
 
 class RuleChoiceForm(forms.Form):
@@ -14,7 +15,7 @@ class RuleChoiceForm(forms.Form):
         queryset=BroadcastRule.objects.none(),
         label="Type of appointment link",
         empty_label="Choose…",
-        error_messages={"required": "Choose the type of appointment link to send."},
+        error_messages=one_message("Choose the type of appointment link to send."),
     )
 
     def __init__(self, *args: Any, rules: Any, **kwargs: Any) -> None:
@@ -29,8 +30,5 @@ class ResendForm(forms.Form):
 
     channel = forms.ChoiceField(
         choices=[("sms", "By text"), ("email", "By email")],
-        error_messages={
-            "required": "Choose whether to send the link again by text or by email.",
-            "invalid_choice": "Choose whether to send the link again by text or by email.",
-        },
+        error_messages=one_message("Choose whether to send the link again by text or by email."),
     )

@@ -8,6 +8,7 @@ from django.conf import settings
 from slotlink.booking.models import BroadcastRule
 from slotlink.clinic.models import AppointmentType, Service, Team, Therapist
 from slotlink.lib.fields import RecordsChoiceField, WholeNumberField
+from slotlink.lib.forms import one_message
 from slotlink.lib.language import language_of
 from slotlink.lib.richtext import clean_markdown_source, insecure_links
 from slotlink.lib.sms import (
@@ -21,10 +22,13 @@ from slotlink.messaging.services import sms_provider_name
 
 PLACEHOLDER_LIST = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
 WELSH_HINT = "For patients who prefer Welsh. Left empty, they get the English."
+NO_SMS_TEXT = "Enter the text message patients receive."
 
 
-def _minutes(label: str, low: int, high: int, **kwargs: Any) -> WholeNumberField:
-    return WholeNumberField(label=label, min_value=low, max_value=high, **kwargs)
+def _minutes(label: str, low: int, high: int, empty: str, **kwargs: Any) -> WholeNumberField:
+    return WholeNumberField(
+        label=label, min_value=low, max_value=high, error_messages={"required": empty}, **kwargs
+    )
 
 
 class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
@@ -37,37 +41,63 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
         help_text="What staff search for in the dropdown on the Care pathway tab.",
         error_messages={"required": "Enter a title for the rule."},
     )
-    duration_minutes = _minutes("Duration (minutes)", 5, 480)
+    duration_minutes = _minutes(
+        "Duration (minutes)", 5, 480, "Enter how long the appointment lasts, in minutes."
+    )
     slot_step_minutes = _minutes(
         "Start times every (minutes)",
         5,
         240,
+        "Enter how many minutes apart the start times are.",
         help_text="Times are offered on this grid, from the hour: 30 gives 9:00, 9:30, 10:00…",
     )
-    min_notice_hours = _minutes("Minimum notice (hours)", 0, 24 * 365)
-    horizon_days = _minutes("How far ahead (days)", 1, 365)
-    buffer_before_minutes = _minutes("Free time before (minutes)", 0, 240)
-    buffer_after_minutes = _minutes("Free time after (minutes)", 0, 240)
-    daily_cap = _minutes(
-        "Most online bookings per therapist per day",
-        1,
-        50,
+    min_notice_hours = _minutes(
+        "Minimum notice (hours)", 0, 24 * 365, "Enter the minimum notice in hours, or 0 for none."
+    )
+    horizon_days = _minutes(
+        "How far ahead (days)", 1, 365, "Enter how many days ahead patients can book."
+    )
+    buffer_before_minutes = _minutes(
+        "Free time before (minutes)",
+        0,
+        240,
+        "Enter the free time before each appointment in minutes, or 0 for none.",
+    )
+    buffer_after_minutes = _minutes(
+        "Free time after (minutes)",
+        0,
+        240,
+        "Enter the free time after each appointment in minutes, or 0 for none.",
+    )
+    daily_cap = WholeNumberField(
+        label="Most online bookings per therapist per day",
+        min_value=1,
+        max_value=50,
         required=False,
         help_text="Leave empty for no limit.",
     )
-    link_valid_days = _minutes("Link valid for (days)", 1, 90)
+    link_valid_days = _minutes(
+        "Link valid for (days)", 1, 90, "Enter how many days the link stays valid."
+    )
     hold_minutes = _minutes(
         "Hold a chosen time for (minutes)",
         1,
         60,
+        "Enter how many minutes a chosen time is held.",
         help_text="How long a time stays reserved while the patient checks and confirms it.",
     )
     reschedule_cutoff_hours = _minutes(
         "Rescheduling allowed until (hours before)",
         0,
         24 * 14,
+        "Enter how many hours before the appointment rescheduling stops, or 0.",
     )
-    max_reschedules = _minutes("Most times one booking may be moved", 0, 20)
+    max_reschedules = _minutes(
+        "Most times one booking may be moved",
+        0,
+        20,
+        "Enter how many times one booking may be moved, or 0 for never.",
+    )
 
     class Meta:
         model = BroadcastRule
@@ -132,6 +162,14 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
             "information_content_cy": WELSH_HINT,
         }
         field_classes = {"therapists": RecordsChoiceField}
+        error_messages = {
+            "appointment_type": one_message("Choose an appointment type."),
+            "therapists": one_message("Choose therapists from the list."),
+            "team": one_message("Choose a team, or no team."),
+            "medium": one_message("Choose face to face, telephone or video."),
+            # Empty, the text is refused before clean_sms_template sees it: the same words.
+            "sms_template": {"required": NO_SMS_TEXT},
+        }
         widgets = {
             "therapists": forms.CheckboxSelectMultiple,
             "sms_template": forms.Textarea(attrs={"rows": 4}),
@@ -152,7 +190,6 @@ class BroadcastRuleForm(forms.ModelForm[BroadcastRule]):
         _limit(self.fields["appointment_type"], AppointmentType.objects.filter(service=service))
         _limit(self.fields["therapists"], Therapist.objects.filter(service=service, active=True))
         _limit(self.fields["team"], Team.objects.filter(service=service))
-        self.fields["appointment_type"].error_messages["required"] = "Choose an appointment type."
         team = self.fields["team"]
         assert isinstance(team, forms.ModelChoiceField)  # noqa: S101 - set by Meta
         team.empty_label = "No team"
@@ -262,7 +299,7 @@ def sms_template_problems(template: str, service: Service, *, welsh: bool = Fals
     """What is wrong with a rule's text message, in words a superuser can act on."""
     problems = []
     if not template:
-        return ["Enter the text message patients receive."]
+        return [NO_SMS_TEXT]
     unknown = unknown_placeholders(template)
     if unknown:
         names = ", ".join(f"{{{name}}}" for name in unknown)
@@ -284,8 +321,5 @@ class RuleActiveForm(forms.Form):
     active = forms.TypedChoiceField(
         choices=[("1", "Active"), ("0", "Not active")],
         coerce=lambda value: value == "1",
-        error_messages={
-            "required": "Choose whether the rule is active.",
-            "invalid_choice": "Choose whether the rule is active.",
-        },
+        error_messages=one_message("Choose whether the rule is active."),
     )

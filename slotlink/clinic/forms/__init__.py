@@ -15,6 +15,7 @@ from slotlink.clinic.models import (
 )
 from slotlink.lib.fields import ClockField, DayField, WholeNumberField
 from slotlink.lib.formatting import day_month_year
+from slotlink.lib.forms import one_message
 from slotlink.lib.inputs import iso_day
 
 
@@ -37,15 +38,33 @@ class AppointmentForm(forms.ModelForm[Appointment]):
     """Staff edit an appointment in the service's local time."""
 
     # A date input only understands ISO dates; the en-GB default (27/11/2026) shows it empty.
-    date = DayField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start_time = ClockField(label="Start", widget=forms.TimeInput(attrs={"type": "time"}))
-    duration_minutes = WholeNumberField(label="Duration (minutes)", min_value=5, max_value=480)
+    date = DayField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages=one_message("Enter the date of the appointment, for example 14/12/2026."),
+    )
+    start_time = ClockField(
+        label="Start",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        error_messages=one_message("Enter the start time, for example 09:30."),
+    )
+    duration_minutes = WholeNumberField(
+        label="Duration (minutes)",
+        min_value=5,
+        max_value=480,
+        error_messages={"required": "Enter how long the appointment lasts, in minutes."},
+    )
 
     class Meta:
         model = Appointment
         fields = ["therapist", "appointment_type", "medium", "location", "location_cy", "status"]
         labels = {"location_cy": "Location in Welsh"}
         widgets = {"location_cy": forms.TextInput(attrs={"lang": "cy"})}
+        error_messages = {
+            "therapist": one_message("Choose a therapist."),
+            "appointment_type": one_message("Choose an appointment type."),
+            "medium": one_message("Choose face to face, telephone or video."),
+            "status": one_message("Choose the appointment's status."),
+        }
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from slotlink.clinic.models import (
     WorkingPattern,
 )
 from slotlink.lib.fields import ClockField, DayField, WholeNumberField
+from slotlink.lib.forms import one_message
 
 EVERY_WEEKS = [
     (1, "Every week"),
@@ -50,6 +51,10 @@ class TherapistForm(forms.ModelForm[Therapist]):
         fields = ["name", "user", "active"]
         labels = {"user": "Staff account", "active": "Active"}
         field_classes = {"user": StaffAccountField}
+        error_messages = {
+            "name": one_message("Enter the therapist's name."),
+            "user": one_message("Choose a staff account from the list, or none."),
+        }
         help_texts = {
             "user": "Optional: the member of staff whose login opens this diary.",
             "active": "An inactive therapist stays in the diary's history but patients are "
@@ -61,6 +66,7 @@ class TherapistForm(forms.ModelForm[Therapist]):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Teams",
+        error_messages=one_message("Choose teams from the list."),
     )
 
     def __init__(self, *args: Any, service_id: int, **kwargs: Any) -> None:
@@ -86,6 +92,10 @@ class TeamForm(forms.ModelForm[Team]):
         fields = ["name", "therapists"]
         widgets = {"therapists": forms.CheckboxSelectMultiple}
         labels = {"therapists": "Members"}
+        error_messages = {
+            "name": one_message("Enter the team's name."),
+            "therapists": one_message("Choose members from the list."),
+        }
 
     def __init__(self, *args: Any, service_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,18 +107,43 @@ class TeamForm(forms.ModelForm[Team]):
 class PatternForm(forms.Form):
     """One shift of a weekly pattern. Several shifts a day are several of these."""
 
-    weekday = forms.TypedChoiceField(label="Day", choices=WEEKDAYS, coerce=int)
-    start_time = ClockField(label="Starts", widget=_time_input())
-    end_time = ClockField(label="Ends", widget=_time_input())
+    weekday = forms.TypedChoiceField(
+        label="Day",
+        choices=WEEKDAYS,
+        coerce=int,
+        error_messages=one_message("Choose the day of the week."),
+    )
+    start_time = ClockField(
+        label="Starts",
+        widget=_time_input(),
+        error_messages=one_message("Enter the time the shift starts, for example 09:00."),
+    )
+    end_time = ClockField(
+        label="Ends",
+        widget=_time_input(),
+        error_messages=one_message("Enter the time the shift ends, for example 17:00."),
+    )
     every_weeks = forms.TypedChoiceField(
-        label="Repeats", choices=EVERY_WEEKS, coerce=int, initial=1
+        label="Repeats",
+        choices=EVERY_WEEKS,
+        coerce=int,
+        initial=1,
+        error_messages=one_message("Choose how often the shift repeats."),
     )
     effective_from = DayField(
         label="From",
         widget=_day_input(),
         help_text="Alternate weeks count from the week holding this day.",
+        error_messages=one_message("Enter the first day of the pattern, for example 07/12/2026."),
     )
-    effective_to = DayField(label="Until (optional)", required=False, widget=_day_input())
+    effective_to = DayField(
+        label="Until (optional)",
+        required=False,
+        widget=_day_input(),
+        error_messages=one_message(
+            "Enter the last day of the pattern, for example 31/03/2027, or leave it empty."
+        ),
+    )
     online_bookable = forms.BooleanField(
         label="Bookable online",
         required=False,
@@ -155,23 +190,48 @@ class PatternForm(forms.Form):
 
 
 class PatternEndForm(forms.Form):
-    last_day = DayField(label="Last day", widget=_day_input())
+    last_day = DayField(
+        label="Last day",
+        widget=_day_input(),
+        error_messages=one_message("Enter the pattern's last day, for example 31/03/2027."),
+    )
 
 
 class DiaryChangeForm(forms.Form):
     """Leave, sickness, training or an extra session: whole days, or part of one when
     times are given."""
 
-    kind = forms.ChoiceField(label="What", choices=DiaryChangeKind.choices)
-    first_day = DayField(label="From", widget=_day_input())
+    kind = forms.ChoiceField(
+        label="What",
+        choices=DiaryChangeKind.choices,
+        error_messages=one_message("Choose extra session, leave, sickness or training."),
+    )
+    first_day = DayField(
+        label="From",
+        widget=_day_input(),
+        error_messages=one_message("Enter the first day, for example 14/12/2026."),
+    )
     start_time = ClockField(
         label="From time (optional)",
         required=False,
         widget=_time_input(),
         help_text="Leave both times empty for whole days. For half a day, give both.",
+        error_messages=one_message("Enter the start time, for example 09:00, or leave it empty."),
     )
-    last_day = DayField(label="Until (inclusive)", required=False, widget=_day_input())
-    end_time = ClockField(label="Until time (optional)", required=False, widget=_time_input())
+    last_day = DayField(
+        label="Until (inclusive)",
+        required=False,
+        widget=_day_input(),
+        error_messages=one_message(
+            "Enter the last day, for example 18/12/2026, or leave it empty for one day."
+        ),
+    )
+    end_time = ClockField(
+        label="Until time (optional)",
+        required=False,
+        widget=_time_input(),
+        error_messages=one_message("Enter the end time, for example 13:00, or leave it empty."),
+    )
     note = forms.CharField(
         label="Reason",
         max_length=200,
@@ -213,7 +273,12 @@ class DiaryChangeForm(forms.Form):
 
 
 class AppointmentTypeForm(forms.ModelForm[AppointmentType]):
-    duration_minutes = WholeNumberField(label="Duration (minutes)", min_value=5, max_value=480)
+    duration_minutes = WholeNumberField(
+        label="Duration (minutes)",
+        min_value=5,
+        max_value=480,
+        error_messages={"required": "Enter how long appointments of this type last, in minutes."},
+    )
 
     class Meta:
         model = AppointmentType
@@ -224,6 +289,10 @@ class AppointmentTypeForm(forms.ModelForm[AppointmentType]):
             "medium": "New appointments of this type start with this medium.",
         }
         widgets = {"name_cy": forms.TextInput(attrs={"lang": "cy"})}
+        error_messages = {
+            "name": one_message("Enter the appointment type's name."),
+            "medium": one_message("Choose face to face, telephone or video."),
+        }
 
 
 class ImportUploadForm(forms.Form):
