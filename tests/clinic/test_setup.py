@@ -108,6 +108,15 @@ def only_first_therapist(clinic: Clinic) -> None:
 # Therapists and teams
 
 
+def test_a_service_without_teams_is_told_where_teams_are_made(clinic: Clinic) -> None:
+    # An empty list of tick boxes reads as a fault; a line says why it is empty.
+    client = logged_in(clinic.admin)
+    page = text(client.get(reverse("clinic:therapist_new")))
+    assert "This service has no teams yet: add them under Teams." in page
+    Team.objects.create(service=clinic.service, name="North")
+    assert "no teams yet" not in text(client.get(reverse("clinic:therapist_new")))
+
+
 def test_an_admin_adds_a_therapist_tied_to_a_staff_account_and_in_a_team(clinic: Clinic) -> None:
     client = logged_in(clinic.admin)
     team = Team.objects.create(service=clinic.service, name="North")

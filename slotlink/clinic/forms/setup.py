@@ -82,6 +82,9 @@ class TherapistForm(forms.ModelForm[Therapist]):
         teams = self.fields["teams"]
         assert isinstance(teams, forms.ModelMultipleChoiceField)  # noqa: S101 - declared above
         teams.queryset = Team.objects.filter(service_id=service_id)
+        if not teams.queryset.exists():
+            # Else an empty box of tick boxes, which reads as a fault.
+            teams.help_text = "This service has no teams yet: add them under Teams."
         if self.instance.pk:
             self.initial["teams"] = list(self.instance.teams.values_list("pk", flat=True))
 
