@@ -381,3 +381,13 @@ def test_the_staff_list_and_the_services_list_cost_the_same_queries_however_many
         make_clinic()
     many = (count(superuser, "/staff/"), count(operator_client, "/operator/services/"))
     assert many == few
+
+
+@pytest.mark.django_db
+def test_a_login_sent_empty_says_what_to_enter_at_each_box() -> None:
+    # A browser that ignores `required` (or a password manager that submits) still learns
+    # what is missing: in the summary, linked to the box, and above the box itself.
+    page = Client().post("/login/", {"username": "", "password": ""}).content.decode()
+    assert page.count("Enter your username.") == 2
+    assert page.count("Enter your password.") == 2
+    assert 'href="#id_username"' in page and 'aria-describedby="id_password_error"' in page
